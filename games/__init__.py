@@ -1,0 +1,1 @@
+"""Activity kinds (one module each) and decks (data)."""

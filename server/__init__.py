@@ -1,0 +1,1 @@
+"""caseroom's I/O layer: HTTP, websocket, auth, CLI. It owns no game rules."""

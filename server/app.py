@@ -1,0 +1,87 @@
+"""The Starlette application: routes, static files and the start-up that restores sessions."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.responses import Response
+from starlette.routing import Mount, Route, WebSocketRoute
+from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from server import http_api, pages
+from server.config import Config
+from server.services import Services
+from server.ws import websocket_endpoint
+from sessions.clock import Clock
+from sessions.hub import Hub
+from sessions.store import Store
+
+log = logging.getLogger("caseroom")
+
+
+class SecurityHeaders:
+    """Adds the baseline security headers to every HTTP response (pages set their own CSP)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = message.setdefault("headers", [])
+                names = {k.lower() for k, _ in headers}
+                for key, value in pages.SECURITY_HEADERS.items():
+                    if key.encode() not in names and key != "cache-control":
+                        headers.append((key.encode(), value.encode()))
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+def create_app(config: Config | None = None, *, clock: Clock | None = None,
+               store: Store | None = None, hub: Hub | None = None) -> Starlette:
+    config = config or Config.from_env()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        svc = Services.build(config, clock=clock, store=store, hub=hub)
+        app.state.services = svc
+        restored = svc.restore()
+        log.info("caseroom ready: %d live session(s) restored", restored)
+        try:
+            yield
+        finally:
+            for room in svc.rooms.rooms.values():
+                room.close()
+            svc.store.close()
+
+    async def favicon(request: object) -> Response:
+        return Response(status_code=204)
+
+    routes = [
+        Route("/healthz", http_api.healthz),
+        Route("/api/decks", http_api.list_decks, methods=["GET"]),
+        Route("/api/decks", http_api.upload_deck, methods=["POST"]),
+        Route("/api/sessions", http_api.create_session, methods=["POST"]),
+        Route("/api/sessions", http_api.list_sessions, methods=["GET"]),
+        Route("/api/sessions/{code}", http_api.session_public, methods=["GET"]),
+        Route("/api/sessions/{code}/export", http_api.export_session, methods=["GET"]),
+        WebSocketRoute("/ws", websocket_endpoint),
+        Route("/", pages.phone),
+        Route("/j/{code}", pages.phone),
+        Route("/host/{code}", pages.host),
+        Route("/console/{code}", pages.console),
+        Route("/trainer", pages.trainer),
+        Route("/favicon.ico", favicon),
+        Mount("/static", app=StaticFiles(directory=pages.CLIENT_DIR), name="static"),
+    ]
+    return Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(SecurityHeaders)])

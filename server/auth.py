@@ -1,0 +1,83 @@
+"""Secrets: the admin token, host keys and players' resume tokens.
+
+Every secret comes from ``secrets`` (a cryptographic source), is compared in
+constant time, and is never logged. Host keys are stored only as SHA-256
+hashes. A player's resume token is ``<player id>.<HMAC of session code and
+player id>`` under a server secret kept in the store, so a restarted server
+(or, later, another process) can check it without a token table, and a resent
+join can be answered with the very same token.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import secrets
+from pathlib import Path
+
+from sessions.store import Store
+
+TOKEN_FILE = "admin_token"
+
+
+def new_secret(nbytes: int = 24) -> str:
+    return secrets.token_urlsafe(nbytes)
+
+
+def digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def same(a: str, b: str) -> bool:
+    return hmac.compare_digest(a.encode(), b.encode())
+
+
+def admin_token(data_dir: Path, configured: str | None) -> str:
+    """The configured token, or the one generated once and kept (owner-only) in the data dir."""
+    if configured:
+        return configured
+    data_dir.mkdir(parents=True, exist_ok=True)
+    os.chmod(data_dir, 0o700)
+    path = data_dir / TOKEN_FILE
+    if path.exists():
+        token = path.read_text().strip()
+        if token:
+            return token
+    token = new_secret(24)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(token + "\n")
+    return token
+
+
+def new_join_code(taken: object) -> str:
+    """A 6-digit code from a cryptographic source, not used by any session in the store."""
+    assert callable(taken)
+    for _ in range(1000):
+        code = f"{secrets.randbelow(900_000) + 100_000}"
+        if not taken(code):
+            return code
+    raise RuntimeError("no free join code")
+
+
+class PlayerTokens:
+    def __init__(self, store: Store) -> None:
+        key = store.get_setting("token_secret")
+        if key is None:
+            key = new_secret(32)
+            store.put_setting("token_secret", key)
+        self._key = key.encode()
+
+    def _mac(self, code: str, pid: str) -> str:
+        return hmac.new(self._key, f"{code}:{pid}".encode(), hashlib.sha256).hexdigest()[:32]
+
+    def issue(self, code: str, pid: str) -> str:
+        return f"{pid}.{self._mac(code, pid)}"
+
+    def check(self, code: str, token: object) -> str | None:
+        """The player id a token belongs to, or None for a forged or foreign token."""
+        if not isinstance(token, str) or len(token) > 100 or "." not in token:
+            return None
+        pid, mac = token.split(".", 1)
+        return pid if same(mac, self._mac(code, pid)) else None

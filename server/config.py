@@ -1,0 +1,34 @@
+"""Server settings, from the command line and the environment."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass
+class Config:
+    host: str = "0.0.0.0"
+    port: int = 8000
+    data_dir: Path = field(default_factory=lambda: Path("data"))
+    database_url: str | None = None
+    admin_token: str | None = None
+    public_url: str | None = None  # the base URL phones use, when the LAN guess is wrong
+    handshake_timeout: float = 30.0
+
+    @classmethod
+    def from_env(cls, **overrides: object) -> Config:
+        cfg = cls(
+            database_url=os.environ.get("CASEROOM_DATABASE_URL") or None,
+            admin_token=os.environ.get("CASEROOM_ADMIN_TOKEN") or None,
+            public_url=os.environ.get("CASEROOM_PUBLIC_URL") or None,
+        )
+        for key, value in overrides.items():
+            if value is not None:
+                setattr(cfg, key, value)
+        cfg.data_dir = Path(cfg.data_dir)
+        return cfg
+
+    def store_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'caseroom.db'}"

@@ -1,0 +1,162 @@
+"""The HTTP API of the contract: decks, sessions, exports, health.
+
+Errors are ``{"error": {"code", "message"}}`` with a 4xx status, and a refused
+request changes nothing.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from server.services import Services
+from sessions.errors import DeckInvalid, Refused
+from sessions.export import record
+
+MAX_JSON_BODY = 16_384
+MAX_DECK_BODY = 1_000_000
+
+
+class ORJSONResponse(JSONResponse):
+    def render(self, content: Any) -> bytes:
+        return orjson.dumps(content)
+
+
+def error(status: int, code: str, message: str, **extra: Any) -> Response:
+    body: dict[str, Any] = {"code": code, "message": message, **extra}
+    return ORJSONResponse({"error": body}, status_code=status)
+
+
+def _svc(request: Request) -> Services:
+    return request.app.state.services  # type: ignore[no-any-return]
+
+
+def _bearer(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    return token.strip()
+
+
+def _require_admin(request: Request) -> Response | None:
+    token = _bearer(request)
+    if token is None:
+        return error(401, "unauthorized", "send Authorization: Bearer <admin token>")
+    if not _svc(request).is_admin(token):
+        return error(403, "forbidden", "that token is not the admin token")
+    return None
+
+
+async def _body(request: Request, limit: int) -> bytes | Response:
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        return error(413, "too_large", f"the body is larger than {limit} bytes")
+    data = b""
+    async for chunk in request.stream():
+        data += chunk
+        if len(data) > limit:
+            return error(413, "too_large", f"the body is larger than {limit} bytes")
+    return data
+
+
+async def healthz(request: Request) -> Response:
+    return ORJSONResponse({"ok": True})
+
+
+async def list_decks(request: Request) -> Response:
+    if (denied := _require_admin(request)) is not None:
+        return denied
+    decks = _svc(request).decks
+    return ORJSONResponse({"decks": [deck.summary() for deck in decks.values()]})
+
+
+async def upload_deck(request: Request) -> Response:
+    if (denied := _require_admin(request)) is not None:
+        return denied
+    body = await _body(request, MAX_DECK_BODY)
+    if isinstance(body, Response):
+        return body
+    try:
+        deck = _svc(request).add_deck(body)
+    except DeckInvalid as exc:
+        return error(422, "invalid_deck", f"the deck has {len(exc.problems)} problem(s)",
+                     problems=[p.as_dict() for p in exc.problems])
+    except Refused as exc:
+        return error(409, exc.code, exc.message)
+    return ORJSONResponse({**deck.summary(), "version": deck.version}, status_code=201)
+
+
+async def create_session(request: Request) -> Response:
+    if (denied := _require_admin(request)) is not None:
+        return denied
+    body = await _body(request, MAX_JSON_BODY)
+    if isinstance(body, Response):
+        return body
+    try:
+        data = orjson.loads(body) if body else None
+    except orjson.JSONDecodeError:
+        return error(400, "bad_json", "the body is not valid JSON")
+    if not isinstance(data, dict) or not isinstance(data.get("deck"), str):
+        return error(400, "bad_request", 'send {"deck": "<deck id>", "title"?: "<title>"}')
+    title = data.get("title")
+    if title is not None and (not isinstance(title, str) or len(title.strip()) > 200):
+        return error(400, "bad_title", "title should be text of at most 200 characters")
+    svc = _svc(request)
+    try:
+        live, host_key = svc.create_session(data["deck"], title.strip() if title else None)
+    except Refused as exc:
+        return error(404 if exc.code == "unknown_deck" else 400, exc.code, exc.message)
+    return ORJSONResponse({"code": live.code, "host_key": host_key, "title": live.state.title,
+                           "deck": live.state.deck.id, **svc.links(live.code, host_key)},
+                          status_code=201)
+
+
+async def list_sessions(request: Request) -> Response:
+    if (denied := _require_admin(request)) is not None:
+        return denied
+    svc = _svc(request)
+    out = []
+    for rec in svc.store.list_sessions():
+        live = svc.sessions.live.get(rec.code)
+        out.append({"code": rec.code, "title": rec.title, "deck": rec.deck_id,
+                    "created_at": rec.created_at, "ended_at": rec.ended_at,
+                    "joined": len(live.state.players) if live else None})
+    return ORJSONResponse({"sessions": out})
+
+
+async def export_session(request: Request) -> Response:
+    svc = _svc(request)
+    code = request.path_params["code"]
+    token = _bearer(request)
+    if token is None:
+        return error(401, "unauthorized", "send Authorization: Bearer <host key>")
+    live = svc.sessions.load(code) if code.isdigit() and len(code) <= 16 else None
+    if live is None:
+        # Same answer for "no such session" and "wrong key", so codes cannot be probed.
+        return error(403, "forbidden", "that key does not open this session's record")
+    if not svc.is_host(live, token):
+        return error(403, "forbidden", "that key does not open this session's record")
+    fmt = request.query_params.get("format", "json")
+    if fmt != "json":
+        return error(400, "bad_format", "supported formats: json")
+    body = orjson.dumps(record(live), option=orjson.OPT_INDENT_2)
+    return Response(body, media_type="application/json", headers={
+        "content-disposition": f'attachment; filename="caseroom-{code}.json"'})
+
+
+
+
+async def session_public(request: Request) -> Response:
+    """What a phone needs before joining: the title, whether joining is open, the groups."""
+    svc = _svc(request)
+    code = request.path_params["code"]
+    live = svc.sessions.live.get(code)
+    if live is None:
+        return error(404, "unknown_session", "there is no live session with that code")
+    st = live.state
+    return ORJSONResponse({"code": st.code, "title": st.title, "phase": st.phase, "locked": st.locked,
+                           "groups": [{"id": g, "name": n} for g, n in st.groups.items()]})

@@ -1,0 +1,226 @@
+"""Connections grouped by session, with latest-view-wins sending and deadline timers.
+
+Each connection has one sender task. Acks and errors queue in order; a view
+is never queued: the connection is only marked *dirty*, and when the sender
+gets to run it renders the newest view for its audience. A phone that reads
+slowly therefore gets fewer, fresher views instead of a growing backlog, and
+one serialisation of the screen view serves every screen of the session.
+Screens and consoles send at most ``VIEW_INTERVAL`` apart (about ten views a
+second), however fast answers arrive.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections import deque
+from collections.abc import Callable
+from typing import Any
+
+from starlette.websockets import WebSocket
+
+from server.protocol import dumps
+from sessions.clock import Clock
+from sessions.core import Command
+from sessions.errors import Refused
+from sessions.live import LiveSession
+from sessions.views import console_view, player_view, screen_view
+
+log = logging.getLogger("caseroom.rooms")
+
+VIEW_INTERVAL = 0.1
+MAX_OUTBOX = 256
+
+
+class Conn:
+    def __init__(self, ws: WebSocket, room: Room, role: str, player_id: str | None = None) -> None:
+        self.ws = ws
+        self.room = room
+        self.role = role
+        self.player_id = player_id
+        self.outbox: deque[str] = deque()
+        self.dirty = True
+        self.last_seq = -1
+        self.wake = asyncio.Event()
+        self.closed = False
+        self.task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self.task = asyncio.create_task(self._sender())
+        self.wake.set()
+
+    def send(self, message: dict[str, Any]) -> None:
+        if self.closed:
+            return
+        if len(self.outbox) >= MAX_OUTBOX:
+            # A client that lets hundreds of acks pile up is stuck; let it reconnect.
+            self.close_soon(1008)
+            return
+        self.outbox.append(dumps(message))
+        self.wake.set()
+
+    def mark_dirty(self) -> None:
+        self.dirty = True
+        self.wake.set()
+
+    def close_soon(self, code: int) -> None:
+        self.closed = True
+        self.wake.set()
+        asyncio.get_running_loop().create_task(self._close(code))
+
+    async def _close(self, code: int) -> None:
+        with contextlib.suppress(Exception):
+            await self.ws.close(code)
+
+    async def _sender(self) -> None:
+        interval = VIEW_INTERVAL if self.role != "player" else 0.0
+        last_view = 0.0
+        try:
+            while not self.closed:
+                await self.wake.wait()
+                self.wake.clear()
+                while self.outbox:
+                    await self.ws.send_text(self.outbox.popleft())
+                if self.dirty:
+                    wait = last_view + interval - time.monotonic()
+                    if wait > 0:
+                        await asyncio.sleep(wait)
+                        while self.outbox:
+                            await self.ws.send_text(self.outbox.popleft())
+                    self.dirty = False
+                    text = self.room.render(self)
+                    if text is not None:
+                        await self.ws.send_text(text)
+                    last_view = time.monotonic()
+        except Exception:  # the socket went away; the receive loop cleans up
+            self.closed = True
+
+
+class Room:
+    """The connections of one live session in this process."""
+
+    def __init__(self, live: LiveSession, clock: Clock) -> None:
+        self.live = live
+        self.clock = clock
+        self.conns: set[Conn] = set()
+        self.by_player: dict[str, list[Conn]] = {}
+        self._cache: dict[str, tuple[tuple[int, int], str]] = {}
+        self._timer: asyncio.TimerHandle | None = None
+        self._timer_for: tuple[str, int] | None = None
+        live.hub.subscribe(live.code, self._on_publish)
+
+    # -- membership -------------------------------------------------------------------------
+    def add(self, conn: Conn) -> None:
+        self.conns.add(conn)
+        if conn.player_id is not None:
+            first = not self.by_player.get(conn.player_id)
+            self.by_player.setdefault(conn.player_id, []).append(conn)
+            if first:
+                self._hosts_dirty()
+        conn.start()
+
+    def remove(self, conn: Conn) -> None:
+        conn.closed = True
+        conn.wake.set()
+        self.conns.discard(conn)
+        if conn.player_id is not None:
+            conns = self.by_player.get(conn.player_id, [])
+            if conn in conns:
+                conns.remove(conn)
+            if not conns:
+                self.by_player.pop(conn.player_id, None)
+                self._hosts_dirty()
+
+    def online(self) -> set[str]:
+        return set(self.by_player)
+
+    # -- views ------------------------------------------------------------------------------
+    def render(self, conn: Conn) -> str | None:
+        st = self.live.state
+        if conn.role == "player":
+            assert conn.player_id is not None
+            return dumps({"type": "state", "seq": st.seq, "view": player_view(st, conn.player_id)})
+        key = (st.seq, len(self.by_player))
+        cached = self._cache.get(conn.role)
+        if cached is None or cached[0] != key:
+            if conn.role == "screen":
+                view = screen_view(st, len(self.by_player))
+            else:
+                view = console_view(st, self.online())
+            cached = (key, dumps({"type": "state", "seq": st.seq, "view": view,
+                                  "server_time": self.clock.now_ms()}))
+            self._cache[conn.role] = cached
+        return cached[1]
+
+    def _hosts_dirty(self) -> None:
+        for conn in self.conns:
+            if conn.role != "player":
+                conn.mark_dirty()
+
+    def _on_publish(self, code: str, seq: int) -> None:
+        # Answers change only the answering player's view and the hosts' tallies;
+        # anything else can change every view.
+        events = self.live.last_events
+        if events and all(e.type == "answer_submitted" for e in events):
+            self._hosts_dirty()
+            for ev in events:
+                for conn in self.by_player.get(ev.actor, ()):
+                    conn.mark_dirty()
+        else:
+            for conn in self.conns:
+                conn.mark_dirty()
+        self.arm_timer()
+
+    # -- deadlines --------------------------------------------------------------------------
+    def arm_timer(self) -> None:
+        due = self.live.open_deadline()
+        if due == self._timer_for:
+            return
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        self._timer_for = due
+        if due is None:
+            return
+        loop = asyncio.get_running_loop()
+        delay = max(0.0, (due[1] - self.clock.now_ms()) / 1000)
+        self._timer = loop.call_later(delay, self._expire, due[0])
+
+    def _expire(self, activity: str) -> None:
+        self._timer, self._timer_for = None, None
+        try:
+            self.live.execute(Command("expire", "system", {"activity": activity}), self.clock.now_ms())
+        except Refused:
+            pass
+        except Exception:
+            log.exception("expiry of %s in %s failed", activity, self.live.code)
+        due = self.live.open_deadline()
+        if due is not None and due[0] == activity:
+            # The clock said "not yet" (timers can fire a hair early); try again shortly.
+            self._timer_for = due
+            self._timer = asyncio.get_running_loop().call_later(0.05, self._expire, activity)
+
+    def close(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+        self.live.hub.unsubscribe(self.live.code, self._on_publish)
+
+
+class Rooms:
+    def __init__(self, clock: Clock, get_live: Callable[[str], LiveSession]) -> None:
+        self.clock = clock
+        self.get_live = get_live
+        self.rooms: dict[str, Room] = {}
+
+    def room(self, code: str) -> Room:
+        room = self.rooms.get(code)
+        if room is None:
+            room = Room(self.get_live(code), self.clock)
+            self.rooms[code] = room
+        return room
+
+    def arm_all(self) -> None:
+        for room in self.rooms.values():
+            room.arm_timer()

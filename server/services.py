@@ -1,0 +1,105 @@
+"""Everything the routes and the websocket share, built once per app (never at import)."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+import segno
+
+from games.decks import Deck, builtin_decks, parse_deck
+from server.auth import PlayerTokens, admin_token, digest, new_join_code, new_secret, same
+from server.config import Config
+from server.netaddr import base_url
+from server.rooms import Rooms
+from sessions.clock import Clock, SystemClock
+from sessions.errors import DeckInvalid, Refused
+from sessions.hub import Hub, LocalHub
+from sessions.live import LiveSession, Sessions
+from sessions.store import Store, open_store
+
+log = logging.getLogger("caseroom")
+
+
+@dataclass
+class Services:
+    config: Config
+    store: Store
+    clock: Clock
+    hub: Hub
+    admin_token: str
+    tokens: PlayerTokens
+    sessions: Sessions
+    rooms: Rooms
+    decks: dict[str, Deck] = field(default_factory=dict)
+    builtin_ids: set[str] = field(default_factory=set)
+    base: str = ""
+
+    @classmethod
+    def build(cls, config: Config, *, clock: Clock | None = None, store: Store | None = None,
+              hub: Hub | None = None) -> Services:
+        config.data_dir.mkdir(parents=True, exist_ok=True)
+        store = store or open_store(config.store_url())
+        clock = clock or SystemClock()
+        hub = hub or LocalHub()
+        decks = builtin_decks()
+        builtin_ids = set(decks)
+        for deck_id, source in store.load_decks():
+            try:
+                decks[deck_id] = parse_deck(source, f"uploaded deck {deck_id}")
+            except DeckInvalid as exc:  # a deck that a newer rule rejects: skip, say so
+                log.warning("uploaded deck %s no longer validates: %s", deck_id, exc)
+        sessions = Sessions(store, hub, decks.get)
+        svc = cls(config=config, store=store, clock=clock, hub=hub,
+                  admin_token=admin_token(config.data_dir, config.admin_token),
+                  tokens=PlayerTokens(store), sessions=sessions,
+                  rooms=Rooms(clock, sessions.get), decks=decks, builtin_ids=builtin_ids,
+                  base=base_url(config.host, config.port, config.public_url))
+        return svc
+
+    def restore(self) -> int:
+        count = self.sessions.restore_all()
+        for code in self.sessions.live:
+            self.rooms.room(code)
+        self.rooms.arm_all()
+        return count
+
+    # -- auth -------------------------------------------------------------------------------
+    def is_admin(self, token: str) -> bool:
+        return same(token, self.admin_token)
+
+    def is_host(self, live: LiveSession, key: str) -> bool:
+        return same(digest(key), live.record.host_key_hash) or self.is_admin(key)
+
+    # -- sessions ---------------------------------------------------------------------------
+    def create_session(self, deck_id: str, title: str | None) -> tuple[LiveSession, str]:
+        deck = self.decks.get(deck_id)
+        if deck is None:
+            raise Refused("unknown_deck", f"there is no deck '{deck_id[:64]}'")
+        host_key = new_secret(24)
+        code = new_join_code(lambda c: c in self.sessions.live or self.store.code_taken(c))
+        live = self.sessions.create(deck, title or deck.title, code, digest(host_key),
+                                    self.clock.now_ms())
+        self.rooms.room(code)
+        return live, host_key
+
+    def links(self, code: str, host_key: str) -> dict[str, str]:
+        return {
+            "join_url": f"{self.base}/j/{code}",
+            "host_url": f"{self.base}/host/{code}#key={host_key}",
+            "console_url": f"{self.base}/console/{code}#key={host_key}",
+        }
+
+    def join_url(self, code: str) -> str:
+        return f"{self.base}/j/{code}"
+
+    def qr_data_uri(self, code: str) -> str:
+        return segno.make(self.join_url(code), error="m").svg_data_uri(scale=8, border=2)
+
+    def add_deck(self, source: bytes) -> Deck:
+        deck = parse_deck(source, "uploaded deck")
+        if deck.id in self.builtin_ids:
+            raise Refused("deck_exists", f"'{deck.id}' is a built-in deck; upload under another id")
+        self.store.save_deck(deck.id, deck.source, self.clock.now_ms())
+        self.decks[deck.id] = deck
+        return deck

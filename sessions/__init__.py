@@ -1,0 +1,1 @@
+"""The event-log core of caseroom: commands decide events, events fold into state."""

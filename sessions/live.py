@@ -1,0 +1,135 @@
+"""The runtime around the pure core: number, store, apply, announce.
+
+``LiveSession.execute`` is the one path every change takes:
+
+    dedupe by client id -> decide (pure) -> number events -> store.append (durable)
+    -> apply to state -> hub.publish
+
+If ``decide`` refuses, nothing was stored or applied. If ``append`` raises,
+nothing was applied and the caller must not acknowledge. ``Sessions`` holds
+the live sessions of this process, creates new ones and, at start-up,
+rebuilds every unfinished session by replaying its log.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from games.decks import Deck, parse_deck
+from sessions.core import Command, decide, existing_join
+from sessions.errors import NotFound
+from sessions.events import Event
+from sessions.hub import Hub
+from sessions.state import SessionState, apply, new_state
+from sessions.store import SessionRecord, Store
+
+log = logging.getLogger("caseroom.sessions")
+
+
+@dataclass
+class Outcome:
+    events: list[Event] = field(default_factory=list)
+    duplicate: bool = False
+
+    @property
+    def seq(self) -> int | None:
+        return self.events[-1].seq if self.events else None
+
+
+class LiveSession:
+    def __init__(self, record: SessionRecord, deck: Deck, store: Store, hub: Hub,
+                 events: list[Event]) -> None:
+        self.record = record
+        self.store = store
+        self.hub = hub
+        self.state: SessionState = new_state(record.code, record.title, deck, record.created_at)
+        self.last_events: list[Event] = []  # what the latest publish was about
+        for ev in events:
+            apply(self.state, ev)
+
+    @property
+    def code(self) -> str:
+        return self.record.code
+
+    def execute(self, cmd: Command, now: int) -> Outcome:
+        """Decide, store, apply, publish. Raises Refused (nothing changed) or a store error."""
+        if cmd.client_id is not None and (cmd.actor, cmd.client_id) in self.state.seen:
+            return Outcome(duplicate=True)
+        drafts = decide(self.state, cmd, now)
+        if not drafts:
+            return Outcome()
+        seq = self.state.seq
+        events = [Event(seq + i, now, d.type, d.data.get("player_id", cmd.actor)
+                        if d.type == "player_joined" else cmd.actor, cmd.client_id, d.data)
+                  for i, d in enumerate(drafts, 1)]
+        self.store.append(self.code, events)
+        for ev in events:
+            apply(self.state, ev)
+        self.last_events = events
+        if self.state.ended_at is not None and any(e.type == "session_ended" for e in events):
+            self.store.mark_ended(self.code, self.state.ended_at)
+        self.hub.publish(self.code, self.state.seq)
+        return Outcome(events)
+
+    def join(self, name: object, group: object, client_id: str | None, now: int) -> tuple[str, bool]:
+        """Join a player; a resent join (same client id and name) returns the same player."""
+        again = existing_join(self.state, client_id, name)
+        if again is not None:
+            return again, True
+        out = self.execute(Command("join", "join", {"name": name, "group": group}, client_id), now)
+        return out.events[-1].data["player_id"], False
+
+    def open_deadline(self) -> tuple[str, int] | None:
+        run = self.state.run
+        if run is not None and run.status == "open" and run.deadline is not None:
+            return run.activity, run.deadline
+        return None
+
+
+class Sessions:
+    """The live sessions this process holds, and how new ones come to be."""
+
+    def __init__(self, store: Store, hub: Hub, decks: Callable[[str], Deck | None]) -> None:
+        self.store = store
+        self.hub = hub
+        self.decks = decks
+        self.live: dict[str, LiveSession] = {}
+
+    def create(self, deck: Deck, title: str, code: str, host_key_hash: str, now: int) -> LiveSession:
+        record = SessionRecord(code, title, deck.id, deck.source, host_key_hash, now)
+        first = Event(1, now, "session_created", "host", None,
+                      {"code": code, "title": title, "deck": deck.id, "deck_version": deck.version})
+        self.store.create_session(record, [first])
+        live = LiveSession(record, deck, self.store, self.hub, [first])
+        self.live[code] = live
+        return live
+
+    def get(self, code: str) -> LiveSession:
+        live = self.live.get(code)
+        if live is None:
+            raise NotFound("unknown_session", "there is no live session with that code")
+        return live
+
+    def restore_all(self) -> int:
+        """Rebuild every unfinished session from its own log and its own copy of the deck."""
+        for code in self.store.live_codes():
+            record = self.store.get_session(code)
+            if record is None or code in self.live:
+                continue
+            deck = parse_deck(record.deck_source, f"session {code}")
+            self.live[code] = LiveSession(record, deck, self.store, self.hub,
+                                          self.store.load_events(code))
+        log.info("restored %d live session(s)", len(self.live))
+        return len(self.live)
+
+    def load(self, code: str) -> LiveSession | None:
+        """A session, live or ended, rebuilt from the store (for exports and reviews)."""
+        if code in self.live:
+            return self.live[code]
+        record = self.store.get_session(code)
+        if record is None:
+            return None
+        deck = parse_deck(record.deck_source, f"session {code}")
+        return LiveSession(record, deck, self.store, self.hub, self.store.load_events(code))

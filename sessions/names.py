@@ -1,0 +1,45 @@
+"""Display names: cleaned, bounded and unique within a session.
+
+A name is shown on a projector, so it is normalised (NFKC), stripped of
+control and formatting characters and of runs of combining marks (the
+"glitch text" that covers a screen), whitespace-collapsed and cut to a width
+a phone and a leaderboard can show. Duplicates get a number: 张伟, 张伟 (2).
+"""
+
+from __future__ import annotations
+
+import unicodedata
+
+MAX_NAME_CHARS = 24
+MAX_COMBINING_RUN = 2
+
+
+def clean_name(raw: str) -> str:
+    text = unicodedata.normalize("NFKC", raw)
+    out: list[str] = []
+    combining = 0
+    for ch in text:
+        cat = unicodedata.category(ch)
+        if cat in ("Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"):
+            continue
+        if cat.startswith("M"):
+            combining += 1
+            if combining > MAX_COMBINING_RUN:
+                continue
+        else:
+            combining = 0
+        out.append(" " if cat == "Zs" else ch)
+    name = " ".join("".join(out).split())
+    return name[:MAX_NAME_CHARS].strip()
+
+
+def unique_name(name: str, taken: set[str]) -> str:
+    if name.casefold() not in taken:
+        return name
+    n = 2
+    while True:
+        suffix = f" ({n})"
+        candidate = name[: MAX_NAME_CHARS - len(suffix)] + suffix
+        if candidate.casefold() not in taken:
+            return candidate
+        n += 1

@@ -1,0 +1,272 @@
+"""Where the log lives: the store interface, its SQLModel implementation and a memory twin.
+
+The store is the only place events are durable. ``append`` returns only once
+the events are committed, and the runtime acknowledges a command only after
+``append`` returned: that is the whole "no acknowledged answer is lost" rule.
+
+SQLite (the default) runs in WAL mode with ``synchronous=NORMAL``: a commit is
+in the WAL before ``append`` returns, so a killed process loses nothing it
+acknowledged (only a power cut could lose the last commits; ``--sync full``
+trades speed for that too). PostgreSQL works through the same models by URL.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import orjson
+from sqlalchemy import Column, Index, Text, event, insert
+from sqlalchemy.engine import Engine
+from sqlmodel import Field, Session, SQLModel, create_engine, select
+
+from sessions.events import Event
+
+
+@dataclass(frozen=True)
+class SessionRecord:
+    code: str
+    title: str
+    deck_id: str
+    deck_source: str
+    host_key_hash: str
+    created_at: int
+    ended_at: int | None = None
+
+
+class Store(Protocol):
+    def create_session(self, record: SessionRecord, events: list[Event]) -> None: ...
+    def append(self, code: str, events: list[Event]) -> None: ...
+    def mark_ended(self, code: str, at: int) -> None: ...
+    def get_session(self, code: str) -> SessionRecord | None: ...
+    def list_sessions(self) -> list[SessionRecord]: ...
+    def live_codes(self) -> list[str]: ...
+    def code_taken(self, code: str) -> bool: ...
+    def load_events(self, code: str) -> list[Event]: ...
+    def save_deck(self, deck_id: str, source: str, at: int) -> None: ...
+    def load_decks(self) -> list[tuple[str, str]]: ...
+    def get_setting(self, key: str) -> str | None: ...
+    def put_setting(self, key: str, value: str) -> None: ...
+    def close(self) -> None: ...
+
+
+class SessionRow(SQLModel, table=True):
+    __tablename__ = "sessions"
+    code: str = Field(primary_key=True, max_length=16)
+    title: str = Field(max_length=200)
+    deck_id: str = Field(max_length=64)
+    deck_source: str = Field(sa_column=Column(Text, nullable=False))
+    host_key_hash: str = Field(max_length=128)
+    created_at: int
+    ended_at: int | None = Field(default=None, index=True)
+
+
+class EventRow(SQLModel, table=True):
+    __tablename__ = "events"
+    session_code: str = Field(primary_key=True, max_length=16)
+    seq: int = Field(primary_key=True)
+    at: int
+    type: str = Field(max_length=40)
+    actor: str = Field(max_length=40)
+    client_id: str | None = Field(default=None, max_length=64)
+    data: str = Field(sa_column=Column(Text, nullable=False))
+
+
+class DeckRow(SQLModel, table=True):
+    __tablename__ = "decks"
+    id: str = Field(primary_key=True, max_length=64)
+    source: str = Field(sa_column=Column(Text, nullable=False))
+    uploaded_at: int
+
+
+class SettingRow(SQLModel, table=True):
+    __tablename__ = "settings"
+    key: str = Field(primary_key=True, max_length=64)
+    value: str = Field(sa_column=Column(Text, nullable=False))
+
+
+Index("ix_events_client", EventRow.session_code, EventRow.client_id)
+
+
+def _event_row(code: str, ev: Event) -> dict[str, Any]:
+    return {"session_code": code, "seq": ev.seq, "at": ev.at, "type": ev.type, "actor": ev.actor,
+            "client_id": ev.client_id, "data": orjson.dumps(ev.data).decode()}
+
+
+def _record(row: SessionRow) -> SessionRecord:
+    return SessionRecord(row.code, row.title, row.deck_id, row.deck_source, row.host_key_hash,
+                         row.created_at, row.ended_at)
+
+
+class SqlStore:
+    """The store over SQLModel: SQLite by default, PostgreSQL by URL."""
+
+    def __init__(self, url: str, *, sync: str = "normal") -> None:
+        self.url = url
+        self.is_sqlite = url.startswith("sqlite")
+        kwargs: dict[str, Any] = {}
+        if self.is_sqlite:
+            kwargs["connect_args"] = {"check_same_thread": False}
+        self.engine: Engine = create_engine(url, **kwargs)
+        if self.is_sqlite:
+            sync_mode = {"normal": "NORMAL", "full": "FULL"}[sync]
+
+            @event.listens_for(self.engine, "connect")
+            def _pragmas(dbapi_conn: Any, _record: Any) -> None:
+                cur = dbapi_conn.cursor()
+                cur.execute("PRAGMA journal_mode=WAL")
+                cur.execute(f"PRAGMA synchronous={sync_mode}")
+                cur.execute("PRAGMA busy_timeout=5000")
+                cur.execute("PRAGMA foreign_keys=ON")
+                cur.close()
+
+        SQLModel.metadata.create_all(self.engine)
+        # One writer at a time: SQLite allows one anyway, and it keeps seq order.
+        self._lock = threading.Lock()
+
+    def create_session(self, record: SessionRecord, events: list[Event]) -> None:
+        with self._lock, Session(self.engine) as db:
+            db.add(SessionRow(code=record.code, title=record.title, deck_id=record.deck_id,
+                              deck_source=record.deck_source, host_key_hash=record.host_key_hash,
+                              created_at=record.created_at))
+            db.flush()
+            if events:
+                db.execute(insert(EventRow), [_event_row(record.code, e) for e in events])
+            db.commit()
+
+    def append(self, code: str, events: list[Event]) -> None:
+        if not events:
+            return
+        with self._lock, Session(self.engine) as db:
+            db.execute(insert(EventRow), [_event_row(code, e) for e in events])
+            db.commit()
+
+    def mark_ended(self, code: str, at: int) -> None:
+        with self._lock, Session(self.engine) as db:
+            row = db.get(SessionRow, code)
+            if row is not None:
+                row.ended_at = at
+                db.add(row)
+                db.commit()
+
+    def get_session(self, code: str) -> SessionRecord | None:
+        with Session(self.engine) as db:
+            row = db.get(SessionRow, code)
+            return _record(row) if row else None
+
+    def list_sessions(self) -> list[SessionRecord]:
+        with Session(self.engine) as db:
+            rows = db.exec(select(SessionRow).order_by(SessionRow.created_at.desc())).all()  # type: ignore[attr-defined]
+            return [_record(r) for r in rows]
+
+    def live_codes(self) -> list[str]:
+        with Session(self.engine) as db:
+            rows = db.exec(select(SessionRow.code).where(SessionRow.ended_at == None)).all()  # noqa: E711
+            return list(rows)
+
+    def code_taken(self, code: str) -> bool:
+        with Session(self.engine) as db:
+            return db.get(SessionRow, code) is not None
+
+    def load_events(self, code: str) -> list[Event]:
+        with Session(self.engine) as db:
+            rows = db.exec(select(EventRow).where(EventRow.session_code == code)
+                           .order_by(EventRow.seq)).all()  # type: ignore[arg-type]
+            return [Event(r.seq, r.at, r.type, r.actor, r.client_id, orjson.loads(r.data))
+                    for r in rows]
+
+    def save_deck(self, deck_id: str, source: str, at: int) -> None:
+        with self._lock, Session(self.engine) as db:
+            row = db.get(DeckRow, deck_id)
+            if row is None:
+                row = DeckRow(id=deck_id, source=source, uploaded_at=at)
+            else:
+                row.source, row.uploaded_at = source, at
+            db.add(row)
+            db.commit()
+
+    def load_decks(self) -> list[tuple[str, str]]:
+        with Session(self.engine) as db:
+            return [(r.id, r.source) for r in db.exec(select(DeckRow)).all()]
+
+    def get_setting(self, key: str) -> str | None:
+        with Session(self.engine) as db:
+            row = db.get(SettingRow, key)
+            return row.value if row else None
+
+    def put_setting(self, key: str, value: str) -> None:
+        with self._lock, Session(self.engine) as db:
+            row = db.get(SettingRow, key) or SettingRow(key=key, value=value)
+            row.value = value
+            db.add(row)
+            db.commit()
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+class MemoryStore:
+    """The in-memory twin, for core tests; it passes the same contract tests."""
+
+    def __init__(self) -> None:
+        self.sessions: dict[str, SessionRecord] = {}
+        self.events: dict[str, list[Event]] = {}
+        self.decks: dict[str, str] = {}
+        self.settings: dict[str, str] = {}
+
+    def create_session(self, record: SessionRecord, events: list[Event]) -> None:
+        if record.code in self.sessions:
+            raise ValueError(f"session {record.code} exists")
+        self.sessions[record.code] = record
+        self.events[record.code] = list(events)
+
+    def append(self, code: str, events: list[Event]) -> None:
+        log = self.events[code]
+        for ev in events:
+            if log and ev.seq != log[-1].seq + 1:
+                raise ValueError("events out of order")
+            log.append(ev)
+
+    def mark_ended(self, code: str, at: int) -> None:
+        rec = self.sessions[code]
+        self.sessions[code] = SessionRecord(rec.code, rec.title, rec.deck_id, rec.deck_source,
+                                            rec.host_key_hash, rec.created_at, at)
+
+    def get_session(self, code: str) -> SessionRecord | None:
+        return self.sessions.get(code)
+
+    def list_sessions(self) -> list[SessionRecord]:
+        return sorted(self.sessions.values(), key=lambda r: -r.created_at)
+
+    def live_codes(self) -> list[str]:
+        return [c for c, r in self.sessions.items() if r.ended_at is None]
+
+    def code_taken(self, code: str) -> bool:
+        return code in self.sessions
+
+    def load_events(self, code: str) -> list[Event]:
+        return list(self.events.get(code, []))
+
+    def save_deck(self, deck_id: str, source: str, at: int) -> None:
+        self.decks[deck_id] = source
+
+    def load_decks(self) -> list[tuple[str, str]]:
+        return list(self.decks.items())
+
+    def get_setting(self, key: str) -> str | None:
+        return self.settings.get(key)
+
+    def put_setting(self, key: str, value: str) -> None:
+        self.settings[key] = value
+
+    def close(self) -> None:
+        pass
+
+
+def open_store(url: str) -> Store:
+    if url == "memory://":
+        return MemoryStore()
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    return SqlStore(url)

@@ -15,6 +15,7 @@ from sessions.errors import DeckInvalid, DeckProblem
 
 Path = tuple[str | int, ...]
 MAX_DECK_BYTES = 1_000_000
+_PLAIN_TAGS = {"tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"}
 
 
 def path_str(path: Path) -> str:
@@ -55,7 +56,10 @@ def load(text: str | bytes) -> tuple[Any, dict[Path, int]]:
 
 
 def _build(loader: yaml.SafeLoader, node: yaml.Node, path: Path, lines: dict[Path, int]) -> Any:
-    lines[path] = node.start_mark.line + 1
+    lines.setdefault(path, node.start_mark.line + 1)
+    if isinstance(node, (yaml.MappingNode, yaml.SequenceNode)) and node.tag not in _PLAIN_TAGS:
+        raise DeckInvalid([DeckProblem(path_str(path), node.start_mark.line + 1,
+                                       f"not valid YAML: the tag {node.tag} is not allowed in a deck")])
     if isinstance(node, yaml.MappingNode):
         loader.flatten_mapping(node)
         out: dict[str, Any] = {}
@@ -68,6 +72,8 @@ def _build(loader: yaml.SafeLoader, node: yaml.Node, path: Path, lines: dict[Pat
                     [DeckProblem(path_str((*path, key)), key_node.start_mark.line + 1,
                                  f"the key '{key}' appears twice")]
                 )
+            # A value's line is its key's line: that is where an author looks.
+            lines[(*path, key)] = key_node.start_mark.line + 1
             out[key] = _build(loader, value_node, (*path, key), lines)
         return out
     if isinstance(node, yaml.SequenceNode):

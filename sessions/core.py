@@ -49,6 +49,8 @@ def decide(st: SessionState, cmd: Command, now: int) -> list[Draft]:
         raise Refused("unknown_command", f"unknown command '{cmd.name}'")
     if cmd.name in HOST_COMMANDS and cmd.actor != "host":
         raise Refused("forbidden", "only the trainer's console may do that")
+    if cmd.name == "expire" and cmd.actor != "system":
+        raise Refused("forbidden", "only the server's clock expires activities")
     check_accepts(st.phase, cmd.name)
     return handler(st, cmd, now)
 
@@ -145,8 +147,6 @@ def _close(st: SessionState, cmd: Command, now: int) -> list[Draft]:
 
 def _expire(st: SessionState, cmd: Command, now: int) -> list[Draft]:
     run = st.run
-    if cmd.actor != "system":
-        raise Refused("forbidden", "only the server's clock expires activities")
     if (run is None or run.activity != cmd.args.get("activity") or run.status != OPEN
             or run.deadline is None or now < run.deadline):
         return []  # a stale timer: the activity moved on already

@@ -24,13 +24,16 @@ def clean_name(raw: str) -> str:
             continue
         if cat.startswith("M"):
             combining += 1
-            if combining > MAX_COMBINING_RUN:
-                continue
+            if combining > MAX_COMBINING_RUN or not out or out[-1] == " ":
+                continue  # a mark needs a base character, and only a couple of them
         else:
             combining = 0
         out.append(" " if cat == "Zs" else ch)
-    name = " ".join("".join(out).split())
-    return name[:MAX_NAME_CHARS].strip()
+    name = " ".join("".join(out).split())[:MAX_NAME_CHARS].strip()
+    # A name must show something readable: at least one letter, digit or symbol.
+    if not any(unicodedata.category(ch)[0] in "LNS" for ch in name):
+        return ""
+    return name
 
 
 def unique_name(name: str, taken: set[str]) -> str:

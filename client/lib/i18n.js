@@ -1,0 +1,93 @@
+// UI strings: t(key, params) from one catalogue per language (client/i18n/*.js).
+// zh-CN is the default; ?lang=en (or the toggle) switches and the choice is remembered.
+
+import zh from '../i18n/zh-CN.js';
+import en from '../i18n/en.js';
+
+export const LANGS = { 'zh-CN': zh, en };
+const STORE_KEY = 'caseroom.lang';
+const listeners = new Set();
+
+function normalise(lang) {
+  if (!lang) return null;
+  const l = String(lang).toLowerCase();
+  if (l === 'en' || l.startsWith('en-')) return 'en';
+  if (l === 'zh' || l.startsWith('zh')) return 'zh-CN';
+  return null;
+}
+
+function storedLang() {
+  try { return localStorage.getItem(STORE_KEY); } catch { return null; }
+}
+
+function initialLang() {
+  const fromQuery = normalise(new URLSearchParams(location.search).get('lang'));
+  if (fromQuery) {
+    try { localStorage.setItem(STORE_KEY, fromQuery); } catch { /* private mode */ }
+    return fromQuery;
+  }
+  return normalise(storedLang()) || 'zh-CN';
+}
+
+let current = initialLang();
+document.documentElement.lang = current;
+
+export function lang() {
+  return current;
+}
+
+/** t('phone.answered', {n: 3}) -> the current language's string with {n} filled in. */
+export function t(key, params) {
+  let text = LANGS[current][key];
+  if (text === undefined) text = LANGS['zh-CN'][key];
+  if (text === undefined) {
+    console.warn(`i18n: missing key ${key}`);
+    return key;
+  }
+  if (params) {
+    text = text.replace(/\{(\w+)\}/g, (m, name) => (name in params ? String(params[name]) : m));
+  }
+  return text;
+}
+
+/** Has the catalogue a string for this key (used for optional keys such as error codes)? */
+export function has(key) {
+  return key in LANGS[current] || key in LANGS['zh-CN'];
+}
+
+/** Fill every [data-i18n] (text), [data-i18n-placeholder], [data-i18n-title], [data-i18n-aria-label]. */
+export function apply(root = document) {
+  for (const el of root.querySelectorAll('[data-i18n]')) el.textContent = t(el.dataset.i18n);
+  for (const attr of ['placeholder', 'title', 'aria-label']) {
+    const data = `i18n${attr.replace(/(^|-)(\w)/g, (m, d, c) => c.toUpperCase())}`;
+    for (const el of root.querySelectorAll(`[data-i18n-${attr}]`)) el.setAttribute(attr, t(el.dataset[data]));
+  }
+}
+
+export function setLang(next) {
+  const l = normalise(next) || 'zh-CN';
+  if (l === current) return;
+  current = l;
+  document.documentElement.lang = l;
+  try { localStorage.setItem(STORE_KEY, l); } catch { /* private mode */ }
+  apply();
+  for (const fn of listeners) fn(l);
+}
+
+export function onLangChange(fn) {
+  listeners.add(fn);
+}
+
+/** Make `button` a language toggle showing the other language's name. */
+export function bindToggle(button) {
+  if (!button) return;
+  const label = () => {
+    const other = current === 'en' ? 'zh-CN' : 'en';
+    button.textContent = LANGS[other]['lang.self'];
+    button.setAttribute('aria-label', t('lang.switch'));
+    button.dataset.testid = button.dataset.testid || 'lang-toggle';
+  };
+  label();
+  button.addEventListener('click', () => setLang(current === 'en' ? 'zh-CN' : 'en'));
+  onLangChange(label);
+}

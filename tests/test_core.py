@@ -1,0 +1,177 @@
+"""The core without I/O: commands in, events and views out, time from a fake clock."""
+
+from __future__ import annotations
+
+import pytest
+
+from games.decks import parse_deck
+from sessions.clock import FakeClock
+from sessions.core import Command
+from sessions.errors import Refused
+from sessions.hub import LocalHub
+from sessions.live import LiveSession, Sessions
+from sessions.store import MemoryStore
+from sessions.views import console_view, player_view, screen_view
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def live(mini_source: str, clock: FakeClock) -> LiveSession:
+    sessions = Sessions(MemoryStore(), LocalHub(), lambda _id: None)
+    return sessions.create(parse_deck(mini_source), "测试", "123456", "hash", clock.now_ms())
+
+
+def host(live: LiveSession, name: str, clock: FakeClock, **args: object) -> list[str]:
+    return [e.type for e in live.execute(Command(name, "host", dict(args)), clock.now_ms()).events]
+
+
+def submit(live: LiveSession, pid: str, choice: str, clock: FakeClock, activity: str = "card-a",
+           cid: str | None = None) -> None:
+    live.execute(Command("submit", pid, {"activity": activity, "answer": {"choice": choice}}, cid),
+                 clock.now_ms())
+
+
+def refused(code: str, fn: object, *args: object, **kwargs: object) -> None:
+    with pytest.raises(Refused) as info:
+        fn(*args, **kwargs)  # type: ignore[operator]
+    assert info.value.code == code
+
+
+def test_join_balances_groups_and_makes_names_unique(live: LiveSession, clock: FakeClock) -> None:
+    ids = [live.join("张伟", None, None, clock.now_ms())[0] for _ in range(3)]
+    st = live.state
+    assert [st.players[i].name for i in ids] == ["张伟", "张伟 (2)", "张伟 (3)"]
+    assert [st.players[i].group for i in ids] == ["g1", "g2", "g1"]
+    pid, _ = live.join("李雷", "第二组", None, clock.now_ms())
+    assert st.players[pid].group == "g2"
+    refused("unknown_group", live.join, "韩梅梅", "第九组", None, clock.now_ms())
+    refused("bad_name", live.join, "\u200b\u0301 ", None, None, clock.now_ms())
+    assert len(st.players) == 4
+
+
+def test_resent_join_returns_same_player(live: LiveSession, clock: FakeClock) -> None:
+    first, again = live.join("李雷", None, "j-1", clock.now_ms())
+    second, again2 = live.join("李雷", None, "j-1", clock.now_ms())
+    assert (first, again, again2) == (second, False, True)
+    assert len(live.state.players) == 1
+
+
+def test_vote_round_last_answer_counts_and_reveal_scores(live: LiveSession, clock: FakeClock) -> None:
+    a, _ = live.join("甲", None, None, clock.now_ms())
+    b, _ = live.join("乙", None, None, clock.now_ms())
+    refused("not_started", submit, live, a, "b", clock)
+    assert host(live, "start", clock, activity="card-a") == ["activity_started"]
+    submit(live, a, "a", clock)
+    submit(live, a, "b", clock)  # changed mind: the last answer counts
+    submit(live, b, "c", clock)
+    screen = screen_view(live.state, 2)
+    assert screen["activity"]["tally"] == {"a": 0, "b": 1, "c": 1}
+    assert screen["activity"]["submitted"] == 2
+    assert screen["activity"]["reveal"] is None
+    assert "answer_key" not in screen["activity"]
+    assert console_view(live.state, set())["activity"]["answer_key"]["recommended"] == "b"
+    assert host(live, "reveal", clock) == ["activity_closed", "activity_revealed"]
+    assert live.state.player_score(a) == 100 and live.state.player_score(b) == 50
+    assert live.state.group_score("g1") == 100 and live.state.group_score("g2") == 50
+    view = player_view(live.state, a)
+    assert view["activity"]["result"]["rating"] == "best" and view["me"]["rank"] == 1
+    refused("closed", submit, live, a, "a", clock)
+
+
+def test_only_the_console_commands(live: LiveSession, clock: FakeClock) -> None:
+    a, _ = live.join("甲", None, None, clock.now_ms())
+    seq = live.state.seq
+    refused("forbidden", live.execute, Command("start", a, {"activity": "card-a"}), clock.now_ms())
+    refused("forbidden", live.execute, Command("expire", "host", {"activity": "card-a"}), clock.now_ms())
+    assert live.state.seq == seq and live.state.current is None
+
+
+def test_deadline_is_enforced_with_the_clock(live: LiveSession, clock: FakeClock) -> None:
+    a, _ = live.join("甲", None, None, clock.now_ms())
+    host(live, "start", clock, activity="card-b")
+    deadline = live.state.run.deadline  # type: ignore[union-attr]
+    assert deadline == clock.now_ms() + 5000
+    clock.advance(1)
+    submit(live, a, "x", clock, activity="card-b")
+    clock.advance(4)
+    refused("closed", submit, live, a, "y", clock, "card-b")
+    # An early timer does nothing; at the deadline the activity closes.
+    clock.advance(-0.5)
+    assert live.execute(Command("expire", "system", {"activity": "card-b"}), clock.now_ms()).events == []
+    clock.advance(0.5)
+    out = live.execute(Command("expire", "system", {"activity": "card-b"}), clock.now_ms())
+    assert [e.data["reason"] for e in out.events] == ["expire"]
+    host(live, "reveal", clock)
+    # best answer with 4 of 5 seconds left: 100 + 4/5 of the 50-point speed bonus
+    assert live.state.player_score(a) == 140
+
+
+def test_client_ids_dedupe_per_actor(live: LiveSession, clock: FakeClock) -> None:
+    a, _ = live.join("甲", None, None, clock.now_ms())
+    b, _ = live.join("乙", None, None, clock.now_ms())
+    host(live, "start", clock, activity="card-a")
+    submit(live, a, "a", clock, cid="same")
+    seq = live.state.seq
+    out = live.execute(Command("submit", a, {"activity": "card-a", "answer": {"choice": "b"}}, "same"),
+                       clock.now_ms())
+    assert out.duplicate and live.state.seq == seq
+    assert live.state.runs["card-a"].kind_state.answers[a][0] == "a"
+    submit(live, b, "b", clock, cid="same")  # another player's id space
+    assert live.state.seq == seq + 1
+
+
+def test_bad_answers_change_nothing(live: LiveSession, clock: FakeClock) -> None:
+    a, _ = live.join("甲", None, None, clock.now_ms())
+    host(live, "start", clock, activity="card-a")
+    seq = live.state.seq
+    for answer in [None, "b", {"choice": "z"}, {"choice": 1}, {"choice": "b", "x": 1}, [1]]:
+        refused("bad_answer", live.execute,
+                Command("submit", a, {"activity": "card-a", "answer": answer}), clock.now_ms())
+    refused("not_current", submit, live, a, "b", clock, "card-c")
+    assert live.state.seq == seq
+
+
+def test_next_walks_the_agenda_and_awards_need_reasons(live: LiveSession, clock: FakeClock) -> None:
+    a, _ = live.join("甲", None, None, clock.now_ms())
+    assert host(live, "next", clock) == ["activity_started"]
+    assert host(live, "next", clock) == ["activity_closed", "activity_started"]
+    assert live.state.current == "card-b"
+    refused("already_played", host, live, "start", clock, activity="card-a")
+    refused("bad_reason", host, live, "award", clock, target=a, points=10, reason=" ")
+    refused("unknown_target", host, live, "award", clock, target="p99", points=10, reason="x")
+    refused("bad_points", host, live, "award", clock, target=a, points=0, reason="x")
+    host(live, "award", clock, target=a, points=20, reason="精彩的故事分享")
+    host(live, "award", clock, target="g2", points=5, reason="小组讨论")
+    assert live.state.player_score(a) == 20 and live.state.group_score("g1") == 20
+    assert live.state.group_score("g2") == 5
+    host(live, "next", clock)
+    refused("agenda_done", host, live, "next", clock)
+    host(live, "lock", clock)
+    refused("locked", live.join, "迟到者", None, None, clock.now_ms())
+    assert host(live, "lock", clock) == []  # already locked: no event
+    host(live, "unlock", clock)
+    host(live, "end", clock)
+    refused("session_ended", live.join, "迟到者", None, None, clock.now_ms())
+    assert live.store.get_session("123456").ended_at == clock.now_ms()  # type: ignore[union-attr]
+
+
+def test_state_is_a_fold_of_the_log(live: LiveSession, clock: FakeClock) -> None:
+    """Rebuilding from the stored events gives the same views: what a restart relies on."""
+    a, _ = live.join("甲", None, None, clock.now_ms())
+    b, _ = live.join("乙", None, None, clock.now_ms())
+    host(live, "start", clock, activity="card-a")
+    submit(live, a, "b", clock)
+    submit(live, b, "a", clock)
+    host(live, "reveal", clock)
+    host(live, "award", clock, target=b, points=7, reason="积极")
+    host(live, "next", clock)
+    rebuilt = Sessions(live.store, LocalHub(), lambda _id: None)
+    assert rebuilt.restore_all() == 1
+    again = rebuilt.get("123456")
+    assert screen_view(again.state, 0) == screen_view(live.state, 0)
+    assert player_view(again.state, b) == player_view(live.state, b)
+    assert again.state.seen == live.state.seen

@@ -76,3 +76,71 @@ export function clock(ms) {
   const s = Math.max(0, Math.ceil(ms / 1000));
   return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
 }
+
+/** A case card: situation, the customer's words, facts. `headingLevel` picks h2/h3 for its parts. */
+export function renderCard(card, extraClass) {
+  if (!card) return null;
+  const facts = Array.isArray(card.facts) ? card.facts : [];
+  return h('div', { class: ['case-card', extraClass], testid: 'case-card' },
+    h('div', { class: 'case-part case-situation' },
+      h('div', { class: 'case-label' }, t('card.situation')),
+      h('p', { class: 'case-text', testid: 'card-situation' }, card.situation)),
+    card.customer_says ? h('div', { class: 'case-part case-says' },
+      h('div', { class: 'case-label' }, t('card.customer_says')),
+      h('blockquote', { class: 'case-quote', testid: 'card-says' }, card.customer_says)) : null,
+    facts.length ? h('div', { class: 'case-part case-facts' },
+      h('div', { class: 'case-label' }, t('card.facts')),
+      h('ul', { class: 'case-fact-list', testid: 'card-facts' }, facts.map((f) => h('li', {}, f)))) : null);
+}
+
+/** Legal basis references: source + article, then the quoted text. */
+export function renderLegal(refs) {
+  if (!Array.isArray(refs) || refs.length === 0) return null;
+  return h('div', { class: 'legal', testid: 'legal-basis' },
+    h('div', { class: 'legal-heading' }, t('reveal.legal_basis')),
+    h('ul', { class: 'legal-list' }, refs.map((ref) => h('li', { class: 'legal-item' },
+      h('div', { class: 'legal-source' },
+        h('span', { class: 'legal-law' }, ref.source),
+        ref.article ? h('span', { class: 'legal-article' }, ref.article) : null),
+      ref.quote ? h('blockquote', { class: 'legal-quote' }, ref.quote) : null))));
+}
+
+/** Keep every [data-deadline] element showing the time left, by the server's clock `now()`. */
+export function startCountdowns(now) {
+  const tick = () => {
+    for (const el of document.querySelectorAll('[data-deadline]')) {
+      const left = Number(el.dataset.deadline) - now();
+      el.textContent = clock(left);
+      el.classList.toggle('is-urgent', left <= 10000);
+      el.classList.toggle('is-over', left <= 0);
+    }
+  };
+  tick();
+  return setInterval(tick, 250);
+}
+
+/** '+50', '0', '-20' */
+export function signed(n) {
+  const v = Number(n) || 0;
+  return v > 0 ? `+${v}` : String(v);
+}
+
+/** A countdown element (kept current by startCountdowns). */
+export function countdown(deadline, now, props = {}) {
+  const left = deadline - now();
+  return h('span', { ...props, class: ['countdown', props.class, left <= 10000 && 'is-urgent'],
+    dataset: { deadline } }, clock(left));
+}
+
+const openDetails = new Set();
+
+/** A <details> that stays open (or closed) across re-renders; `key` names it. */
+export function details(key, summary, ...content) {
+  const el = h('details', { class: 'details', open: openDetails.has(key), dataset: { key } },
+    h('summary', {}, summary), ...content);
+  el.addEventListener('toggle', () => {
+    if (el.open) openDetails.add(key);
+    else openDetails.delete(key);
+  });
+  return el;
+}

@@ -1,0 +1,1 @@
+"""Static browser pages (HTML/CSS/ES modules), served by server/pages.py; no Python here."""

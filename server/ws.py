@@ -142,7 +142,7 @@ class Connection:
         if isinstance(msg, CommandMsg):
             if role != "console":
                 raise Refused("forbidden", "only the trainer's console sends commands")
-            if msg.name in ("join", "submit", "expire"):
+            if msg.name in ("join", "submit", "tick"):
                 raise Refused("unknown_command", f"unknown command '{msg.name}'")
             return Command(msg.name, "host", msg.args, msg_id)
         raise Refused("bad_message", "unexpected message")

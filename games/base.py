@@ -100,6 +100,9 @@ class ActivityKind(ABC):
     name: str
     modes: tuple[str, ...] = (INDIVIDUAL,)
     replayable = False
+    # True when one answer changes no other player's view (only the answerer's and their
+    # group's): the driver then re-renders just those phones, not the whole room.
+    private_answers = True
 
     @abstractmethod
     def allowed_keys(self) -> set[str]:

@@ -154,16 +154,16 @@ def parse_deck(text: str | bytes, source_name: str = "<deck>") -> Deck:
         if mode not in modes:
             ck.problem((*p, "mode"), f"should be one of {', '.join(modes)} for a {kind_name}, not '{mode}'")
             mode = modes[0]
-        title = ck.text(am, "title", p, max_len=120)
+        act_title = ck.text(am, "title", p, max_len=120)
         mod = module if isinstance(module, str) else None
         if impl is None:
             cards = ck.seq(am, "cards", p, lo=1, hi=20)
             deals.append((act_id, p, cards))
-            act = Activity(act_id, DEAL, title, mod, None, mode,
+            act = Activity(act_id, DEAL, act_title, mod, None, mode,
                            tuple(c for c in cards if isinstance(c, str)),
                            ck.integer(am, "time_limit", p, lo=5, hi=7200))
         else:
-            act = Activity(act_id, impl.name, title, mod, impl.parse(am, p, ck, ctx), mode)
+            act = Activity(act_id, impl.name, act_title, mod, impl.parse(am, p, ck, ctx), mode)
         if act_id and act_id not in activities:
             activities[act_id] = act
             order.append(act_id)

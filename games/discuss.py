@@ -53,6 +53,7 @@ class DiscussState:
 class Discuss(ActivityKind):
     name = "discuss"
     modes = (INDIVIDUAL, GROUP)  # group mode: posts belong to the group, no confirmation needed
+    private_answers = False  # every phone shows the board
 
     def allowed_keys(self) -> set[str]:
         return {"card", "prompt", "max_posts", "max_length", "time_limit"}

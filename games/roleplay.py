@@ -70,6 +70,7 @@ class RoleplayState:
 class Roleplay(ActivityKind):
     name = "roleplay"
     modes = ("individual",)
+    private_answers = False  # every phone shows the live rubric
 
     def allowed_keys(self) -> set[str]:
         return {"scenario", "roles", "rubric", "steps", "rounds", "points", "rationale"}

@@ -31,6 +31,7 @@ from sessions.views import console_view, player_view, screen_view
 log = logging.getLogger("caseroom.rooms")
 
 VIEW_INTERVAL = 0.1
+ANSWERS = ("answer_submitted", "answer_confirmed")
 MAX_OUTBOX = 256
 
 
@@ -160,14 +161,19 @@ class Room:
                 conn.mark_dirty()
 
     def _on_publish(self, code: str, seq: int) -> None:
-        # Answers change only the answering player's view and the hosts' tallies;
-        # anything else can change every view.
+        # An answer to a card whose answers are private changes only the answering
+        # player's view (and their group's, when the group answers as one) and the hosts'
+        # tallies; anything else can change every view.
         events = self.live.last_events
-        if events and all(e.type == "answer_submitted" for e in events):
+        st = self.live.state
+        if events and all(e.type in ANSWERS and st.activity(e.data["card"]).impl.private_answers
+                          for e in events):
             self._hosts_dirty()
             for ev in events:
-                for conn in self.by_player.get(ev.actor, ()):
-                    conn.mark_dirty()
+                targets = [ev.actor] if ev.data.get("as", ev.actor) == ev.actor else st.members(ev.data["as"])
+                for pid in targets:
+                    for conn in self.by_player.get(pid, ()):
+                        conn.mark_dirty()
         else:
             for conn in self.conns:
                 conn.mark_dirty()

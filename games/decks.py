@@ -13,7 +13,18 @@ from dataclasses import dataclass
 from pathlib import Path as FsPath
 from typing import Any
 
-from games.base import ActivityKind, kind_of
+from games.base import (
+    CONSENSUS,
+    GROUP,
+    INDIVIDUAL,
+    MAJORITY,
+    ActivityKind,
+    Criterion,
+    DeckContext,
+    Rubric,
+    all_kinds,
+    kind_of,
+)
 from games.checker import Checker
 from games.yamlsource import load
 from sessions.errors import DeckInvalid, DeckProblem
@@ -21,8 +32,10 @@ from sessions.errors import DeckInvalid, DeckProblem
 BUILTIN_DIR = FsPath(__file__).parent / "decks"
 DEFAULT_SCORING = {"best": 100, "acceptable": 50, "poor": 0}
 DECK_KEYS = {"id", "title", "locale", "version", "description", "disclaimer", "scoring", "groups",
-             "modules", "activities", "agenda"}
-COMMON_ACTIVITY_KEYS = {"id", "kind", "module", "title"}
+             "modules", "rubrics", "activities", "agenda"}
+COMMON_ACTIVITY_KEYS = {"id", "kind", "module", "title", "mode"}
+DEAL = "deal"  # an agenda entry that deals one card of a set to each group
+DEAL_KEYS = {"id", "kind", "module", "title", "mode", "cards", "time_limit"}
 LOCALES = {"zh-CN", "en"}
 
 
@@ -33,6 +46,9 @@ class Activity:
     title: str
     module: str | None
     config: Any
+    mode: str = INDIVIDUAL
+    cards: tuple[str, ...] = ()  # for a deal: the cards dealt, one per group
+    time_limit: int | None = None  # for a deal: overrides the cards' own limits
 
     @property
     def impl(self) -> ActivityKind:
@@ -40,7 +56,11 @@ class Activity:
         assert impl is not None  # validated at load
         return impl
 
-    def summary(self) -> dict[str, str]:
+    @property
+    def is_deal(self) -> bool:
+        return self.kind == DEAL
+
+    def summary(self) -> dict[str, Any]:
         return {"id": self.id, "kind": self.kind, "title": self.title}
 
 
@@ -54,6 +74,7 @@ class Deck:
     disclaimer: str
     groups: tuple[tuple[str, str], ...]  # (id, name)
     modules: tuple[tuple[str, str], ...]  # (id, title)
+    rubrics: dict[str, Rubric]
     activities: dict[str, Activity]
     agenda: tuple[str, ...]
     source: str  # the YAML text, kept so a session can be rebuilt from its own copy
@@ -102,34 +123,62 @@ def parse_deck(text: str | bytes, source_name: str = "<deck>") -> Deck:
     ck.unique([(mod[0], ("modules", i)) for i, mod in enumerate(modules)], "module")
     module_ids = {mod[0] for mod in modules}
 
+    rubrics = _parse_rubrics(m, ck)
+    ctx = DeckContext(scoring=scoring, modules=dict(modules), rubrics=rubrics)
+
     activities: dict[str, Activity] = {}
     order: list[str] = []
     raw_acts = ck.seq(m, "activities", (), lo=1, hi=500)
     ck.unique([(a.get("id"), ("activities", i)) for i, a in enumerate(raw_acts)
                if isinstance(a, dict) and isinstance(a.get("id"), str)], "activity")
+    deals: list[tuple[str, tuple[str | int, ...], list[Any]]] = []
     for i, raw in enumerate(raw_acts):
-        p = ("activities", i)
+        p: tuple[str | int, ...] = ("activities", i)
         if not isinstance(raw, dict):
             ck.problem(p, "an activity should be a mapping with id, kind and title")
             continue
         kind_name = raw.get("kind")
         impl = kind_of(kind_name) if isinstance(kind_name, str) else None
-        if impl is None:
-            from games.base import KINDS
-
-            ck.problem((*p, "kind"), f"unknown kind '{kind_name}' (known kinds: "
-                                     f"{', '.join(sorted(KINDS))})")
+        if impl is None and kind_name != DEAL:
+            known = ", ".join(sorted([*all_kinds(), DEAL]))
+            ck.problem((*p, "kind"), f"unknown kind '{kind_name}' (known kinds: {known})")
             continue
-        am = ck.mapping(raw, p, COMMON_ACTIVITY_KEYS | impl.allowed_keys(), {"id", "kind", "title"})
+        allowed = DEAL_KEYS if impl is None else COMMON_ACTIVITY_KEYS | impl.allowed_keys()
+        am = ck.mapping(raw, p, allowed, {"id", "kind", "title"} | ({"cards"} if impl is None else set()))
         act_id = ck.ident(am, "id", p)
         module = am.get("module")
         if module is not None and module not in module_ids:
             ck.problem((*p, "module"), f"names the module '{module}', which the deck does not define")
-        config = impl.parse(am, p, ck, scoring)
+        modes = impl.modes if impl is not None else (CONSENSUS, MAJORITY, GROUP)
+        mode = am.get("mode", INDIVIDUAL if impl is not None else modes[0])
+        if mode not in modes:
+            ck.problem((*p, "mode"), f"should be one of {', '.join(modes)} for a {kind_name}, not '{mode}'")
+            mode = modes[0]
+        act_title = ck.text(am, "title", p, max_len=120)
+        mod = module if isinstance(module, str) else None
+        if impl is None:
+            cards = ck.seq(am, "cards", p, lo=1, hi=20)
+            deals.append((act_id, p, cards))
+            act = Activity(act_id, DEAL, act_title, mod, None, mode,
+                           tuple(c for c in cards if isinstance(c, str)),
+                           ck.integer(am, "time_limit", p, lo=5, hi=7200))
+        else:
+            act = Activity(act_id, impl.name, act_title, mod, impl.parse(am, p, ck, ctx), mode)
         if act_id and act_id not in activities:
-            activities[act_id] = Activity(act_id, impl.name, ck.text(am, "title", p, max_len=120),
-                                          module if isinstance(module, str) else None, config)
+            activities[act_id] = act
             order.append(act_id)
+
+    for deal_id, p, cards in deals:
+        for j, card in enumerate(cards):
+            target = activities.get(card) if isinstance(card, str) else None
+            if target is None:
+                ck.problem((*p, "cards", j), f"names the card '{card}', which the deck does not define")
+            elif target.is_deal or target.kind == "roleplay" or target.kind == "plan":
+                ck.problem((*p, "cards", j), f"'{card}' is a {target.kind}; a deal hands out vote, order, "
+                                             "estimate or discuss cards")
+            elif activities[deal_id].mode not in target.impl.modes:
+                ck.problem((*p, "cards", j), f"'{card}' is a {target.kind}, which cannot be played in "
+                                             f"{activities[deal_id].mode} mode")
 
     if "agenda" in m:
         agenda: list[str] = []
@@ -149,10 +198,39 @@ def parse_deck(text: str | bytes, source_name: str = "<deck>") -> Deck:
         id=deck_id, title=title, locale=str(locale), version=version,
         description=ck.text(m, "description", (), max_len=2000, required=False),
         disclaimer=ck.text(m, "disclaimer", (), max_len=2000, required=False),
-        groups=tuple(groups), modules=tuple(modules), activities=activities,
+        groups=tuple(groups), modules=tuple(modules), rubrics=rubrics, activities=activities,
         agenda=tuple(agenda),
         source=text.decode("utf-8") if isinstance(text, bytes) else text,
     )
+
+
+def _parse_rubrics(m: dict[str, Any], ck: Checker) -> dict[str, Rubric]:
+    rubrics: dict[str, Rubric] = {}
+    for i, raw in enumerate(ck.seq(m, "rubrics", (), hi=20)):
+        p: tuple[str | int, ...] = ("rubrics", i)
+        rm = ck.mapping(raw, p, {"id", "title", "criteria"}, {"id", "title", "criteria"})
+        criteria: list[Criterion] = []
+        for j, craw in enumerate(ck.seq(rm, "criteria", p, lo=1, hi=12)):
+            cp = (*p, "criteria", j)
+            cm = ck.mapping(craw, cp, {"id", "title", "anchors"}, {"id", "title"})
+            anchors: dict[int, str] = {}
+            if "anchors" in cm:
+                am = cm["anchors"]
+                if not isinstance(am, dict):
+                    ck.problem((*cp, "anchors"), "should map scores 1-5 to short descriptions")
+                else:
+                    for k, v in am.items():
+                        if str(k) not in {"1", "2", "3", "4", "5"} or not isinstance(v, str):
+                            ck.problem((*cp, "anchors", k), "anchors map a score 1-5 to a short text")
+                        else:
+                            anchors[int(k)] = v.strip()[:200]
+            criteria.append(Criterion(ck.ident(cm, "id", cp), ck.text(cm, "title", cp, max_len=40), anchors))
+        ck.unique([(c.id, (*p, "criteria", j)) for j, c in enumerate(criteria)], "criterion")
+        rid = ck.ident(rm, "id", p)
+        if rid in rubrics:
+            ck.problem(p, f"duplicate rubric id '{rid}'")
+        rubrics[rid] = Rubric(rid, ck.text(rm, "title", p, max_len=100), tuple(criteria))
+    return rubrics
 
 
 def builtin_decks() -> dict[str, Deck]:

@@ -10,10 +10,11 @@ cards with a time limit, since "fast" needs a deadline to be fair).
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
-from games.base import ActivityKind, Timing, register
+from games.base import CONSENSUS, INDIVIDUAL, MAJORITY, ActivityKind, DeckContext, Timing, Who, register
 from games.cards import Card, LegalRef, parse_card, parse_legal_basis
 from games.checker import Checker
 from games.yamlsource import Path
@@ -56,11 +57,13 @@ class VoteState:
 
 class Vote(ActivityKind):
     name = "vote"
+    modes = (INDIVIDUAL, CONSENSUS, MAJORITY)
 
     def allowed_keys(self) -> set[str]:
         return {"card", "options", "rationale", "legal_basis", "time_limit", "speed_bonus"}
 
-    def parse(self, raw: dict[str, Any], path: Path, ck: Checker, scoring: dict[str, int]) -> VoteConfig:
+    def parse(self, raw: dict[str, Any], path: Path, ck: Checker, ctx: DeckContext) -> VoteConfig:
+        scoring = ctx.scoring
         card = parse_card(raw.get("card"), (*path, "card"), ck) if "card" in raw else None
         if card is None:
             ck.problem(path, "a vote needs a 'card' with at least a 'situation'")
@@ -97,10 +100,11 @@ class Vote(ActivityKind):
             speed_bonus=ck.integer(raw, "speed_bonus", path, lo=0, hi=1000, default=0) or 0,
         )
 
-    def new_state(self, config: VoteConfig) -> VoteState:
+    def new_state(self, config: VoteConfig, scope: Any = None) -> VoteState:
         return VoteState(answers={}, tally={o.id: 0 for o in config.options})
 
-    def check_answer(self, config: VoteConfig, answer: Any) -> dict[str, Any]:
+    def check_answer(self, config: VoteConfig, state: VoteState, who: Who, answer: Any,
+                     step: str) -> dict[str, Any]:
         if not isinstance(answer, dict) or set(answer) != {"choice"}:
             raise Refused("bad_answer", 'a vote answer is {"choice": "<option id>"}')
         choice = answer["choice"]
@@ -108,13 +112,24 @@ class Vote(ActivityKind):
             raise Refused("bad_answer", "no such option on this card")
         return {"choice": choice}
 
-    def apply_answer(self, config: VoteConfig, state: VoteState, player_id: str,
+    def apply_answer(self, config: VoteConfig, state: VoteState, who: Who,
                      answer: dict[str, Any], at: int) -> None:
-        previous = state.answers.get(player_id)
+        previous = state.answers.get(who.key)
         if previous is not None:
             state.tally[previous[0]] -= 1
-        state.answers[player_id] = (answer["choice"], at)
+        state.answers[who.key] = (answer["choice"], at)
         state.tally[answer["choice"]] += 1
+
+    def combine(self, answers: list[dict[str, Any]]) -> dict[str, Any] | None:
+        """The most chosen option; a tie goes to the option chosen first."""
+        if not answers:
+            return None
+        counts = Counter(a["choice"] for a in answers)
+        top = max(counts.values())
+        return next({"choice": a["choice"]} for a in answers if counts[a["choice"]] == top)
+
+    def answers(self, state: VoteState) -> dict[str, dict[str, Any]]:
+        return {key: {"choice": choice} for key, (choice, _at) in state.answers.items()}
 
     def scores(self, config: VoteConfig, state: VoteState, timing: Timing) -> dict[str, int]:
         out: dict[str, int] = {}
@@ -148,12 +163,11 @@ class Vote(ActivityKind):
             "reveal": self._reveal(config) if revealed else None,
         }
 
-    def private(self, config: VoteConfig) -> dict[str, Any]:
+    def private(self, config: VoteConfig, state: VoteState) -> dict[str, Any]:
         return {"answer_key": self._reveal(config)}
 
-    def player(self, config: VoteConfig, state: VoteState, player_id: str, revealed: bool,
-               points: int | None) -> dict[str, Any]:
-        mine = state.answers.get(player_id)
+    def player(self, config: VoteConfig, state: VoteState, who: Who, revealed: bool) -> dict[str, Any]:
+        mine = state.answers.get(who.key)
         view: dict[str, Any] = {
             "card": config.card.as_dict(),
             "options": [{"id": o.id, "text": o.text} for o in config.options],
@@ -166,7 +180,6 @@ class Vote(ActivityKind):
                 "recommended": config.recommended,
                 "rating": opt.rating if opt else None,
                 "feedback": opt.feedback if opt else "",
-                "points": points or 0,
                 "rationale": config.rationale,
                 "legal_basis": [ref.as_dict() for ref in config.legal_basis],
             }
@@ -180,6 +193,13 @@ class Vote(ActivityKind):
             "recommended": config.recommended,
             "rationale": config.rationale,
         }
+
+    def review(self, config: VoteConfig, state: VoteState) -> dict[str, Any]:
+        total = sum(state.tally.values())
+        top = max(state.tally, key=lambda o: state.tally[o]) if total else None
+        return {"distribution": dict(state.tally), "answered": total, "class_choice": top,
+                "recommended": config.recommended,
+                "agreement": round(state.tally.get(config.recommended, 0) / total, 3) if total else None}
 
 
 VOTE = register(Vote())

@@ -7,7 +7,9 @@ import logging
 from collections.abc import AsyncIterator
 
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
+from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
@@ -84,4 +86,10 @@ def create_app(config: Config | None = None, *, clock: Clock | None = None,
         Route("/favicon.ico", favicon),
         Mount("/static", app=StaticFiles(directory=pages.CLIENT_DIR), name="static"),
     ]
-    return Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(SecurityHeaders)])
+    async def http_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, HTTPException)
+        codes = {404: "not_found", 405: "method_not_allowed"}
+        return http_api.error(exc.status_code, codes.get(exc.status_code, "bad_request"), str(exc.detail))
+
+    return Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(SecurityHeaders)],
+                     exception_handlers={HTTPException: http_error})

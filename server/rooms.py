@@ -31,6 +31,7 @@ from sessions.views import console_view, player_view, screen_view
 log = logging.getLogger("caseroom.rooms")
 
 VIEW_INTERVAL = 0.1
+ANSWERS = ("answer_submitted", "answer_confirmed")
 MAX_OUTBOX = 256
 
 
@@ -108,7 +109,8 @@ class Room:
         self.by_player: dict[str, list[Conn]] = {}
         self._cache: dict[str, tuple[tuple[int, int], str]] = {}
         self._timer: asyncio.TimerHandle | None = None
-        self._timer_for: tuple[str, int] | None = None
+        self._timer_for: int | None = None
+        self.online_version = 0  # bumps on every player connect/disconnect
         live.hub.subscribe(live.code, self._on_publish)
 
     # -- membership -------------------------------------------------------------------------
@@ -118,6 +120,7 @@ class Room:
             first = not self.by_player.get(conn.player_id)
             self.by_player.setdefault(conn.player_id, []).append(conn)
             if first:
+                self.online_version += 1
                 self._hosts_dirty()
         conn.start()
 
@@ -131,6 +134,7 @@ class Room:
                 conns.remove(conn)
             if not conns:
                 self.by_player.pop(conn.player_id, None)
+                self.online_version += 1
                 self._hosts_dirty()
 
     def online(self) -> set[str]:
@@ -142,13 +146,10 @@ class Room:
         if conn.role == "player":
             assert conn.player_id is not None
             return dumps({"type": "state", "seq": st.seq, "view": player_view(st, conn.player_id)})
-        key = (st.seq, len(self.by_player))
+        key = (st.seq, self.online_version)
         cached = self._cache.get(conn.role)
         if cached is None or cached[0] != key:
-            if conn.role == "screen":
-                view = screen_view(st, len(self.by_player))
-            else:
-                view = console_view(st, self.online())
+            view = screen_view(st, len(self.by_player)) if conn.role == "screen" else console_view(st, self.online())
             cached = (key, dumps({"type": "state", "seq": st.seq, "view": view,
                                   "server_time": self.clock.now_ms()}))
             self._cache[conn.role] = cached
@@ -160,22 +161,28 @@ class Room:
                 conn.mark_dirty()
 
     def _on_publish(self, code: str, seq: int) -> None:
-        # Answers change only the answering player's view and the hosts' tallies;
-        # anything else can change every view.
+        # An answer to a card whose answers are private changes only the answering
+        # player's view (and their group's, when the group answers as one) and the hosts'
+        # tallies; anything else can change every view.
         events = self.live.last_events
-        if events and all(e.type == "answer_submitted" for e in events):
+        st = self.live.state
+        if events and all(e.type in ANSWERS and st.activity(e.data["card"]).impl.private_answers
+                          for e in events):
             self._hosts_dirty()
             for ev in events:
-                for conn in self.by_player.get(ev.actor, ()):
-                    conn.mark_dirty()
+                targets = [ev.actor] if ev.data.get("as", ev.actor) == ev.actor else st.members(ev.data["as"])
+                for pid in targets:
+                    for conn in self.by_player.get(pid, ()):
+                        conn.mark_dirty()
         else:
             for conn in self.conns:
                 conn.mark_dirty()
         self.arm_timer()
 
-    # -- deadlines --------------------------------------------------------------------------
+    # -- time -----------------------------------------------------------------------------------
     def arm_timer(self) -> None:
-        due = self.live.open_deadline()
+        """One timer per session, for whatever the core says is due next."""
+        due = self.live.next_due()
         if due == self._timer_for:
             return
         if self._timer is not None:
@@ -184,23 +191,24 @@ class Room:
         self._timer_for = due
         if due is None:
             return
-        loop = asyncio.get_running_loop()
-        delay = max(0.0, (due[1] - self.clock.now_ms()) / 1000)
-        self._timer = loop.call_later(delay, self._expire, due[0])
+        delay = max(0.0, (due - self.clock.now_ms()) / 1000)
+        self._timer = asyncio.get_running_loop().call_later(delay, self._tick)
 
-    def _expire(self, activity: str) -> None:
+    def _tick(self) -> None:
         self._timer, self._timer_for = None, None
         try:
-            self.live.execute(Command("expire", "system", {"activity": activity}), self.clock.now_ms())
+            self.live.execute(Command("tick", "system"), self.clock.now_ms())
         except Refused:
             pass
         except Exception:
-            log.exception("expiry of %s in %s failed", activity, self.live.code)
-        due = self.live.open_deadline()
-        if due is not None and due[0] == activity:
-            # The clock said "not yet" (timers can fire a hair early); try again shortly.
+            log.exception("tick in %s failed", self.live.code)
+        due = self.live.next_due()
+        if due is not None and due <= self.clock.now_ms() + 5 and self._timer is None:
+            # The clock said "not quite yet" (timers can fire a hair early): try again shortly.
             self._timer_for = due
-            self._timer = asyncio.get_running_loop().call_later(0.05, self._expire, activity)
+            self._timer = asyncio.get_running_loop().call_later(0.05, self._tick)
+        else:
+            self.arm_timer()
 
     def close(self) -> None:
         if self._timer is not None:

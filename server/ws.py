@@ -48,7 +48,11 @@ class Connection:
             return
         try:
             while True:
-                text = await self.ws.receive_text()
+                text = await self._receive()
+                if text is None:
+                    assert self.conn is not None
+                    self.conn.send(_error(None, Refused("bad_message", "send text frames of JSON")))
+                    continue
                 self._handle(text)
         except WebSocketDisconnect:
             pass
@@ -61,9 +65,11 @@ class Connection:
 
     async def _until_identified(self) -> None:
         while self.conn is None:
-            text = await self.ws.receive_text()
+            text = await self._receive()
             msg_id = None
             try:
+                if text is None:
+                    raise Refused("bad_message", "send text frames of JSON")
                 msg_id, msg = parse(text)
                 if isinstance(msg, (Join, Resume, Host)):
                     self._identify(msg_id, msg)
@@ -75,6 +81,13 @@ class Connection:
                 await self.ws.send_text(dumps(_error(exc.msg_id, exc)))
             except Refused as exc:
                 await self.ws.send_text(dumps(_error(msg_id, exc)))
+
+    async def _receive(self) -> str | None:
+        """The next text frame; None for a binary one (refused, the connection stays)."""
+        message = await self.ws.receive()
+        if message["type"] == "websocket.disconnect":
+            raise WebSocketDisconnect(message.get("code", 1000))
+        return message.get("text")
 
     # -- identification -------------------------------------------------------------------
     def _identify(self, msg_id: str | None, msg: Join | Resume | Host) -> None:
@@ -142,7 +155,7 @@ class Connection:
         if isinstance(msg, CommandMsg):
             if role != "console":
                 raise Refused("forbidden", "only the trainer's console sends commands")
-            if msg.name in ("join", "submit", "expire"):
+            if msg.name in ("join", "submit", "tick"):
                 raise Refused("unknown_command", f"unknown command '{msg.name}'")
             return Command(msg.name, "host", msg.args, msg_id)
         raise Refused("bad_message", "unexpected message")

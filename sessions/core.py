@@ -14,24 +14,36 @@ events, applies them, and only then acknowledges. Because the state is a fold
 of stored events, a restarted server rebuilds every live session by replaying
 its log, and an export is just another fold.
 
-Actors: a player id (``p…``), ``"host"`` (screen or console; only the console
-may send commands) or ``"system"`` (deadline expiry, from the driver's timer).
+Time: every deadline is an absolute server time inside an event. The core
+says when it next needs to be woken (``next_due``); the driver arms one timer
+and sends the ``tick`` command then; ``tick`` decides what is due (a step's
+deadline, an automatic advance, the end of a break). A paused clock keeps the
+time left instead of a deadline. Nothing ever sleeps.
+
+Actors: a player id (``p…``), ``"host"`` (the console; the screen only
+watches) or ``"system"`` (the driver's timer).
 """
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
 from typing import Any
 
+from games.base import CONSENSUS, GROUP, INDIVIDUAL, MAJORITY
 from sessions.errors import NotFound, Refused
 from sessions.events import Draft
-from sessions.names import clean_name, unique_name
-from sessions.phases import OPEN, REVEALED, activity_move, check_accepts, session_move
-from sessions.state import SessionState
+from sessions.names import clean_name, clean_text, unique_name
+from sessions.phases import OPEN, REVEALED, activity_move, check_accepts, clock_move, session_move
+from sessions.state import SessionState, Stage, in_answer_step, step_name
 
 MAX_REASON = 200
 MAX_AWARD = 10_000
-HOST_COMMANDS = frozenset({"start", "next", "close", "reveal", "lock", "unlock", "award", "end"})
+MAX_GROUPS = 50
+HOST_COMMANDS = frozenset({"start", "next", "advance", "close", "reveal", "pause", "resume", "extend",
+                           "lock", "unlock", "award", "end", "group_add", "group_rename", "move",
+                           "leaderboard", "break", "break_end", "auto_advance", "act"})
+SYSTEM_COMMANDS = frozenset({"tick"})
 
 
 @dataclass(frozen=True)
@@ -49,11 +61,24 @@ def decide(st: SessionState, cmd: Command, now: int) -> list[Draft]:
         raise Refused("unknown_command", f"unknown command '{cmd.name}'")
     if cmd.name in HOST_COMMANDS and cmd.actor != "host":
         raise Refused("forbidden", "only the trainer's console may do that")
-    if cmd.name == "expire" and cmd.actor != "system":
-        raise Refused("forbidden", "only the server's clock expires activities")
+    if cmd.name in SYSTEM_COMMANDS and cmd.actor != "system":
+        raise Refused("forbidden", "only the server's clock sends ticks")
     check_accepts(st.phase, cmd.name)
     return handler(st, cmd, now)
 
+
+def next_due(st: SessionState) -> int | None:
+    """When the driver must send ``tick`` next (epoch ms), or None."""
+    times = [st.break_until]
+    stage = st.stage
+    if stage is not None:
+        times += [stage.deadline if stage.status == OPEN else None,
+                  stage.advance_at if stage.status == REVEALED else None]
+    due = [t for t in times if t is not None]
+    return min(due) if due else None
+
+
+# -- joining and groups ------------------------------------------------------------------------------
 
 def _join(st: SessionState, cmd: Command, now: int) -> list[Draft]:
     raw = cmd.args.get("name")
@@ -67,8 +92,7 @@ def _join(st: SessionState, cmd: Command, now: int) -> list[Draft]:
     group = _pick_group(st, cmd.args.get("group"))
     pid = f"p{len(st.players) + 1}"
     name = unique_name(asked, st.names)
-    return [Draft("player_joined", {"player_id": pid, "name": name, "group": group,
-                                    "asked_name": asked})]
+    return [Draft("player_joined", {"player_id": pid, "name": name, "group": group, "asked_name": asked})]
 
 
 def existing_join(st: SessionState, client_id: str | None, raw_name: Any) -> str | None:
@@ -78,46 +102,127 @@ def existing_join(st: SessionState, client_id: str | None, raw_name: Any) -> str
     return st.join_ids.get((client_id, clean_name(raw_name)))
 
 
+def _find_group(st: SessionState, wanted: Any) -> str:
+    if isinstance(wanted, str):
+        for gid, gname in st.groups.items():
+            if wanted in (gid, gname):
+                return gid
+    raise NotFound("unknown_group", f"there is no group '{str(wanted)[:40]}' in this session")
+
+
 def _pick_group(st: SessionState, wanted: Any) -> str | None:
     if not st.groups:
         return None
     if wanted not in (None, ""):
-        if not isinstance(wanted, str):
-            raise Refused("unknown_group", "group should be a group id or name")
-        for gid, gname in st.groups.items():
-            if wanted in (gid, gname):
-                return gid
-        raise Refused("unknown_group", f"there is no group '{wanted[:40]}' in this session")
-    # Balance: the smallest group, first in deck order on a tie.
+        return _find_group(st, wanted)
+    # Balance: the smallest group, first in order on a tie.
     return min(st.groups, key=lambda g: st.group_sizes.get(g, 0))
 
+
+def _group_name(st: SessionState, raw: Any) -> str:
+    name = clean_name(raw) if isinstance(raw, str) else ""
+    if not name:
+        raise Refused("bad_name", "a group needs a name")
+    if any(name.casefold() == n.casefold() for n in st.groups.values()):
+        raise Refused("duplicate_group", "another group already has that name")
+    return name
+
+
+def _group_add(st: SessionState, cmd: Command, now: int) -> list[Draft]:
+    if len(st.groups) >= MAX_GROUPS:
+        raise Refused("too_many_groups", f"at most {MAX_GROUPS} groups")
+    name = _group_name(st, cmd.args.get("name"))
+    n = len(st.groups) + 1
+    while f"g{n}" in st.groups:
+        n += 1
+    return [Draft("group_added", {"group": f"g{n}", "name": name})]
+
+
+def _group_rename(st: SessionState, cmd: Command, now: int) -> list[Draft]:
+    gid = _find_group(st, cmd.args.get("group"))
+    return [Draft("group_renamed", {"group": gid, "name": _group_name(st, cmd.args.get("name"))})]
+
+
+def _move(st: SessionState, cmd: Command, now: int) -> list[Draft]:
+    pid = cmd.args.get("player")
+    if not isinstance(pid, str) or pid not in st.players:
+        raise NotFound("unknown_player", "there is no such player in this session")
+    gid = _find_group(st, cmd.args.get("group"))
+    if st.players[pid].group == gid:
+        return []
+    return [Draft("player_moved", {"player_id": pid, "group": gid})]
+
+
+# -- answering ---------------------------------------------------------------------------------------
 
 def _submit(st: SessionState, cmd: Command, now: int) -> list[Draft]:
     if cmd.actor not in st.players:
         raise Refused("forbidden", "only players submit answers")
-    activity = cmd.args.get("activity")
-    run = st.run
-    if run is None or activity != run.activity:
+    stage = st.stage
+    player = st.players[cmd.actor]
+    card = st.card_for(stage, player.group) if stage is not None else None
+    if stage is None or card is None or cmd.args.get("activity") not in (stage.id, card):
         raise Refused("not_current", "that activity is not the one being played")
-    if run.status != OPEN or (run.deadline is not None and now >= run.deadline):
+    if stage.status != OPEN or (stage.deadline is not None and now >= stage.deadline):
         raise Refused("closed", "answers for this activity are closed")
-    act = st.deck.activities[run.activity]
-    answer = act.impl.check_answer(act.config, cmd.args.get("answer"))
-    return [Draft("answer_submitted", {"activity": run.activity, "answer": answer})]
+    if not in_answer_step(st, stage):
+        raise Refused("bad_phase", f"nothing is answered during {step_name(st, stage)}")
+    if stage.mode != INDIVIDUAL and player.group is None:
+        raise Refused("no_group", "this activity is played by groups; ask the trainer to put you in one")
+    act = st.activity(card)
+    who = st.who(stage, cmd.actor)
+    answer = cmd.args.get("answer")
+    base = {"activity": stage.id, "card": card, "as": who.key}
+    if stage.mode == CONSENSUS and isinstance(answer, dict) and set(answer) == {"confirm"}:
+        return [_confirm(st, stage, card, who.key, cmd.actor, answer["confirm"], base)]
+    normal = act.impl.check_answer(act.config, stage.cards[card], who, answer, step_name(st, stage))
+    if stage.mode == CONSENSUS:
+        return [Draft("answer_submitted", {**base, "answer": normal, "proposal": True})]
+    return [Draft("answer_submitted", {**base, "answer": normal})]
 
+
+def _confirm(st: SessionState, stage: Stage, card: str, group: str, pid: str, ref: Any,
+             base: dict[str, Any]) -> Draft:
+    proposal = stage.proposals.get((card, group))
+    if proposal is None or ref != proposal.seq:
+        raise Refused("no_proposal", "there is no such proposal to confirm; look at the latest one")
+    if proposal.confirmed_by is not None:
+        raise Refused("already_confirmed", "this proposal is already the group's answer")
+    if proposal.by == pid and st.group_sizes.get(group, 0) > 1:
+        raise Refused("own_proposal", "another member of the group must confirm your proposal")
+    return Draft("answer_confirmed", {**base, "proposal": proposal.seq})
+
+
+# -- running the agenda ------------------------------------------------------------------------------
 
 def _start(st: SessionState, cmd: Command, now: int, activity: Any = None) -> list[Draft]:
     activity = cmd.args.get("activity") if activity is None else activity
     if not isinstance(activity, str) or activity not in st.deck.activities:
         raise NotFound("unknown_activity", "the deck has no such activity")
-    if activity in st.runs:
+    entry = st.deck.activities[activity]
+    if activity in st.stages and not (entry.impl.replayable if not entry.is_deal else False):
         raise Refused("already_played", "that activity has already been played in this session")
     session_move(st.phase, "start")
+    focus = cmd.args.get("group")
+    if focus is not None:
+        focus = _find_group(st, focus)
     drafts = _close_current(st, "start")
-    act = st.deck.activities[activity]
-    limit = act.impl.time_limit(act.config)
+    deal = None
+    mode = entry.mode
+    if entry.is_deal:
+        groups = [g for g in st.groups if st.group_sizes.get(g, 0)] or list(st.groups)
+        if not groups:
+            raise Refused("no_groups", "dealing cards needs groups; add groups first")
+        deal = {g: entry.cards[i % len(entry.cards)] for i, g in enumerate(groups)}
+        first = st.activity(entry.cards[0])
+        limit = entry.time_limit or first.impl.steps(first.config)[0].seconds
+    else:
+        if mode != INDIVIDUAL and not st.groups:
+            mode = INDIVIDUAL  # a session without groups plays group cards one by one
+        limit = entry.impl.steps(entry.config)[0].seconds
     deadline = now + limit * 1000 if limit else None
-    drafts.append(Draft("activity_started", {"activity": activity, "deadline": deadline}))
+    drafts.append(Draft("activity_started", {"activity": activity, "deadline": deadline, "deal": deal,
+                                             "mode": mode, "focus_group": focus}))
     return drafts
 
 
@@ -125,44 +230,140 @@ def _next(st: SessionState, cmd: Command, now: int) -> list[Draft]:
     agenda = st.deck.agenda
     start = agenda.index(st.current) + 1 if st.current in agenda else 0
     for activity in agenda[start:] + agenda[:start]:
-        if activity not in st.runs:
+        if activity not in st.stages:
             return _start(st, cmd, now, activity)
     raise Refused("agenda_done", "every activity of the agenda has been played")
 
 
+def _steps_of(st: SessionState, stage: Stage) -> tuple[Any, ...]:
+    act = st.activity(next(iter(stage.cards)))
+    return act.impl.steps(act.config)
+
+
+def _rounds_of(st: SessionState, stage: Stage) -> int:
+    act = st.activity(next(iter(stage.cards)))
+    return act.impl.rounds(act.config)
+
+
+def _advance_drafts(st: SessionState, stage: Stage, now: int, reason: str) -> list[Draft]:
+    """Move an open stage to its next step (or round); past the last, close it."""
+    steps = _steps_of(st, stage)
+    step, round_no = stage.step + 1, stage.round
+    if step >= len(steps):
+        step, round_no = 0, round_no + 1
+    if round_no >= _rounds_of(st, stage):
+        drafts = [Draft("activity_closed", {"activity": stage.id, "reason": reason})]
+        if reason == "expire" and st.auto_advance is not None:
+            drafts.append(Draft("activity_revealed", {"activity": stage.id,
+                                                      "advance_at": now + st.auto_advance * 1000}))
+        return drafts
+    seconds = steps[step].seconds
+    return [Draft("step_started", {"activity": stage.id, "step": step, "round": round_no,
+                                   "name": steps[step].name,
+                                   "deadline": now + seconds * 1000 if seconds else None})]
+
+
+def _open_stage(st: SessionState) -> Stage:
+    stage = st.stage
+    if stage is None:
+        raise Refused("no_activity", "no activity is being played")
+    if stage.status != OPEN:
+        raise Refused("bad_phase", f"the activity is {stage.status}")
+    return stage
+
+
+def _advance(st: SessionState, cmd: Command, now: int) -> list[Draft]:
+    return _advance_drafts(st, _open_stage(st), now, "advance")
+
+
 def _close_current(st: SessionState, reason: str) -> list[Draft]:
-    run = st.run
-    if run is not None and run.status == OPEN:
-        return [Draft("activity_closed", {"activity": run.activity, "reason": reason})]
+    stage = st.stage
+    if stage is not None and stage.status == OPEN:
+        return [Draft("activity_closed", {"activity": stage.id, "reason": reason})]
     return []
 
 
 def _close(st: SessionState, cmd: Command, now: int) -> list[Draft]:
-    run = st.run
-    if run is None:
+    stage = st.stage
+    if stage is None:
         raise Refused("no_activity", "no activity is being played")
-    activity_move(run.status, "close")
+    activity_move(stage.status, "close")
     return _close_current(st, "close")
 
 
-def _expire(st: SessionState, cmd: Command, now: int) -> list[Draft]:
-    run = st.run
-    if (run is None or run.activity != cmd.args.get("activity") or run.status != OPEN
-            or run.deadline is None or now < run.deadline):
-        return []  # a stale timer: the activity moved on already
-    activity_move(run.status, "expire")
-    return [Draft("activity_closed", {"activity": run.activity, "reason": "expire"})]
+def _tick(st: SessionState, cmd: Command, now: int) -> list[Draft]:
+    """Whatever is due at ``now``: a step's deadline, an automatic advance, a break's end."""
+    drafts: list[Draft] = []
+    if st.break_until is not None and now >= st.break_until:
+        drafts.append(Draft("break_ended"))
+    stage = st.stage
+    if stage is not None and stage.status == OPEN and stage.deadline is not None and now >= stage.deadline:
+        drafts += _advance_drafts(st, stage, now, "expire")
+    elif stage is not None and stage.status == REVEALED and stage.advance_at is not None \
+            and now >= stage.advance_at and st.phase != "ended":
+        with contextlib.suppress(Refused):  # the agenda is done: stay on the reveal
+            drafts += _next(st, cmd, now)
+    return drafts
+
+
+def _clock(stage: Stage) -> str:
+    return "paused" if stage.paused_left is not None else "running"
+
+
+def _pause(st: SessionState, cmd: Command, now: int) -> list[Draft]:
+    stage = _open_stage(st)
+    if stage.deadline is None and stage.paused_left is None:
+        raise Refused("no_timer", "this step has no clock")
+    clock_move(_clock(stage), "pause")
+    assert stage.deadline is not None
+    return [Draft("timer_paused", {"activity": stage.id, "left": max(0, stage.deadline - now)})]
+
+
+def _resume(st: SessionState, cmd: Command, now: int) -> list[Draft]:
+    stage = _open_stage(st)
+    clock_move(_clock(stage), "resume")
+    assert stage.paused_left is not None
+    return [Draft("timer_set", {"activity": stage.id, "deadline": now + stage.paused_left})]
+
+
+def _extend(st: SessionState, cmd: Command, now: int) -> list[Draft]:
+    stage = _open_stage(st)
+    seconds = cmd.args.get("seconds")
+    if not isinstance(seconds, int) or isinstance(seconds, bool) or not -3600 <= seconds <= 3600 \
+            or seconds == 0:
+        raise Refused("bad_seconds", "extend by a whole number of seconds, -3600 to 3600, not 0")
+    if stage.paused_left is not None:
+        return [Draft("timer_paused", {"activity": stage.id,
+                                       "left": max(0, stage.paused_left + seconds * 1000)})]
+    base = stage.deadline if stage.deadline is not None else now
+    return [Draft("timer_set", {"activity": stage.id, "deadline": max(now, base + seconds * 1000)})]
 
 
 def _reveal(st: SessionState, cmd: Command, now: int) -> list[Draft]:
-    run = st.run
-    if run is None:
+    stage = st.stage
+    if stage is None:
         raise Refused("no_activity", "no activity is being played")
-    if run.status == REVEALED:
+    if stage.status == REVEALED:
         raise Refused("bad_phase", "this activity is already revealed")
-    drafts = _close_current(st, "reveal")
-    return [*drafts, Draft("activity_revealed", {"activity": run.activity})]
+    return [*_close_current(st, "reveal"), Draft("activity_revealed", {"activity": stage.id})]
 
+
+def _act(st: SessionState, cmd: Command, now: int) -> list[Draft]:
+    """A trainer action on the current activity's kind (moderate a post, score a role-play)."""
+    stage = st.stage
+    if stage is None:
+        raise Refused("no_activity", "no activity is being played")
+    action = cmd.args.get("action")
+    card = cmd.args.get("card") or next(iter(stage.cards))
+    if not isinstance(action, str) or card not in stage.cards:
+        raise Refused("bad_message", "act needs an 'action' and, for a deal, a 'card' being played")
+    act = st.activity(card)
+    step = step_name(st, stage) if stage.status == OPEN else stage.status
+    data = act.impl.check_action(act.config, stage.cards[card], action, cmd.args, step)
+    return [Draft("action_taken", {"activity": stage.id, "card": card, "data": data})]
+
+
+# -- the room ----------------------------------------------------------------------------------------
 
 def _lock(st: SessionState, cmd: Command, now: int) -> list[Draft]:
     return [] if st.locked else [Draft("joining_locked")]
@@ -176,14 +377,43 @@ def _award(st: SessionState, cmd: Command, now: int) -> list[Draft]:
     target, points, reason = (cmd.args.get(k) for k in ("target", "points", "reason"))
     if not isinstance(target, str) or (target not in st.players and target not in st.groups):
         raise NotFound("unknown_target", "award to a player id or a group id of this session")
-    if not isinstance(points, int) or isinstance(points, bool) or points == 0 \
-            or abs(points) > MAX_AWARD:
-        raise Refused("bad_points", f"points must be a whole number from -{MAX_AWARD} to {MAX_AWARD}, "
-                                    "not zero")
-    if not isinstance(reason, str) or not reason.strip():
+    if not isinstance(points, int) or isinstance(points, bool) or points == 0 or abs(points) > MAX_AWARD:
+        raise Refused("bad_points", f"points must be a whole number from -{MAX_AWARD} to {MAX_AWARD}, not 0")
+    if not isinstance(reason, str) or not clean_text(reason):
         raise Refused("bad_reason", "every award needs a reason")
-    reason = " ".join(reason.split())[:MAX_REASON]
-    return [Draft("points_awarded", {"target": target, "points": points, "reason": reason})]
+    return [Draft("points_awarded", {"target": target, "points": points,
+                                     "reason": clean_text(reason)[:MAX_REASON]})]
+
+
+def _leaderboard(st: SessionState, cmd: Command, now: int) -> list[Draft]:
+    show = cmd.args.get("show")
+    if not isinstance(show, bool):
+        raise Refused("bad_message", "'show' should be true or false")
+    return [] if show == st.show_leaderboard else [Draft("leaderboard_shown", {"show": show})]
+
+
+def _auto_advance(st: SessionState, cmd: Command, now: int) -> list[Draft]:
+    seconds = cmd.args.get("seconds")
+    if seconds is not None and (not isinstance(seconds, int) or isinstance(seconds, bool)
+                                or not 3 <= seconds <= 600):
+        raise Refused("bad_seconds", "auto-advance after 3 to 600 seconds, or null to turn it off")
+    return [] if seconds == st.auto_advance else [Draft("auto_advance_set", {"seconds": seconds})]
+
+
+def _break(st: SessionState, cmd: Command, now: int) -> list[Draft]:
+    minutes = cmd.args.get("minutes")
+    if not isinstance(minutes, int) or isinstance(minutes, bool) or not 1 <= minutes <= 120:
+        raise Refused("bad_minutes", "a break lasts 1 to 120 whole minutes")
+    message = cmd.args.get("message") or ""
+    if not isinstance(message, str):
+        raise Refused("bad_message", "'message' should be text")
+    return [Draft("break_started", {"until": now + minutes * 60_000, "message": clean_text(message)[:200]})]
+
+
+def _break_end(st: SessionState, cmd: Command, now: int) -> list[Draft]:
+    if st.break_until is None:
+        raise Refused("no_break", "there is no break to end")
+    return [Draft("break_ended")]
 
 
 def _end(st: SessionState, cmd: Command, now: int) -> list[Draft]:
@@ -196,11 +426,25 @@ _HANDLERS = {
     "submit": _submit,
     "start": _start,
     "next": _next,
+    "advance": _advance,
     "close": _close,
-    "expire": _expire,
+    "tick": _tick,
     "reveal": _reveal,
+    "pause": _pause,
+    "resume": _resume,
+    "extend": _extend,
+    "act": _act,
     "lock": _lock,
     "unlock": _unlock,
     "award": _award,
+    "leaderboard": _leaderboard,
+    "auto_advance": _auto_advance,
+    "break": _break,
+    "break_end": _break_end,
+    "group_add": _group_add,
+    "group_rename": _group_rename,
+    "move": _move,
     "end": _end,
 }
+
+__all__ = ["CONSENSUS", "GROUP", "MAJORITY", "Command", "decide", "existing_join", "next_due"]

@@ -11,8 +11,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from games.base import GROUP
+from sessions.events import Event
 from sessions.live import LiveSession
-from sessions.views import leaderboard
+from sessions.views import groups_view, leaderboard, review
 
 
 def iso(ms: int | None) -> str | None:
@@ -22,31 +24,82 @@ def iso(ms: int | None) -> str | None:
         "+00:00", "Z")
 
 
+def submissions(live: LiveSession, events: list[Event]) -> list[dict[str, Any]]:
+    """Every acknowledged submission, with ``counted`` on the one that each answerer's score used.
+
+    Individual and group-majority modes count a player's last answer; group mode
+    counts every post (each is its own contribution); group-consensus counts the
+    confirmation of the group's last confirmed proposal (and that proposal).
+    """
+    st = live.state
+    out: list[dict[str, Any]] = []
+    last: dict[tuple[str, str, str], int] = {}
+    by_seq: dict[int, int] = {}
+    confirmed: dict[tuple[str, str], int] = {}
+    for ev in events:
+        if ev.type not in ("answer_submitted", "answer_confirmed"):
+            continue
+        d = ev.data
+        stage = st.stages.get(d["activity"])
+        mode = stage.mode if stage else "individual"
+        answer = d["answer"] if ev.type == "answer_submitted" else {"confirm": d["proposal"]}
+        row = {"seq": ev.seq, "player_id": ev.actor, "activity": d.get("card", d["activity"]),
+               "stage": d["activity"], "answer": answer, "client_id": ev.client_id, "at": iso(ev.at),
+               "as": d.get("as", ev.actor), "mode": mode, "counted": mode == GROUP}
+        by_seq[ev.seq] = len(out)
+        out.append(row)
+        if ev.type == "answer_confirmed":
+            confirmed[(row["activity"], d["as"])] = ev.seq
+        elif mode != GROUP and not d.get("proposal"):
+            last[(ev.actor, row["activity"], d["as"])] = len(out) - 1
+    for index in last.values():
+        out[index]["counted"] = True
+    for seq in confirmed.values():
+        out[by_seq[seq]]["counted"] = True
+        proposal = out[by_seq[seq]]["answer"]["confirm"]
+        if proposal in by_seq:
+            out[by_seq[proposal]]["counted"] = True
+    return out
+
+
 def record(live: LiveSession) -> dict[str, Any]:
     st = live.state
     events = live.store.load_events(live.code)
-    submissions: list[dict[str, Any]] = []
-    last: dict[tuple[str, str], int] = {}
-    for ev in events:
-        if ev.type == "answer_submitted":
-            last[(ev.actor, ev.data["activity"])] = len(submissions)
-            submissions.append({"seq": ev.seq, "player_id": ev.actor, "activity": ev.data["activity"],
-                                "answer": ev.data["answer"], "client_id": ev.client_id,
-                                "at": iso(ev.at), "counted": False})
-    for index in last.values():
-        submissions[index]["counted"] = True
-
     activities = []
     for aid in st.deck.agenda:
         act = st.deck.activities[aid]
-        run = st.runs.get(aid)
-        activities.append({
-            **act.summary(), "module": act.module,
-            "status": run.status if run else "not_played",
-            "opened_at": iso(run.opened_at) if run else None,
-            "closed_at": iso(run.closed_at) if run else None,
-            **act.impl.outline(act.config),
-        })
+        stage = st.stages.get(aid)
+        entry: dict[str, Any] = {
+            **act.summary(), "module": act.module, "mode": stage.mode if stage else act.mode,
+            "status": stage.status if stage else "not_played",
+            "opened_at": iso(stage.opened_at) if stage else None,
+            "closed_at": iso(stage.closed_at) if stage else None,
+        }
+        if act.is_deal:
+            entry["cards"] = [{**st.activity(c).summary(), **st.activity(c).impl.outline(st.activity(c).config)}
+                              for c in act.cards]
+            entry["deal"] = stage.deal if stage else None
+        else:
+            entry.update(act.impl.outline(act.config))
+        if stage is not None:
+            entry["credits"] = dict(stage.credits)
+            entry["group_credits"] = dict(stage.group_credits)
+        activities.append(entry)
+
+    rubric_scores = []
+    action_plans = []
+    for stage in st.stages.values():
+        for card, kstate in stage.cards.items():
+            act = st.activity(card)
+            if act.kind == "roleplay":
+                for res in act.impl.review(act.config, kstate)["results"]:
+                    rubric_scores.append({"activity": card, **res})
+            if act.kind == "plan":
+                for pid, answer in act.impl.answers(kstate).items():
+                    for item in answer["items"]:
+                        action_plans.append({"activity": card, "player_id": pid,
+                                             "name": st.players[pid].name if pid in st.players else "",
+                                             **item})
 
     return {
         "format": "caseroom-record/1",
@@ -56,20 +109,23 @@ def record(live: LiveSession) -> dict[str, Any]:
             "started_at": iso(st.started_at), "ended_at": iso(st.ended_at), "phase": st.phase,
             "disclaimer": st.deck.disclaimer,
         },
-        "groups": [{"id": gid, "name": name} for gid, name in st.groups.items()],
+        "groups": [{"id": g["id"], "name": g["name"], "size": g["size"]} for g in groups_view(st)],
         "participants": [{"id": p.id, "name": p.name, "group": p.group, "joined_at": iso(p.joined_at)}
                          for p in st.players.values()],
         "activities": activities,
-        "submissions": submissions,
+        "submissions": submissions(live, events),
         "scores": {
             "players": {pid: st.player_score(pid) for pid in st.players},
-            "groups": {gid: st.group_score(gid) for gid in st.groups},
-            "activities": {aid: dict(run.scores) for aid, run in st.runs.items()},
+            "groups": st.group_scores(),
+            "group_points": dict(st.group_points),
+            "activities": {sid: dict(stage.credits) for sid, stage in st.stages.items()},
             "leaderboard": leaderboard(st, None),
         },
-        "awards": [{"seq": a.seq, "at": iso(a.at), "target": a.target, "points": a.points,
-                    "reason": a.reason} for a in st.awards],
-        "action_plans": [],
-        "events": [{"seq": e.seq, "at": iso(e.at), "type": e.type, "actor": e.actor,
-                    "client_id": e.client_id, "data": e.data} for e in events],
+        "rubric_scores": rubric_scores,
+        "awards": [{"seq": a.seq, "at": iso(a.at), "target": a.target, "points": a.points, "reason": a.reason}
+                   for a in st.awards],
+        "action_plans": action_plans,
+        "review": review(st),
+        "events": [{"seq": e.seq, "at": iso(e.at), "type": e.type, "actor": e.actor, "client_id": e.client_id,
+                    "data": e.data} for e in events],
     }

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from games.decks import Deck, parse_deck
-from sessions.core import Command, decide, existing_join
+from sessions.core import Command, decide, existing_join, next_due
 from sessions.errors import NotFound
 from sessions.events import Event
 from sessions.hub import Hub
@@ -81,11 +81,9 @@ class LiveSession:
         out = self.execute(Command("join", "join", {"name": name, "group": group}, client_id), now)
         return out.events[-1].data["player_id"], False
 
-    def open_deadline(self) -> tuple[str, int] | None:
-        run = self.state.run
-        if run is not None and run.status == "open" and run.deadline is not None:
-            return run.activity, run.deadline
-        return None
+    def next_due(self) -> int | None:
+        """When the driver must send the next ``tick`` (epoch ms), or None."""
+        return next_due(self.state)
 
 
 class Sessions:

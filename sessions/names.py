@@ -15,21 +15,7 @@ MAX_COMBINING_RUN = 2
 
 
 def clean_name(raw: str) -> str:
-    text = unicodedata.normalize("NFKC", raw)
-    out: list[str] = []
-    combining = 0
-    for ch in text:
-        cat = unicodedata.category(ch)
-        if cat in ("Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"):
-            continue
-        if cat.startswith("M"):
-            combining += 1
-            if combining > MAX_COMBINING_RUN or not out or out[-1] == " ":
-                continue  # a mark needs a base character, and only a couple of them
-        else:
-            combining = 0
-        out.append(" " if cat == "Zs" else ch)
-    name = " ".join("".join(out).split())[:MAX_NAME_CHARS].strip()
+    name = clean_name_unbounded(raw)[:MAX_NAME_CHARS].strip()
     # A name must show something readable: at least one letter, digit or symbol.
     if not any(unicodedata.category(ch)[0] in "LNS" for ch in name):
         return ""
@@ -46,3 +32,30 @@ def unique_name(name: str, taken: set[str]) -> str:
         if candidate.casefold() not in taken:
             return candidate
         n += 1
+
+
+def clean_text(raw: str, *, max_chars: int = 2000) -> str:
+    """Free text (posts, plan items): the same cleaning as names, but keeping line breaks."""
+    lines = []
+    for line in raw.replace("\r\n", "\n").split("\n")[:20]:
+        cleaned = clean_name_unbounded(line)
+        lines.append(cleaned)
+    return "\n".join(line for line in lines if line).strip()[:max_chars]
+
+
+def clean_name_unbounded(raw: str) -> str:
+    text = unicodedata.normalize("NFKC", raw)
+    out: list[str] = []
+    combining = 0
+    for ch in text:
+        cat = unicodedata.category(ch)
+        if cat in ("Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"):
+            continue
+        if cat.startswith("M"):
+            combining += 1
+            if combining > MAX_COMBINING_RUN or not out or out[-1] == " ":
+                continue
+        else:
+            combining = 0
+        out.append(" " if cat == "Zs" else ch)
+    return " ".join("".join(out).split())

@@ -13,6 +13,13 @@ Activity statuses (one activity is current at a time)::
 
     open --close|expire--> closed --reveal--> revealed
 
+Inside ``open`` an activity walks its kind's steps (vote: answer; roleplay:
+prep -> play -> scoring, per round); ``advance`` or a step's deadline moves to
+the next step, and past the last step the activity closes (``expire``). The
+clock of a step is itself a small machine::
+
+    running --pause--> paused --resume--> running      (extend works in both)
+
 ``reveal`` on an open activity is a close followed by a reveal; ``start`` of
 another activity closes the current one first. Those are compositions the core
 makes from the table, not extra edges.
@@ -43,16 +50,25 @@ ACTIVITY_TABLE: dict[tuple[str, str], str] = {
     (CLOSED, "reveal"): REVEALED,
 }
 
+# (clock, move) -> next clock state
+CLOCK_TABLE: dict[tuple[str, str], str] = {
+    ("running", "pause"): "paused",
+    ("paused", "resume"): "running",
+    ("running", "extend"): "running",
+    ("paused", "extend"): "paused",
+}
+
+_ANYTIME = {"join", "start", "next", "lock", "unlock", "award", "end", "group_add", "group_rename", "move",
+            "leaderboard", "break", "break_end", "auto_advance", "tick"}
+
 # Which messages each session phase accepts at all (the rest are refused with
 # ``session_ended`` or ``not_started``). Moves inside a phase are then checked
 # against the tables above.
 SESSION_ACCEPTS: dict[str, frozenset[str]] = {
-    LOBBY: frozenset({"join", "resume", "start", "next", "lock", "unlock", "award", "end"}),
-    RUNNING: frozenset(
-        {"join", "resume", "submit", "start", "next", "close", "reveal", "expire",
-         "lock", "unlock", "award", "end"}
-    ),
-    ENDED: frozenset({"resume"}),
+    LOBBY: frozenset(_ANYTIME),
+    RUNNING: frozenset(_ANYTIME | {"submit", "advance", "close", "reveal", "pause", "resume", "extend",
+                                   "act"}),
+    ENDED: frozenset(),
 }
 
 
@@ -76,12 +92,21 @@ def check_accepts(phase: str, message: str) -> None:
         raise Refused(code, f"'{message}' is not possible while the session is {phase}")
 
 
+def clock_move(clock: str, move: str) -> str:
+    try:
+        return CLOCK_TABLE[(clock, move)]
+    except KeyError:
+        raise Refused("bad_phase", f"cannot {move} a clock that is {clock}") from None
+
+
 def mermaid() -> str:
     """The two tables as Mermaid state diagrams, for the docs."""
     lines = ["stateDiagram-v2"]
     lines += [f"    {a} --> {b}: {m}" for (a, m), b in SESSION_TABLE.items() if a != b]
     lines += ["", "stateDiagram-v2"]
     lines += [f"    {a} --> {b}: {m}" for (a, m), b in ACTIVITY_TABLE.items()]
+    lines += ["", "stateDiagram-v2"]
+    lines += [f"    {a} --> {b}: {m}" for (a, m), b in CLOCK_TABLE.items()]
     return "\n".join(lines)
 
 

@@ -6,16 +6,26 @@ frozen state per event would cost more than the whole rest of the path.
 The discipline that keeps this safe: only ``apply`` writes to state, the
 deciding code (``core.decide``) only reads it, and every event is stored
 before it is applied.
+
+A *stage* is one played agenda entry: a single activity, or a deal (one card
+of a set per group). It carries the generic life of an activity: status,
+step, round, deadline (absolute, pausable) and, per card, the kind's state.
+
+Scores are a ledger: ``points`` per player and ``group_points`` per group
+(group awards, role-play team points). A group's score is the rounded mean of
+its members' scores plus its own points, so groups of different sizes compare
+fairly and a group answer credited to every member counts once for the group.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from games.base import Timing
-from games.decks import Deck
+from games.base import CONSENSUS, GROUP, INDIVIDUAL, MAJORITY, Scope, Timing, Who
+from games.decks import Activity, Deck
 from sessions.events import Event
 from sessions.phases import ACTIVITY_TABLE, CLOSED, ENDED, LOBBY, OPEN, REVEALED, RUNNING
 
@@ -29,20 +39,38 @@ class Player:
 
 
 @dataclass
-class Run:
-    """One play of an activity: its status, timing, answers and (after reveal) scores."""
+class Proposal:
+    seq: int
+    by: str
+    answer: dict[str, Any]
+    confirmed_by: str | None = None
 
-    activity: str
+
+@dataclass
+class Stage:
+    """One played agenda entry and everything generic about it."""
+
+    id: str
     status: str
     opened_at: int
-    deadline: int | None
-    kind_state: Any
+    mode: str
+    cards: dict[str, Any]  # card (activity) id -> the kind's state
+    deal: dict[str, str] | None  # group id -> card id, for a deal
+    step: int = 0
+    round: int = 0
+    step_started_at: int = 0
+    deadline: int | None = None
+    paused_left: int | None = None  # ms left on the clock while paused
+    answer_window: tuple[int, int | None] = (0, None)  # (opened, deadline) of the answer step
+    proposals: dict[tuple[str, str], Proposal] = field(default_factory=dict)  # (card, group)
+    credits: dict[str, int] = field(default_factory=dict)  # player -> points from this stage
+    group_credits: dict[str, int] = field(default_factory=dict)
     closed_at: int | None = None
-    scores: dict[str, int] = field(default_factory=dict)
+    advance_at: int | None = None  # auto-advance: when the next agenda entry starts
 
     @property
     def timing(self) -> Timing:
-        return Timing(self.opened_at, self.deadline)
+        return Timing(*self.answer_window)
 
 
 @dataclass
@@ -67,26 +95,63 @@ class SessionState:
     names: set[str] = field(default_factory=set)  # casefolded, for uniqueness
     groups: dict[str, str] = field(default_factory=dict)  # id -> name, in order
     group_sizes: dict[str, int] = field(default_factory=dict)
-    runs: dict[str, Run] = field(default_factory=dict)
+    stages: dict[str, Stage] = field(default_factory=dict)
     current: str | None = None
     awards: list[Award] = field(default_factory=list)
-    points: dict[str, int] = field(default_factory=dict)  # player or group id -> total
+    points: dict[str, int] = field(default_factory=dict)  # player -> total
+    group_points: dict[str, int] = field(default_factory=dict)  # group -> its own points
     seen: dict[tuple[str, str], int] = field(default_factory=dict)  # (actor, client id) -> seq
     join_ids: dict[tuple[str, str], str] = field(default_factory=dict)  # (client id, name) -> pid
+    show_leaderboard: bool = True
+    auto_advance: int | None = None  # seconds after an automatic reveal; None = off
+    break_until: int | None = None
+    break_message: str = ""
     started_at: int | None = None
     ended_at: int | None = None
-    # Derived, rebuilt when seq moves: rank of each player (1 = first).
+    # Derived, rebuilt when seq moves: rank of each player (1 = first), group scores.
     rank_cache: tuple[int, dict[str, int]] = (-1, {})
+    group_cache: tuple[int, dict[str, int]] = (-1, {})
 
     @property
-    def run(self) -> Run | None:
-        return self.runs.get(self.current) if self.current else None
+    def stage(self) -> Stage | None:
+        return self.stages.get(self.current) if self.current else None
 
     def player_score(self, pid: str) -> int:
         return self.points.get(pid, 0)
 
-    def group_score(self, gid: str) -> int:
-        return self.points.get(gid, 0)
+    def group_scores(self) -> dict[str, int]:
+        if self.group_cache[0] != self.seq:
+            sums: dict[str, int] = {}
+            for p in self.players.values():
+                if p.group:
+                    sums[p.group] = sums.get(p.group, 0) + self.points.get(p.id, 0)
+            table = {}
+            for gid in self.groups:
+                size = self.group_sizes.get(gid, 0)
+                mean = math.floor(sums.get(gid, 0) / size + 0.5) if size else 0  # half up, by hand
+                table[gid] = mean + self.group_points.get(gid, 0)
+            self.group_cache = (self.seq, table)
+        return self.group_cache[1]
+
+    def group_score(self, gid: str | None) -> int:
+        return self.group_scores().get(gid, 0) if gid else 0
+
+    def members(self, gid: str) -> list[str]:
+        return [p.id for p in self.players.values() if p.group == gid]
+
+    def card_for(self, stage: Stage, group: str | None) -> str | None:
+        """The card a player of ``group`` plays in ``stage`` (None: the deal skipped that group)."""
+        if stage.deal is None:
+            return next(iter(stage.cards))
+        return stage.deal.get(group or "")
+
+    def who(self, stage: Stage, pid: str) -> Who:
+        group = self.players[pid].group
+        key = group if stage.mode in (GROUP, CONSENSUS) and group else pid
+        return Who(pid, key, group)
+
+    def activity(self, card: str) -> Activity:
+        return self.deck.activities[card]
 
 
 def new_state(code: str, title: str, deck: Deck, created_at: int) -> SessionState:
@@ -97,12 +162,7 @@ def new_state(code: str, title: str, deck: Deck, created_at: int) -> SessionStat
     return st
 
 
-def _credit(st: SessionState, pid: str, points: int) -> None:
-    st.points[pid] = st.points.get(pid, 0) + points
-    group = st.players[pid].group if pid in st.players else None
-    if group:
-        st.points[group] = st.points.get(group, 0) + points
-
+# -- the fold ---------------------------------------------------------------------------------------
 
 def _player_joined(st: SessionState, ev: Event) -> None:
     d = ev.data
@@ -114,35 +174,166 @@ def _player_joined(st: SessionState, ev: Event) -> None:
         st.join_ids[(ev.client_id, d.get("asked_name", d["name"]))] = d["player_id"]
 
 
+def _group_added(st: SessionState, ev: Event) -> None:
+    st.groups[ev.data["group"]] = ev.data["name"]
+    st.group_sizes.setdefault(ev.data["group"], 0)
+
+
+def _group_renamed(st: SessionState, ev: Event) -> None:
+    st.groups[ev.data["group"]] = ev.data["name"]
+
+
+def _player_moved(st: SessionState, ev: Event) -> None:
+    p = st.players[ev.data["player_id"]]
+    if p.group:
+        st.group_sizes[p.group] -= 1
+    p.group = ev.data["group"]
+    st.group_sizes[p.group] = st.group_sizes.get(p.group, 0) + 1
+
+
+def scope_of(st: SessionState, focus: str | None) -> Scope:
+    members = {gid: tuple(st.members(gid)) for gid in st.groups}
+    return Scope(members=members, players=tuple(st.players), focus_group=focus,
+                 names={p.id: p.name for p in st.players.values()})
+
+
 def _activity_started(st: SessionState, ev: Event) -> None:
-    act = st.deck.activities[ev.data["activity"]]
-    st.runs[act.id] = Run(act.id, OPEN, ev.at, ev.data.get("deadline"), act.impl.new_state(act.config))
-    st.current = act.id
+    d = ev.data
+    entry = st.deck.activities[d["activity"]]
+    deal = d.get("deal")
+    card_ids = list(dict.fromkeys(deal.values())) if deal is not None else [entry.id]
+    scope = scope_of(st, d.get("focus_group"))
+    cards = {}
+    for cid in card_ids:
+        act = st.activity(cid)
+        cards[cid] = act.impl.new_state(act.config, scope)
+    stage = Stage(id=entry.id, status=OPEN, opened_at=ev.at, mode=d.get("mode", entry.mode),
+                  cards=cards, deal=deal, step_started_at=ev.at, deadline=d.get("deadline"))
+    stage.answer_window = (ev.at, d.get("deadline"))
+    st.stages[entry.id] = stage
+    st.current = entry.id
+    st.break_until = None
     if st.phase == LOBBY:
         st.phase = RUNNING
         st.started_at = ev.at
 
 
+def _step_started(st: SessionState, ev: Event) -> None:
+    d = ev.data
+    stage = st.stages[d["activity"]]
+    stage.step, stage.round = d["step"], d["round"]
+    stage.step_started_at, stage.deadline, stage.paused_left = ev.at, d.get("deadline"), None
+    for cid, kstate in stage.cards.items():
+        act = st.activity(cid)
+        steps = act.impl.steps(act.config)
+        act.impl.on_step(act.config, kstate, steps[stage.step].name, stage.round)
+        if steps[stage.step].name in act.impl.answer_steps(act.config):
+            stage.answer_window = (ev.at, d.get("deadline"))
+
+
+def _timer_paused(st: SessionState, ev: Event) -> None:
+    stage = st.stages[ev.data["activity"]]
+    stage.paused_left, stage.deadline = ev.data["left"], None
+
+
+def step_name(st: SessionState, stage: Stage) -> str:
+    act = st.activity(next(iter(stage.cards)))
+    return act.impl.steps(act.config)[stage.step].name
+
+
+def in_answer_step(st: SessionState, stage: Stage) -> bool:
+    act = st.activity(next(iter(stage.cards)))
+    return step_name(st, stage) in act.impl.answer_steps(act.config)
+
+
+def _timer_set(st: SessionState, ev: Event) -> None:
+    stage = st.stages[ev.data["activity"]]
+    stage.deadline, stage.paused_left = ev.data["deadline"], None
+    if in_answer_step(st, stage):
+        stage.answer_window = (stage.answer_window[0], ev.data["deadline"])
+
+
 def _answer_submitted(st: SessionState, ev: Event) -> None:
-    run = st.runs[ev.data["activity"]]
-    act = st.deck.activities[run.activity]
-    act.impl.apply_answer(act.config, run.kind_state, ev.actor, ev.data["answer"], ev.at)
+    d = ev.data
+    stage = st.stages[d["activity"]]
+    card = d["card"]
+    act = st.activity(card)
+    who = Who(ev.actor, d["as"], st.players[ev.actor].group if ev.actor in st.players else None)
+    if d.get("proposal"):
+        stage.proposals[(card, d["as"])] = Proposal(ev.seq, ev.actor, d["answer"])
+        return
+    act.impl.apply_answer(act.config, stage.cards[card], who, d["answer"], ev.at)
+
+
+def _answer_confirmed(st: SessionState, ev: Event) -> None:
+    d = ev.data
+    stage = st.stages[d["activity"]]
+    proposal = stage.proposals[(d["card"], d["as"])]
+    proposal.confirmed_by = ev.actor
+    act = st.activity(d["card"])
+    who = Who(proposal.by, d["as"], d["as"])
+    act.impl.apply_answer(act.config, stage.cards[d["card"]], who, proposal.answer, ev.at)
+
+
+def _action_taken(st: SessionState, ev: Event) -> None:
+    d = ev.data
+    stage = st.stages[d["activity"]]
+    act = st.activity(d["card"])
+    act.impl.apply_action(act.config, stage.cards[d["card"]], d["data"], ev.at)
 
 
 def _activity_closed(st: SessionState, ev: Event) -> None:
-    run = st.runs[ev.data["activity"]]
-    run.status = ACTIVITY_TABLE[(run.status, "close")]
-    run.closed_at = ev.at
+    stage = st.stages[ev.data["activity"]]
+    stage.status = ACTIVITY_TABLE[(stage.status, "close")]
+    stage.closed_at, stage.deadline, stage.paused_left = ev.at, None, None
+
+
+def stage_credits(st: SessionState, stage: Stage) -> tuple[dict[str, int], dict[str, int]]:
+    """Points per player and per group that a stage earns, from its cards' states and mode."""
+    players: dict[str, int] = {}
+    groups: dict[str, int] = {}
+
+    def add(table: dict[str, int], key: str, pts: int) -> None:
+        table[key] = table.get(key, 0) + pts
+
+    for cid, kstate in stage.cards.items():
+        act = st.activity(cid)
+        impl = act.impl
+        if stage.mode == MAJORITY:
+            by_group: dict[str, list[dict[str, Any]]] = {}
+            for pid, answer in impl.answers(kstate).items():
+                group = st.players[pid].group if pid in st.players else None
+                if group:
+                    by_group.setdefault(group, []).append(answer)
+            combined = impl.new_state(act.config, scope_of(st, None))
+            for gid, answers in by_group.items():
+                answer = impl.combine(answers)
+                if answer is not None:
+                    impl.apply_answer(act.config, combined, Who("", gid, gid), answer, stage.opened_at)
+            scores = impl.scores(act.config, combined, stage.timing)
+        else:
+            scores = impl.scores(act.config, kstate, stage.timing)
+        for key, pts in scores.items():
+            if key in st.players:
+                add(players, key, pts)
+            elif key in st.groups:  # a group's answer earns every member the points
+                for pid in st.members(key):
+                    add(players, pid, pts)
+        for gid, pts in impl.group_bonus(act.config, kstate).items():
+            if gid in st.groups:
+                add(groups, gid, pts)
+    return players, groups
 
 
 def _activity_revealed(st: SessionState, ev: Event) -> None:
-    run = st.runs[ev.data["activity"]]
-    run.status = REVEALED
-    act = st.deck.activities[run.activity]
-    run.scores = act.impl.scores(act.config, run.kind_state, run.timing)
-    for pid, pts in run.scores.items():
-        if pid in st.players:
-            _credit(st, pid, pts)
+    stage = st.stages[ev.data["activity"]]
+    stage.status = REVEALED
+    stage.advance_at = ev.data.get("advance_at")
+    stage.credits, stage.group_credits = stage_credits(st, stage)
+    for pid, pts in stage.credits.items():
+        st.points[pid] = st.points.get(pid, 0) + pts
+    for gid, pts in stage.group_credits.items():
+        st.group_points[gid] = st.group_points.get(gid, 0) + pts
 
 
 def _locked(st: SessionState, ev: Event) -> None:
@@ -156,31 +347,58 @@ def _unlocked(st: SessionState, ev: Event) -> None:
 def _points_awarded(st: SessionState, ev: Event) -> None:
     d = ev.data
     st.awards.append(Award(ev.seq, ev.at, d["target"], d["points"], d["reason"]))
-    if d["target"] in st.players:
-        _credit(st, d["target"], d["points"])
-    else:
-        st.points[d["target"]] = st.points.get(d["target"], 0) + d["points"]
+    table = st.points if d["target"] in st.players else st.group_points
+    table[d["target"]] = table.get(d["target"], 0) + d["points"]
+
+
+def _leaderboard_shown(st: SessionState, ev: Event) -> None:
+    st.show_leaderboard = bool(ev.data["show"])
+
+
+def _auto_advance_set(st: SessionState, ev: Event) -> None:
+    st.auto_advance = ev.data.get("seconds")
+
+
+def _break_started(st: SessionState, ev: Event) -> None:
+    st.break_until, st.break_message = ev.data["until"], ev.data.get("message", "")
+
+
+def _break_ended(st: SessionState, ev: Event) -> None:
+    st.break_until, st.break_message = None, ""
 
 
 def _session_ended(st: SessionState, ev: Event) -> None:
     st.phase = ENDED
     st.ended_at = ev.at
+    st.break_until = None
 
 
-def _session_created(st: SessionState, ev: Event) -> None:
+def _nothing(st: SessionState, ev: Event) -> None:
     pass
 
 
 APPLY: dict[str, Callable[[SessionState, Event], None]] = {
-    "session_created": _session_created,
+    "session_created": _nothing,
     "player_joined": _player_joined,
+    "group_added": _group_added,
+    "group_renamed": _group_renamed,
+    "player_moved": _player_moved,
     "activity_started": _activity_started,
+    "step_started": _step_started,
+    "timer_paused": _timer_paused,
+    "timer_set": _timer_set,
     "answer_submitted": _answer_submitted,
+    "answer_confirmed": _answer_confirmed,
+    "action_taken": _action_taken,
     "activity_closed": _activity_closed,
     "activity_revealed": _activity_revealed,
     "joining_locked": _locked,
     "joining_unlocked": _unlocked,
     "points_awarded": _points_awarded,
+    "leaderboard_shown": _leaderboard_shown,
+    "auto_advance_set": _auto_advance_set,
+    "break_started": _break_started,
+    "break_ended": _break_ended,
     "session_ended": _session_ended,
 }
 
@@ -196,4 +414,5 @@ def apply(st: SessionState, ev: Event) -> SessionState:
     return st
 
 
-__all__ = ["CLOSED", "OPEN", "REVEALED", "Player", "Run", "SessionState", "apply", "new_state"]
+__all__ = ["CLOSED", "INDIVIDUAL", "OPEN", "REVEALED", "Player", "SessionState", "Stage", "apply",
+           "new_state"]

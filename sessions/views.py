@@ -2,41 +2,22 @@
 
 Views, not events, go to clients: each carries the whole current picture for
 its audience, so a client that reconnects or reads slowly just takes the
-newest one. The screen view is what a projector may show to the room: it
-never holds an answer key before the reveal. The console adds the answer key
-and the roster; a player's view holds only that player's own answers.
+newest one. The screen view is what a projector may show to the room: never
+an answer key before the reveal, never a role brief. The console adds answer
+keys, briefs and the roster; a player's view holds only that player's own
+answers and role.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from sessions.phases import REVEALED
-from sessions.state import SessionState
+from games.base import CONSENSUS
+from sessions.phases import ENDED, OPEN, REVEALED
+from sessions.state import SessionState, Stage, step_name
 
 LOBBY_NAMES = 80  # the screen lists the newest names; a hall of thousands shows a count
 LEADERBOARD_SIZE = 10
-
-
-def _agenda(st: SessionState) -> list[dict[str, Any]]:
-    out = []
-    for aid in st.deck.agenda:
-        act = st.deck.activities[aid]
-        run = st.runs.get(aid)
-        out.append({**act.summary(), "module": act.module, "status": run.status if run else None})
-    return out
-
-
-def _groups(st: SessionState) -> list[dict[str, Any]]:
-    return [{"id": gid, "name": name, "size": st.group_sizes.get(gid, 0),
-             "score": st.group_score(gid)} for gid, name in st.groups.items()]
-
-
-def leaderboard(st: SessionState, size: int | None = LEADERBOARD_SIZE) -> list[dict[str, Any]]:
-    ranked = sorted(st.players.values(), key=lambda p: (-st.player_score(p.id), p.joined_at))
-    rows = ranked if size is None else ranked[:size]
-    return [{"id": p.id, "name": p.name, "group": p.group, "score": st.player_score(p.id)}
-            for p in rows]
 
 
 def ranks(st: SessionState) -> dict[str, int]:
@@ -54,85 +35,184 @@ def ranks(st: SessionState) -> dict[str, int]:
     return st.rank_cache[1]
 
 
-def _activity_public(st: SessionState) -> dict[str, Any] | None:
-    run = st.run
-    if run is None:
+def _agenda(st: SessionState) -> list[dict[str, Any]]:
+    out = []
+    for aid in st.deck.agenda:
+        act = st.deck.activities[aid]
+        stage = st.stages.get(aid)
+        out.append({**act.summary(), "module": act.module, "mode": act.mode,
+                    "status": stage.status if stage else None})
+    return out
+
+
+def groups_view(st: SessionState) -> list[dict[str, Any]]:
+    scores = st.group_scores()
+    return [{"id": gid, "name": name, "size": st.group_sizes.get(gid, 0), "score": scores.get(gid, 0)}
+            for gid, name in st.groups.items()]
+
+
+def leaderboard(st: SessionState, size: int | None = LEADERBOARD_SIZE) -> list[dict[str, Any]]:
+    table = ranks(st)
+    ranked = sorted(st.players.values(), key=lambda p: (table.get(p.id, 0), p.joined_at))
+    rows = ranked if size is None else ranked[:size]
+    return [{"id": p.id, "name": p.name, "group": p.group, "score": st.player_score(p.id),
+             "rank": table.get(p.id)} for p in rows]
+
+
+def _timer(st: SessionState, stage: Stage) -> dict[str, Any]:
+    act = st.activity(next(iter(stage.cards)))
+    steps = act.impl.steps(act.config)
+    return {"step": step_name(st, stage) if stage.status == OPEN else None,
+            "steps": [s.name for s in steps], "round": stage.round, "rounds": act.impl.rounds(act.config),
+            "deadline": stage.deadline, "paused": stage.paused_left is not None,
+            "time_left": stage.paused_left, "advance_at": stage.advance_at}
+
+
+def _card_public(st: SessionState, stage: Stage, card: str) -> dict[str, Any]:
+    act = st.activity(card)
+    kstate = stage.cards[card]
+    return {"id": act.id, "kind": act.kind, "title": act.title, "module": act.module,
+            "submitted": act.impl.submitted(kstate),
+            **act.impl.public(act.config, kstate, stage.status == REVEALED)}
+
+
+def _groups_status(st: SessionState, stage: Stage, card: str) -> list[dict[str, Any]] | None:
+    if stage.mode != CONSENSUS:
         return None
-    act = st.deck.activities[run.activity]
-    revealed = run.status == REVEALED
-    return {
-        "id": act.id,
-        "kind": act.kind,
-        "title": act.title,
-        "module": act.module,
-        "status": run.status,
-        "deadline": run.deadline,
-        "opened_at": run.opened_at,
-        "submitted": act.impl.submitted(run.kind_state),
-        **act.impl.public(act.config, run.kind_state, revealed),
-    }
+    out = []
+    for gid, name in st.groups.items():
+        if stage.deal is not None and stage.deal.get(gid) != card:
+            continue
+        proposal = stage.proposals.get((card, gid))
+        out.append({"group": gid, "name": name, "proposed": proposal is not None,
+                    "confirmed": bool(proposal and proposal.confirmed_by)})
+    return out
+
+
+def _activity_public(st: SessionState) -> dict[str, Any] | None:
+    stage = st.stage
+    if stage is None:
+        return None
+    entry = st.deck.activities[stage.id]
+    base = {"id": stage.id, "kind": entry.kind, "title": entry.title, "module": entry.module,
+            "status": stage.status, "mode": stage.mode, "opened_at": stage.opened_at, **_timer(st, stage)}
+    if stage.deal is None:
+        card = next(iter(stage.cards))
+        view = _card_public(st, stage, card)
+        view.update(base)
+        view["groups"] = _groups_status(st, stage, card)
+        if entry.kind == "plan":  # the closing step shows the whole session's review beside the plans
+            view["review"] = [r for r in review(st) if r["kind"] != "plan"]
+        return view
+    cards = []
+    for gid, card in stage.deal.items():
+        cards.append({"group": gid, "group_name": st.groups.get(gid, ""), **_card_public(st, stage, card),
+                      "confirmed": bool((p := stage.proposals.get((card, gid))) and p.confirmed_by)})
+    return {**base, "submitted": sum(1 for c in cards if c["submitted"]), "cards": cards}
 
 
 def _session(st: SessionState) -> dict[str, Any]:
     return {"code": st.code, "title": st.title, "phase": st.phase, "locked": st.locked,
+            "show_leaderboard": st.show_leaderboard, "auto_advance": st.auto_advance,
+            "break": {"until": st.break_until, "message": st.break_message} if st.break_until else None,
             "deck": {"id": st.deck.id, "title": st.deck.title, "disclaimer": st.deck.disclaimer},
             "modules": [{"id": m, "title": t} for m, t in st.deck.modules]}
 
 
+def podium(st: SessionState) -> dict[str, Any]:
+    groups = sorted(groups_view(st), key=lambda g: -g["score"])
+    return {"players": leaderboard(st, 3), "groups": groups[:3]}
+
+
 def screen_view(st: SessionState, connected: int) -> dict[str, Any]:
     newest = list(st.players.values())[-LOBBY_NAMES:]
+    show = st.show_leaderboard
     return {
         "session": _session(st),
         "counts": {"joined": len(st.players), "connected": connected},
         "agenda": _agenda(st),
         "activity": _activity_public(st),
-        "groups": _groups(st),
+        "groups": [{**g, "score": g["score"] if show else None} for g in groups_view(st)],
         "lobby": [{"name": p.name, "group": p.group} for p in newest],
-        "leaderboard": leaderboard(st),
+        "leaderboard": leaderboard(st) if show else None,
+        "podium": podium(st) if st.phase == ENDED and show else None,
     }
 
 
 def console_view(st: SessionState, online: set[str]) -> dict[str, Any]:
     view = screen_view(st, len(online))
+    view["leaderboard"] = leaderboard(st)
+    view["groups"] = groups_view(st)
+    view["podium"] = podium(st) if st.phase == ENDED else None
+    stage = st.stage
     activity = view["activity"]
-    if activity is not None:
-        act = st.deck.activities[activity["id"]]
-        activity.update(act.impl.private(act.config))
+    if stage is not None and activity is not None:
+        if stage.deal is None:
+            card = next(iter(stage.cards))
+            act = st.activity(card)
+            activity.update(act.impl.private(act.config, stage.cards[card]))
+        else:
+            for item in activity["cards"]:
+                act = st.activity(item["id"])
+                item.update(act.impl.private(act.config, stage.cards[item["id"]]))
     view["players"] = [
-        {"id": p.id, "name": p.name, "group": p.group, "score": st.player_score(p.id),
-         "online": p.id in online}
+        {"id": p.id, "name": p.name, "group": p.group, "score": st.player_score(p.id), "online": p.id in online}
         for p in st.players.values()
     ]
-    view["awards"] = [{"seq": a.seq, "at": a.at, "target": a.target, "points": a.points,
-                       "reason": a.reason} for a in st.awards[-50:]]
+    view["awards"] = [{"seq": a.seq, "at": a.at, "target": a.target, "points": a.points, "reason": a.reason}
+                      for a in st.awards[-50:]]
     return view
 
 
 def player_view(st: SessionState, pid: str) -> dict[str, Any]:
     p = st.players[pid]
-    run = st.run
+    stage = st.stage
     activity: dict[str, Any] | None = None
-    if run is not None:
-        act = st.deck.activities[run.activity]
-        revealed = run.status == REVEALED
+    card = st.card_for(stage, p.group) if stage is not None else None
+    if stage is not None and card is not None:
+        act = st.activity(card)
+        revealed = stage.status == REVEALED
+        who = st.who(stage, pid)
         activity = {
-            "id": act.id,
-            "kind": act.kind,
-            "title": act.title,
-            "status": run.status,
-            "deadline": run.deadline,
-            **act.impl.player(act.config, run.kind_state, pid, revealed,
-                              run.scores.get(pid) if revealed else None),
+            "id": act.id, "stage": stage.id, "kind": act.kind, "title": act.title,
+            "status": stage.status, "mode": stage.mode, **_timer(st, stage),
+            **act.impl.player(act.config, stage.cards[card], who, revealed),
+            "points": stage.credits.get(pid, 0) if revealed else None,
         }
-    rank = None
-    if (run is not None and run.status == REVEALED) or st.phase == "ended":
-        rank = ranks(st).get(pid)
+        if stage.mode == CONSENSUS and p.group:
+            proposal = stage.proposals.get((card, p.group))
+            activity["proposal"] = {
+                "seq": proposal.seq, "by": proposal.by, "by_name": st.players[proposal.by].name,
+                "answer": proposal.answer, "confirmed": proposal.confirmed_by is not None,
+                "mine": proposal.by == pid} if proposal else None
+    elif stage is not None:
+        activity = {"id": stage.id, "stage": stage.id, "kind": "wait", "title": st.deck.activities[stage.id].title,
+                    "status": stage.status, "deadline": stage.deadline}
+    rank = ranks(st).get(pid) if (stage is not None and stage.status == REVEALED) or st.phase == ENDED else None
     group = {"id": p.group, "name": st.groups.get(p.group, ""), "score": st.group_score(p.group)} \
         if p.group else None
     return {
-        "session": {"code": st.code, "title": st.title, "phase": st.phase},
+        "session": {"code": st.code, "title": st.title, "phase": st.phase,
+                    "break": {"until": st.break_until, "message": st.break_message} if st.break_until else None,
+                    "show_scores": st.show_leaderboard},
         "me": {"id": p.id, "name": p.name, "group": p.group, "score": st.player_score(pid),
-               "rank": rank},
+               "rank": rank if st.show_leaderboard else None},
         "group": group,
         "activity": activity,
     }
+
+
+def review(st: SessionState) -> list[dict[str, Any]]:
+    """Per played activity: how the room did against the recommended handling."""
+    out = []
+    for aid in st.deck.agenda:
+        stage = st.stages.get(aid)
+        if stage is None:
+            continue
+        for card, kstate in stage.cards.items():
+            act = st.activity(card)
+            out.append({"stage": aid, "id": card, "kind": act.kind, "title": act.title, "module": act.module,
+                        "status": stage.status, "mode": stage.mode,
+                        "groups": [g for g, c in (stage.deal or {}).items() if c == card],
+                        **act.impl.review(act.config, kstate)})
+    return out

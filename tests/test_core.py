@@ -86,24 +86,25 @@ def test_only_the_console_commands(live: LiveSession, clock: FakeClock) -> None:
     a, _ = live.join("甲", None, None, clock.now_ms())
     seq = live.state.seq
     refused("forbidden", live.execute, Command("start", a, {"activity": "card-a"}), clock.now_ms())
-    refused("forbidden", live.execute, Command("expire", "host", {"activity": "card-a"}), clock.now_ms())
+    refused("forbidden", live.execute, Command("tick", "host"), clock.now_ms())
     assert live.state.seq == seq and live.state.current is None
 
 
 def test_deadline_is_enforced_with_the_clock(live: LiveSession, clock: FakeClock) -> None:
     a, _ = live.join("甲", None, None, clock.now_ms())
     host(live, "start", clock, activity="card-b")
-    deadline = live.state.run.deadline  # type: ignore[union-attr]
+    deadline = live.state.stage.deadline  # type: ignore[union-attr]
     assert deadline == clock.now_ms() + 5000
     clock.advance(1)
     submit(live, a, "x", clock, activity="card-b")
     clock.advance(4)
     refused("closed", submit, live, a, "y", clock, "card-b")
-    # An early timer does nothing; at the deadline the activity closes.
+    # An early tick does nothing; at the deadline the activity closes.
+    assert live.next_due() == deadline
     clock.advance(-0.5)
-    assert live.execute(Command("expire", "system", {"activity": "card-b"}), clock.now_ms()).events == []
+    assert live.execute(Command("tick", "system"), clock.now_ms()).events == []
     clock.advance(0.5)
-    out = live.execute(Command("expire", "system", {"activity": "card-b"}), clock.now_ms())
+    out = live.execute(Command("tick", "system"), clock.now_ms())
     assert [e.data["reason"] for e in out.events] == ["expire"]
     host(live, "reveal", clock)
     # best answer with 4 of 5 seconds left: 100 + 4/5 of the 50-point speed bonus
@@ -119,7 +120,7 @@ def test_client_ids_dedupe_per_actor(live: LiveSession, clock: FakeClock) -> Non
     out = live.execute(Command("submit", a, {"activity": "card-a", "answer": {"choice": "b"}}, "same"),
                        clock.now_ms())
     assert out.duplicate and live.state.seq == seq
-    assert live.state.runs["card-a"].kind_state.answers[a][0] == "a"
+    assert live.state.stages["card-a"].cards["card-a"].answers[a][0] == "a"
     submit(live, b, "b", clock, cid="same")  # another player's id space
     assert live.state.seq == seq + 1
 

@@ -1,0 +1,129 @@
+"""``plan``: each trainee's action plan: what I will do differently, by when, from which module.
+
+A player sends their whole list each time (``{"items": [...]}``), so editing
+is one message and a resent message is harmless; the list stays editable
+until the trainer closes the activity. The screen shows how many have
+written and a few anonymous highlights, beside the session review.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from games.base import ActivityKind, DeckContext, Timing, Who, register
+from games.cards import Card, parse_card
+from games.checker import Checker
+from games.yamlsource import Path
+from sessions.errors import Refused
+from sessions.names import clean_text
+
+HIGHLIGHTS = 8
+
+
+@dataclass(frozen=True)
+class PlanConfig:
+    card: Card | None
+    prompt: str
+    max_items: int
+    max_length: int
+    modules: dict[str, str]
+    time_limit: int | None
+
+
+@dataclass
+class PlanState:
+    plans: dict[str, tuple[list[dict[str, Any]], int]] = field(default_factory=dict)
+
+
+class Plan(ActivityKind):
+    name = "plan"
+
+    def allowed_keys(self) -> set[str]:
+        return {"card", "prompt", "max_items", "max_length", "time_limit"}
+
+    def parse(self, raw: dict[str, Any], path: Path, ck: Checker, ctx: DeckContext) -> PlanConfig:
+        return PlanConfig(
+            card=parse_card(raw["card"], (*path, "card"), ck) if "card" in raw else None,
+            prompt=ck.text(raw, "prompt", path, max_len=500),
+            max_items=ck.integer(raw, "max_items", path, lo=1, hi=10, default=3) or 3,
+            max_length=ck.integer(raw, "max_length", path, lo=10, hi=500, default=120) or 120,
+            modules=dict(ctx.modules),
+            time_limit=ck.integer(raw, "time_limit", path, lo=5, hi=7200),
+        )
+
+    def new_state(self, config: PlanConfig, scope: Any = None) -> PlanState:
+        return PlanState()
+
+    def check_answer(self, config: PlanConfig, state: PlanState, who: Who, answer: Any,
+                     step: str) -> dict[str, Any]:
+        items = answer.get("items") if isinstance(answer, dict) and set(answer) == {"items"} else None
+        if not isinstance(items, list):
+            raise Refused("bad_answer", 'a plan is {"items": [{"what": "...", "by": "...", "module": "..."}]}')
+        if len(items) > config.max_items:
+            raise Refused("too_many_items", f"at most {config.max_items} items")
+        out = []
+        for item in items:
+            if not isinstance(item, dict) or not set(item) <= {"what", "by", "module"} \
+                    or not isinstance(item.get("what"), str):
+                raise Refused("bad_answer", "each item needs 'what' (text); 'by' and 'module' are optional")
+            what = clean_text(item["what"])
+            if not what:
+                raise Refused("bad_answer", "an item needs some text")
+            if len(what) > config.max_length:
+                raise Refused("too_long", f"an item may have at most {config.max_length} characters")
+            by = item.get("by")
+            if by is not None and (not isinstance(by, str) or len(by) > 30):
+                raise Refused("bad_answer", "'by' is a short date or text (at most 30 characters)")
+            module = item.get("module")
+            if module not in (None, "") and module not in config.modules:
+                raise Refused("bad_answer", "no such module in this course")
+            out.append({"what": what, "by": clean_text(by) if by else "", "module": module or None})
+        return {"items": out}
+
+    def apply_answer(self, config: PlanConfig, state: PlanState, who: Who, answer: dict[str, Any],
+                     at: int) -> None:
+        state.plans[who.key] = (answer["items"], at)
+
+    def answers(self, state: PlanState) -> dict[str, dict[str, Any]]:
+        return {k: {"items": items} for k, (items, _at) in state.plans.items()}
+
+    def scores(self, config: PlanConfig, state: PlanState, timing: Timing) -> dict[str, int]:
+        return {}
+
+    def submitted(self, state: PlanState) -> int:
+        return sum(1 for items, _ in state.plans.values() if items)
+
+    def highlights(self, config: PlanConfig, state: PlanState) -> list[dict[str, Any]]:
+        """The newest items, without names: the room sees what was committed, not who."""
+        newest = sorted(state.plans.values(), key=lambda p: -p[1])
+        out = []
+        for items, _at in newest:
+            if items:
+                item = items[0]
+                out.append({"what": item["what"], "by": item["by"],
+                            "module": config.modules.get(item["module"] or "", "")})
+            if len(out) >= HIGHLIGHTS:
+                break
+        return out
+
+    def public(self, config: PlanConfig, state: PlanState, revealed: bool) -> dict[str, Any]:
+        return {"card": config.card.as_dict() if config.card else None, "prompt": config.prompt,
+                "items": sum(len(items) for items, _ in state.plans.values()),
+                "highlights": self.highlights(config, state), "reveal": None}
+
+    def player(self, config: PlanConfig, state: PlanState, who: Who, revealed: bool) -> dict[str, Any]:
+        mine = state.plans.get(who.key)
+        return {"card": config.card.as_dict() if config.card else None, "prompt": config.prompt,
+                "max_items": config.max_items, "max_length": config.max_length,
+                "modules": [{"id": k, "title": v} for k, v in config.modules.items()],
+                "my_answer": {"items": mine[0]} if mine else None, "result": None}
+
+    def outline(self, config: PlanConfig) -> dict[str, Any]:
+        return {"prompt": config.prompt}
+
+    def review(self, config: PlanConfig, state: PlanState) -> dict[str, Any]:
+        return {"answered": self.submitted(state), "highlights": self.highlights(config, state)}
+
+
+PLAN = register(Plan())

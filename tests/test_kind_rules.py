@@ -1,0 +1,76 @@
+"""The arithmetic and validation of single kinds, without a session around them."""
+
+from __future__ import annotations
+
+import pytest
+
+from games.decks import parse_deck
+from games.estimate import EstimateConfig, estimate_points
+from games.order import kendall_distance, order_points
+from sessions.errors import DeckInvalid
+
+
+def test_kendall_distance_and_partial_credit() -> None:
+    correct = ("a", "b", "c", "d")
+    assert kendall_distance(["a", "b", "c", "d"], correct) == 0
+    assert kendall_distance(["b", "a", "c", "d"], correct) == 1
+    assert kendall_distance(["d", "c", "b", "a"], correct) == 6
+    assert order_points(("a", "b", "d", "c"), correct, 100) == 83
+    assert order_points(("d", "c", "b", "a"), correct, 100) == 0
+    assert order_points(("c", "a", "b", "d"), correct, 60) == 40  # d=2 of 6
+
+
+def test_estimate_closeness() -> None:
+    cfg = EstimateConfig(None, "元", 100.0, 10.0, 50.0, 0.0, 500.0, 100, "", (), None)
+    assert [estimate_points(v, cfg) for v in (100, 90, 111, 120, 130, 150, 400)] == [100, 100, 98, 75, 50, 0, 0]
+
+
+def deck_problems(body: str) -> str:
+    head = "id: t\ntitle: t\n"
+    with pytest.raises(DeckInvalid) as info:
+        parse_deck(head + body)
+    return "\n".join(str(p) for p in info.value.problems)
+
+
+def test_new_kinds_are_validated_with_lines() -> None:
+    text = deck_problems("""\
+rubrics:
+  - id: r
+    title: R
+    criteria:
+      - {id: c1, title: C, anchors: {7: x}}
+activities:
+  - id: rp
+    kind: roleplay
+    title: RP
+    rubric: nope
+    scenario: {situation: s}
+    roles: {customer: {title: C, brief: b}}
+  - id: o
+    kind: order
+    title: O
+    steps: [{id: a, text: A}, {id: b, text: B}]
+  - id: e
+    kind: estimate
+    title: E
+    answer: 50
+    max: 10
+  - id: v
+    kind: vote
+    mode: group-everything
+    title: V
+    card: {situation: s}
+    options: [{id: a, text: A, rating: best}, {id: b, text: B, rating: poor}]
+  - id: d
+    kind: deal
+    title: D
+    cards: [rp, ghost]
+""")
+    assert "line 7: rubrics[0].criteria[0].anchors.7: anchors map a score 1-5" in text
+    assert "line 12: activities[0].rubric: names the rubric 'nope'" in text
+    assert "line 14: activities[0].roles: missing required key 'agent'" in text
+    assert "line 18: activities[1].steps: should hold 3 to 8 items, not 2" in text
+    assert "line 22: activities[2].answer: the reference 50 is outside min..max" in text
+    assert "line 26: activities[3].mode: should be one of individual, group-consensus, group-majority" in text
+    assert "'rp' is a roleplay; a deal hands out vote, order, estimate or discuss cards" in text
+    assert "names the card 'ghost', which the deck does not define" in text

@@ -354,7 +354,7 @@ function renderVote(v, a) {
     parts.push(h('section', { class: ['result', `result-${rating}`], testid: 'result', dataset: { rating } },
       h('div', { class: 'result-top' },
         h('span', { class: 'result-badge', testid: 'result-rating' }, t(`rating.${rating}`)),
-        h('span', { class: 'result-points', testid: 'result-points' }, t('phone.points', { points: signed(r.points) }))),
+        h('span', { class: 'result-points', testid: 'result-points' }, t('phone.points', { points: signed(a.points ?? 0) }))),
       r.feedback ? h('p', { class: 'result-feedback', testid: 'result-feedback' }, r.feedback) : null,
       standing(v)));
     parts.push(options);

@@ -63,6 +63,71 @@ def serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def deck_check(args: argparse.Namespace) -> int:
+    """Validate deck files; print every problem as FILE:LINE: where: what. Exit 1 if any."""
+    from games.decks import parse_deck
+    from sessions.errors import DeckInvalid
+
+    bad = 0
+    for name in args.files:
+        path = Path(name)
+        try:
+            deck = parse_deck(path.read_bytes(), name)
+        except OSError as exc:
+            print(f"{name}: cannot read: {exc.strerror}", file=sys.stderr)
+            bad += 1
+            continue
+        except DeckInvalid as exc:
+            bad += 1
+            for p in exc.problems:
+                where = f"{name}:{p.line}" if p.line else name
+                print(f"{where}: {p.path + ': ' if p.path else ''}{p.message}", file=sys.stderr)
+            continue
+        kinds = sorted({a.kind for a in deck.activities.values()})
+        print(f"{name}: ok: '{deck.id}', {len(deck.activities)} activities ({', '.join(kinds)}), "
+              f"{len(deck.agenda)} on the agenda")
+    return 1 if bad else 0
+
+
+def deck_import(args: argparse.Namespace) -> int:
+    from games.deckimport import import_deck
+    from sessions.errors import DeckInvalid
+
+    path = Path(args.file)
+    try:
+        text = import_deck(path.read_bytes(), path.name, deck_id=args.id, title=args.title)
+    except OSError as exc:
+        print(f"{args.file}: cannot read: {exc.strerror}", file=sys.stderr)
+        return 1
+    except DeckInvalid as exc:
+        for p in exc.problems:
+            print(f"{args.file}: {p.path + ': ' if p.path else ''}{p.message}", file=sys.stderr)
+        return 1
+    if args.output:
+        Path(args.output).write_text(text, encoding="utf-8")
+        print(f"{args.output}: written; check it with `caseroom deck check {args.output}`")
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def deck_template(args: argparse.Namespace) -> int:
+    from games.deckimport import write_template
+
+    write_template(Path(args.output))
+    print(f"{args.output}: template written")
+    return 0
+
+
+def deck_schema(args: argparse.Namespace) -> int:
+    import json
+
+    from games.schema import deck_schema
+
+    sys.stdout.write(json.dumps(deck_schema(), ensure_ascii=False, indent=2) + "\n")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="caseroom", description="live sessions for classroom training")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -74,6 +139,23 @@ def main(argv: list[str] | None = None) -> int:
                    help="base URL phones use (default: http://<LAN address>:<port>)")
     p.add_argument("--quiet", action="store_true", help="log warnings only")
     p.set_defaults(func=serve)
+
+    deck = sub.add_parser("deck", help="check, import and describe deck files").add_subparsers(
+        dest="deck_command", required=True)
+    d = deck.add_parser("check", help="validate deck files and print every problem with its line")
+    d.add_argument("files", nargs="+")
+    d.set_defaults(func=deck_check)
+    d = deck.add_parser("import", help="turn a spreadsheet of cards (.xlsx or .csv) into a deck file")
+    d.add_argument("file")
+    d.add_argument("-o", "--output", help="write the deck here (default: print it)")
+    d.add_argument("--id", help="the deck id (default: from the file)")
+    d.add_argument("--title", help="the deck title")
+    d.set_defaults(func=deck_import)
+    d = deck.add_parser("template", help="write the XLSX template for `deck import`")
+    d.add_argument("-o", "--output", default="deck-template.xlsx")
+    d.set_defaults(func=deck_template)
+    d = deck.add_parser("schema", help="print the deck format as a JSON Schema for editors")
+    d.set_defaults(func=deck_schema)
     args = parser.parse_args(argv)
     return int(args.func(args))
 

@@ -107,11 +107,13 @@ async def create_session(request: Request) -> Response:
         return error(400, "bad_title", "title should be text of at most 200 characters")
     svc = _svc(request)
     try:
-        live, host_key = svc.create_session(data["deck"], title.strip() if title else None)
+        live, host_key = svc.create_session(data["deck"], title.strip() if title else None,
+                                            data.get("agenda"), data.get("modules"))
     except Refused as exc:
         return error(404 if exc.code == "unknown_deck" else 400, exc.code, exc.message)
     return ORJSONResponse({"code": live.code, "host_key": host_key, "title": live.state.title,
-                           "deck": live.state.deck.id, **svc.links(live.code, host_key)},
+                           "deck": live.state.deck.id, "agenda": list(live.state.agenda),
+                           **svc.links(live.code, host_key)},
                           status_code=201)
 
 

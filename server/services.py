@@ -15,7 +15,7 @@ from server.rooms import Rooms
 from sessions.clock import Clock, SystemClock
 from sessions.errors import DeckInvalid, Refused
 from sessions.hub import Hub, LocalHub
-from sessions.live import LiveSession, Sessions
+from sessions.live import LiveSession, Sessions, choose_agenda
 from sessions.store import Store, open_store
 
 log = logging.getLogger("caseroom")
@@ -72,14 +72,16 @@ class Services:
         return same(digest(key), live.record.host_key_hash) or self.is_admin(key)
 
     # -- sessions ---------------------------------------------------------------------------
-    def create_session(self, deck_id: str, title: str | None) -> tuple[LiveSession, str]:
+    def create_session(self, deck_id: str, title: str | None, agenda: object = None,
+                       modules: object = None) -> tuple[LiveSession, str]:
         deck = self.decks.get(deck_id)
         if deck is None:
             raise Refused("unknown_deck", f"there is no deck '{deck_id[:64]}'")
+        chosen = choose_agenda(deck, agenda, modules)
         host_key = new_secret(24)
         code = new_join_code(lambda c: c in self.sessions.live or self.store.code_taken(c))
         live = self.sessions.create(deck, title or deck.title, code, digest(host_key),
-                                    self.clock.now_ms())
+                                    self.clock.now_ms(), chosen)
         self.rooms.room(code)
         return live, host_key
 

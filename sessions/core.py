@@ -227,7 +227,7 @@ def _start(st: SessionState, cmd: Command, now: int, activity: Any = None) -> li
 
 
 def _next(st: SessionState, cmd: Command, now: int) -> list[Draft]:
-    agenda = st.deck.agenda
+    agenda = st.agenda
     start = agenda.index(st.current) + 1 if st.current in agenda else 0
     for activity in agenda[start:] + agenda[:start]:
         if activity not in st.stages:

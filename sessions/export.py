@@ -66,7 +66,7 @@ def record(live: LiveSession) -> dict[str, Any]:
     st = live.state
     events = live.store.load_events(live.code)
     activities = []
-    for aid in st.deck.agenda:
+    for aid in st.agenda:
         act = st.deck.activities[aid]
         stage = st.stages.get(aid)
         entry: dict[str, Any] = {

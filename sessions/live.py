@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 from games.decks import Deck, parse_deck
 from sessions.core import Command, decide, existing_join, next_due
-from sessions.errors import NotFound
+from sessions.errors import NotFound, Refused
 from sessions.events import Event
 from sessions.hub import Hub
 from sessions.state import SessionState, apply, new_state
@@ -86,6 +86,32 @@ class LiveSession:
         return next_due(self.state)
 
 
+def choose_agenda(deck: Deck, agenda: object = None, modules: object = None) -> list[str] | None:
+    """A trainer's choice of activities (in their order) or of whole modules (in deck order).
+
+    Returns None for "the deck's own agenda"; raises Refused for anything that
+    names no activity or module of the deck.
+    """
+    if agenda is None and modules is None:
+        return None
+    if agenda is not None and modules is not None:
+        raise Refused("bad_agenda", "choose activities or modules, not both")
+    if modules is not None:
+        known = {m for m, _ in deck.modules}
+        if not isinstance(modules, list) or not modules or not all(isinstance(m, str) and m in known
+                                                                    for m in modules):
+            raise Refused("bad_agenda", "modules should be a list of the deck's module ids")
+        chosen = [a for a in deck.agenda if deck.activities[a].module in modules]
+    else:
+        if not isinstance(agenda, list) or not agenda or not all(isinstance(a, str) and a in deck.activities
+                                                                  for a in agenda):
+            raise Refused("bad_agenda", "agenda should be a list of the deck's activity ids")
+        chosen = list(dict.fromkeys(agenda))
+    if not chosen:
+        raise Refused("bad_agenda", "that choice leaves no activity to play")
+    return chosen
+
+
 class Sessions:
     """The live sessions this process holds, and how new ones come to be."""
 
@@ -95,10 +121,14 @@ class Sessions:
         self.decks = decks
         self.live: dict[str, LiveSession] = {}
 
-    def create(self, deck: Deck, title: str, code: str, host_key_hash: str, now: int) -> LiveSession:
+    def create(self, deck: Deck, title: str, code: str, host_key_hash: str, now: int,
+               agenda: list[str] | None = None) -> LiveSession:
+        """A new session; ``agenda`` (checked with ``choose_agenda``) narrows the deck's agenda."""
         record = SessionRecord(code, title, deck.id, deck.source, host_key_hash, now)
-        first = Event(1, now, "session_created", "host", None,
-                      {"code": code, "title": title, "deck": deck.id, "deck_version": deck.version})
+        data = {"code": code, "title": title, "deck": deck.id, "deck_version": deck.version}
+        if agenda is not None:
+            data["agenda"] = agenda
+        first = Event(1, now, "session_created", "host", None, data)
         self.store.create_session(record, [first])
         live = LiveSession(record, deck, self.store, self.hub, [first])
         self.live[code] = live

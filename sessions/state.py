@@ -88,6 +88,7 @@ class SessionState:
     title: str
     deck: Deck
     created_at: int
+    agenda: tuple[str, ...] = ()  # this session's agenda: the deck's, or the trainer's choice from it
     phase: str = LOBBY
     locked: bool = False
     seq: int = 0
@@ -155,7 +156,7 @@ class SessionState:
 
 
 def new_state(code: str, title: str, deck: Deck, created_at: int) -> SessionState:
-    st = SessionState(code=code, title=title, deck=deck, created_at=created_at)
+    st = SessionState(code=code, title=title, deck=deck, created_at=created_at, agenda=deck.agenda)
     for gid, name in deck.groups:
         st.groups[gid] = name
         st.group_sizes[gid] = 0
@@ -373,12 +374,17 @@ def _session_ended(st: SessionState, ev: Event) -> None:
     st.break_until = None
 
 
+def _session_created(st: SessionState, ev: Event) -> None:
+    if ev.data.get("agenda"):
+        st.agenda = tuple(ev.data["agenda"])
+
+
 def _nothing(st: SessionState, ev: Event) -> None:
     pass
 
 
 APPLY: dict[str, Callable[[SessionState, Event], None]] = {
-    "session_created": _nothing,
+    "session_created": _session_created,
     "player_joined": _player_joined,
     "group_added": _group_added,
     "group_renamed": _group_renamed,

@@ -37,7 +37,7 @@ def ranks(st: SessionState) -> dict[str, int]:
 
 def _agenda(st: SessionState) -> list[dict[str, Any]]:
     out = []
-    for aid in st.deck.agenda:
+    for aid in st.agenda:
         act = st.deck.activities[aid]
         stage = st.stages.get(aid)
         out.append({**act.summary(), "module": act.module, "mode": act.mode,
@@ -205,7 +205,7 @@ def player_view(st: SessionState, pid: str) -> dict[str, Any]:
 def review(st: SessionState) -> list[dict[str, Any]]:
     """Per played activity: how the room did against the recommended handling."""
     out = []
-    for aid in st.deck.agenda:
+    for aid in st.agenda:
         stage = st.stages.get(aid)
         if stage is None:
             continue

@@ -1,0 +1,260 @@
+"""Decks from spreadsheets: the format training departments already keep cases in.
+
+One row per card on a sheet named ``cards`` (or the only sheet of a CSV file).
+Columns (header names, any order; unknown columns are an error so typos show):
+
+    id            optional; default <module>-<row>
+    module        a module id (defined on the ``modules`` sheet, or created from it)
+    kind          vote | order | estimate | discuss | plan        (default vote)
+    mode          individual | group | group-consensus | group-majority
+    title         the card's title (required)
+    time_limit    seconds
+    situation     the case                      customer_says   the customer's words
+    facts         one fact per line
+    A ... F       vote options                  best            the best option's letter
+    acceptable    letters of acceptable options, e.g. "B, D" (others are rated poor)
+    feedback_A ... feedback_F                   why an option is good or poor
+    steps         order: one step per line, in the correct order
+    unit, answer, tolerance, zero_at, min, max  estimate
+    prompt        discuss / plan
+    rationale     the recommended handling and why
+    legal_source, legal_article, legal_quote    one legal reference
+
+An XLSX file may also have a ``deck`` sheet (key / value rows: id, title,
+locale, description, disclaimer) and a ``modules`` sheet (id / title rows).
+Bad rows are reported by their row number in the sheet.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from games.decks import parse_deck
+from sessions.errors import DeckInvalid, DeckProblem
+
+LETTERS = "ABCDEF"
+COLUMNS = (["id", "module", "kind", "mode", "title", "time_limit", "situation", "customer_says", "facts",
+            *LETTERS, "best", "acceptable", *[f"feedback_{x}" for x in LETTERS], "steps", "unit", "answer",
+            "tolerance", "zero_at", "min", "max", "prompt", "rationale", "legal_source", "legal_article",
+            "legal_quote"])
+KINDS = ("vote", "order", "estimate", "discuss", "plan")
+DEFAULT_DISCLAIMER = "本课件为培训材料，不构成法律意见。"
+
+
+def _lines(value: str) -> list[str]:
+    return [x.strip() for x in re.split(r"[\n；;]+", value) if x.strip()]
+
+
+def _number(value: str, row: int, column: str, problems: list[DeckProblem]) -> float | int | None:
+    if value == "":
+        return None
+    try:
+        number = float(value)
+    except ValueError:
+        problems.append(DeckProblem(f"row {row}", row, f"'{column}' should be a number, not '{value}'"))
+        return None
+    return int(number) if number.is_integer() else number
+
+
+def _card(row: dict[str, str], n: int, problems: list[DeckProblem]) -> dict[str, Any] | None:
+    def bad(message: str) -> None:
+        problems.append(DeckProblem(f"row {n}", n, message))
+
+    kind = row.get("kind") or "vote"
+    if kind not in KINDS:
+        bad(f"kind '{kind}' is not one of {', '.join(KINDS)} (role-plays need briefs: write them in YAML)")
+        return None
+    module = row.get("module", "")
+    card: dict[str, Any] = {"id": row.get("id") or f"{module or 'card'}-{n}".lower(), "kind": kind}
+    if module:
+        card["module"] = module
+    card["title"] = row.get("title", "")
+    for key in ("mode",):
+        if row.get(key):
+            card[key] = row[key]
+    for key in ("time_limit",):
+        value = _number(row.get(key, ""), n, key, problems)
+        if value is not None:
+            card[key] = value
+    if row.get("situation") or row.get("customer_says") or row.get("facts"):
+        body: dict[str, Any] = {"situation": row.get("situation", "")}
+        if row.get("customer_says"):
+            body["customer_says"] = row["customer_says"]
+        if row.get("facts"):
+            body["facts"] = _lines(row["facts"])
+        card["card"] = body
+    if kind == "vote":
+        best = row.get("best", "").strip().upper()
+        acceptable = {x for x in re.split(r"[\s,，、]+", row.get("acceptable", "").upper()) if x}
+        options = []
+        for letter in LETTERS:
+            if row.get(letter):
+                rating = "best" if letter == best else "acceptable" if letter in acceptable else "poor"
+                option = {"id": letter.lower(), "text": row[letter], "rating": rating}
+                if row.get(f"feedback_{letter}"):
+                    option["feedback"] = row[f"feedback_{letter}"]
+                options.append(option)
+        if (best and best not in LETTERS) or (best and not row.get(best)):
+            bad(f"'best' is '{best}', but there is no option {best}")
+        card["options"] = options
+    elif kind == "order":
+        card["steps"] = [{"id": f"s{i}", "text": text} for i, text in enumerate(_lines(row.get("steps", "")), 1)]
+    elif kind == "estimate":
+        for key in ("unit",):
+            if row.get(key):
+                card[key] = row[key]
+        for key in ("answer", "tolerance", "zero_at", "min", "max"):
+            value = _number(row.get(key, ""), n, key, problems)
+            if value is not None:
+                card[key] = value
+    if kind in ("discuss", "plan"):
+        card["prompt"] = row.get("prompt", "")
+    if kind in ("vote", "order", "estimate"):
+        card["rationale"] = row.get("rationale", "")
+        if row.get("legal_source"):
+            ref = {"source": row["legal_source"]}
+            for key in ("article", "quote"):
+                if row.get(f"legal_{key}"):
+                    ref[key] = row[f"legal_{key}"]
+            card["legal_basis"] = [ref]
+    return card
+
+
+def _rows_from_csv(data: bytes) -> list[list[str]]:
+    text = data.decode("utf-8-sig")
+    return [list(r) for r in csv.reader(io.StringIO(text))]
+
+
+def _sheets_from_xlsx(data: bytes) -> dict[str, list[list[str]]]:
+    from openpyxl import load_workbook
+
+    book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    out = {}
+    for sheet in book.worksheets:
+        out[sheet.title.strip().lower()] = [["" if c is None else str(c).strip() for c in r]
+                                            for r in sheet.iter_rows(values_only=True)]
+    book.close()
+    return out
+
+
+def _table(rows: list[list[str]], problems: list[DeckProblem]) -> list[tuple[int, dict[str, str]]]:
+    if not rows:
+        problems.append(DeckProblem("", 1, "the sheet is empty"))
+        return []
+    header = [h.strip() for h in rows[0]]
+    for h in header:
+        if h and h not in COLUMNS:
+            problems.append(DeckProblem("row 1", 1, f"unknown column '{h}' (known: {', '.join(COLUMNS)})"))
+    out = []
+    for i, raw in enumerate(rows[1:], 2):
+        row = {h: (raw[j].strip() if j < len(raw) and raw[j] is not None else "")
+               for j, h in enumerate(header) if h}
+        if any(row.values()):
+            out.append((i, row))
+    return out
+
+
+def import_deck(data: bytes, filename: str, *, deck_id: str | None = None, title: str | None = None) -> str:
+    """Spreadsheet bytes -> deck YAML text that passes validation, or DeckInvalid by row."""
+    problems: list[DeckProblem] = []
+    meta: dict[str, str] = {}
+    modules: list[dict[str, str]] = []
+    if filename.lower().endswith(".csv"):
+        card_rows = _rows_from_csv(data)
+    elif filename.lower().endswith((".xlsx", ".xlsm")):
+        try:
+            sheets = _sheets_from_xlsx(data)
+        except Exception as exc:  # openpyxl raises many kinds for a damaged file
+            raise DeckInvalid([DeckProblem("", None, f"not a readable XLSX file ({exc.__class__.__name__})")]) from None
+        card_rows = sheets.get("cards") or next(iter(sheets.values()), [])
+        for row in sheets.get("deck", [])[1:]:
+            if len(row) >= 2 and row[0]:
+                meta[row[0]] = row[1]
+        for row in sheets.get("modules", [])[1:]:
+            if len(row) >= 2 and row[0]:
+                modules.append({"id": row[0], "title": row[1]})
+    else:
+        raise DeckInvalid([DeckProblem("", None, "import reads .xlsx or .csv files")])
+    rows = _table(card_rows, problems)
+    cards = [c for n, row in rows if (c := _card(row, n, problems)) is not None]
+    stem = re.sub(r"[^a-z0-9-]+", "-", Path(filename).stem.lower()).strip("-") or "imported"
+    known = {m["id"] for m in modules}
+    for card in cards:
+        if card.get("module") and card["module"] not in known:
+            modules.append({"id": card["module"], "title": card["module"]})
+            known.add(card["module"])
+    deck: dict[str, Any] = {"id": deck_id or meta.get("id") or stem, "title": title or meta.get("title") or stem,
+                            "locale": meta.get("locale", "zh-CN"), "version": 1}
+    for key in ("description",):
+        if meta.get(key):
+            deck[key] = meta[key]
+    deck["disclaimer"] = meta.get("disclaimer") or DEFAULT_DISCLAIMER
+    if modules:
+        deck["modules"] = modules
+    deck["activities"] = cards
+    text = yaml.safe_dump(deck, allow_unicode=True, sort_keys=False, width=100)
+    if problems:
+        raise DeckInvalid(problems, filename)
+    try:
+        parse_deck(text, filename)
+    except DeckInvalid as exc:  # point each problem at its spreadsheet row
+        row_of = [n for n, _row in rows][: len(cards)]
+        mapped = []
+        for p in exc.problems:
+            m = re.match(r"activities\[(\d+)\]\.?(.*)", p.path)
+            if m and int(m.group(1)) < len(row_of):
+                row = row_of[int(m.group(1))]
+                mapped.append(DeckProblem(f"row {row}" + (f" {m.group(2)}" if m.group(2) else ""), row, p.message))
+            else:
+                mapped.append(DeckProblem(p.path, None, p.message))
+        raise DeckInvalid(mapped, filename) from None
+    return text
+
+
+TEMPLATE_ROWS = [
+    {"id": "m3-refund", "module": "m3", "kind": "vote", "title": "宽带修了4天，该不该赔？", "time_limit": "60",
+     "situation": "客户家宽带故障，报修后第4天才修好。", "customer_says": "四天没网，你们得赔我！",
+     "facts": "城镇用户；报修记录齐全；月租 100 元", "A": "按规定免收障碍期间月租，并致歉",
+     "B": "说明是设备老化，不予处理", "C": "赠送一个月流量包，请客户撤诉", "best": "A", "acceptable": "C",
+     "feedback_A": "有据可依", "feedback_B": "推诿", "rationale": "城镇 48 小时未修复，应免收障碍期间月租。",
+     "legal_source": "《中华人民共和国电信条例》（2016年修订）", "legal_article": "第三十二条"},
+    {"id": "m5-three-step", "module": "m5", "kind": "order", "title": "三段式法则的顺序",
+     "steps": "表示理解客户感受\n说明事实与原因\n提出解决方案", "rationale": "先处理心情，再处理事情。"},
+    {"id": "m3-appeal-months", "module": "m3", "kind": "estimate", "title": "收费争议的申诉期限是几个月？",
+     "unit": "个月", "answer": "5", "tolerance": "0", "zero_at": "3", "min": "0", "max": "24",
+     "rationale": "收费争议超过五个月的申诉不予受理。",
+     "legal_source": "《电信用户申诉处理办法》（工业和信息化部令第35号）", "legal_article": "第十一条"},
+    {"id": "m10-stories", "module": "m10", "kind": "discuss", "mode": "group", "title": "故事分享",
+     "prompt": "你们组遇到过最难缠的客户是哪一类？怎么处理的？"},
+]
+
+
+def write_template(path: Path) -> None:
+    """The documented template: a deck sheet, a modules sheet and a cards sheet with one card per kind."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    book = Workbook()
+    cards = book.active
+    cards.title = "cards"
+    cards.append(COLUMNS)
+    for row in TEMPLATE_ROWS:
+        cards.append([row.get(c, "") for c in COLUMNS])
+    for cell in cards[1]:
+        cell.font = Font(bold=True)
+    cards.freeze_panes = "A2"
+    deck = book.create_sheet("deck")
+    for row in (["key", "value"], ["id", "my-course"], ["title", "我的课程"], ["locale", "zh-CN"],
+                ["disclaimer", DEFAULT_DISCLAIMER]):
+        deck.append(row)
+    modules = book.create_sheet("modules")
+    for row in (["id", "title"], ["m3", "赔偿标准的界定"], ["m5", "安抚客户的情绪"],
+                ["m10", "客户服务之难缠客户应对技巧"]):
+        modules.append(row)
+    book.save(path)

@@ -128,6 +128,53 @@ def deck_schema(args: argparse.Namespace) -> int:
     return 0
 
 
+def _open_sessions(data: str) -> object:
+    from server.config import Config
+    from sessions.hub import LocalHub
+    from sessions.live import Sessions
+    from sessions.store import open_store
+
+    cfg = Config.from_env(data_dir=Path(data))
+    if cfg.database_url is None and not (cfg.data_dir / "caseroom.db").exists():
+        raise SystemExit(f"caseroom: no sessions recorded in {cfg.data_dir.resolve()} (use --data DIR)")
+    return Sessions(open_store(cfg.store_url()), LocalHub(), lambda _id: None)
+
+
+def list_sessions(args: argparse.Namespace) -> int:
+    """Every session in the store: code, state, deck, date, head-count, title."""
+    from datetime import datetime
+
+    sessions = _open_sessions(args.data)
+    store = sessions.store  # type: ignore[attr-defined]
+    rows = store.list_sessions()
+    if not rows:
+        print("no sessions yet")
+    for rec in rows:
+        when = datetime.fromtimestamp(rec.created_at / 1000).strftime("%Y-%m-%d %H:%M")
+        state = "ended" if rec.ended_at else "live"
+        joined = store.count_events(rec.code, "player_joined")
+        print(f"{rec.code}  {state:5}  {when}  {joined:4d} joined  {rec.deck_id:24}  {rec.title}")
+    return 0
+
+
+def export(args: argparse.Namespace) -> int:
+    from sessions.export import FORMATS, render
+
+    if args.format not in FORMATS:
+        print(f"caseroom: unknown format '{args.format}' (use {', '.join(FORMATS)})", file=sys.stderr)
+        return 2
+    sessions = _open_sessions(args.data)
+    live = sessions.load(args.code)  # type: ignore[attr-defined]
+    if live is None:
+        print(f"caseroom: no session {args.code}", file=sys.stderr)
+        return 1
+    body, _media, name = render(live, args.format)
+    out = Path(args.output or name)
+    out.write_bytes(body)
+    print(f"{out}: {len(body)} bytes")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="caseroom", description="live sessions for classroom training")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -139,6 +186,16 @@ def main(argv: list[str] | None = None) -> int:
                    help="base URL phones use (default: http://<LAN address>:<port>)")
     p.add_argument("--quiet", action="store_true", help="log warnings only")
     p.set_defaults(func=serve)
+
+    p = sub.add_parser("sessions", help="list live and past sessions")
+    p.add_argument("--data", default="data", help="data directory (default ./data)")
+    p.set_defaults(func=list_sessions)
+    p = sub.add_parser("export", help="write a session's record to a file")
+    p.add_argument("code")
+    p.add_argument("--format", default="json", help="json, csv (a zip), xlsx or html")
+    p.add_argument("-o", "--output", help="file to write (default caseroom-CODE.EXT)")
+    p.add_argument("--data", default="data", help="data directory (default ./data)")
+    p.set_defaults(func=export)
 
     deck = sub.add_parser("deck", help="check, import and describe deck files").add_subparsers(
         dest="deck_command", required=True)

@@ -14,7 +14,10 @@ from starlette.responses import JSONResponse, Response
 
 from server.services import Services
 from sessions.errors import DeckInvalid, Refused
-from sessions.export import record
+from sessions.export import FORMATS, personal, render
+from sessions.live import LiveSession
+from sessions.timeline import state_at, timeline
+from sessions.views import groups_view, leaderboard, review, screen_view
 
 MAX_JSON_BODY = 16_384
 MAX_DECK_BODY = 1_000_000
@@ -124,32 +127,108 @@ async def list_sessions(request: Request) -> Response:
     out = []
     for rec in svc.store.list_sessions():
         live = svc.sessions.live.get(rec.code)
+        joined = len(live.state.players) if live else svc.store.count_events(rec.code, "player_joined")
         out.append({"code": rec.code, "title": rec.title, "deck": rec.deck_id,
-                    "created_at": rec.created_at, "ended_at": rec.ended_at,
-                    "joined": len(live.state.players) if live else None})
+                    "created_at": rec.created_at, "ended_at": rec.ended_at, "joined": joined,
+                    "live": live is not None and live.state.phase != "ended"})
     return ORJSONResponse({"sessions": out})
 
 
-async def export_session(request: Request) -> Response:
+def _host_session(request: Request) -> LiveSession | Response:
+    """The session a host key (or the admin token) opens, live or ended, or the refusal."""
     svc = _svc(request)
     code = request.path_params["code"]
     token = _bearer(request)
     if token is None:
         return error(401, "unauthorized", "send Authorization: Bearer <host key>")
     live = svc.sessions.load(code) if code.isdigit() and len(code) <= 16 else None
-    if live is None:
-        # Same answer for "no such session" and "wrong key", so codes cannot be probed.
+    # The same answer for "no such session" and "wrong key", so codes cannot be probed.
+    if live is None or not svc.is_host(live, token):
         return error(403, "forbidden", "that key does not open this session's record")
-    if not svc.is_host(live, token):
-        return error(403, "forbidden", "that key does not open this session's record")
+    return live
+
+
+async def export_session(request: Request) -> Response:
+    live = _host_session(request)
+    if isinstance(live, Response):
+        return live
     fmt = request.query_params.get("format", "json")
-    if fmt != "json":
-        return error(400, "bad_format", "supported formats: json")
-    body = orjson.dumps(record(live), option=orjson.OPT_INDENT_2)
-    return Response(body, media_type="application/json", headers={
-        "content-disposition": f'attachment; filename="caseroom-{code}.json"'})
+    if fmt not in FORMATS:
+        return error(400, "bad_format", f"supported formats: {', '.join(FORMATS)}")
+    body, media, name = render(live, fmt)
+    return Response(body, media_type=media, headers={"content-disposition": f'attachment; filename="{name}"'})
 
 
+async def review_session(request: Request) -> Response:
+    """The review screen's data: per card against the recommended handling, scores over time, the timeline."""
+    live = _host_session(request)
+    if isinstance(live, Response):
+        return live
+    st = live.state
+    events = live.store.load_events(live.code)
+    plans = [r for r in review(st) if r["kind"] == "plan"]
+    return ORJSONResponse({
+        "session": {"code": st.code, "title": st.title, "phase": st.phase, "deck": st.deck.title,
+                    "started_at": st.started_at, "ended_at": st.ended_at, "disclaimer": st.deck.disclaimer},
+        "counts": {"joined": len(st.players)},
+        "review": [r for r in review(st) if r["kind"] != "plan"],
+        "highlights": [h for r in plans for h in r.get("highlights", [])],
+        "groups": groups_view(st),
+        "leaderboard": leaderboard(st),
+        "timeline": timeline(live, events),
+    })
+
+
+async def replay_session(request: Request) -> Response:
+    """The screen as it was right after event ``seq``: what scrubbing the replay shows."""
+    live = _host_session(request)
+    if isinstance(live, Response):
+        return live
+    raw = request.query_params.get("seq", "")
+    if not raw.isdigit():
+        return error(400, "bad_seq", "seq should be an event number")
+    events = live.store.load_events(live.code)
+    st = state_at(live, events, int(raw))
+    return ORJSONResponse({"seq": st.seq, "view": screen_view(st, 0)})
+
+
+async def personal_record(request: Request) -> Response:
+    """A trainee's own summary, for the phone's printable page; the resume token is the key."""
+    svc = _svc(request)
+    body = await _body(request, MAX_JSON_BODY)
+    if isinstance(body, Response):
+        return body
+    try:
+        data = orjson.loads(body) if body else None
+    except orjson.JSONDecodeError:
+        return error(400, "bad_json", "the body is not valid JSON")
+    code = request.path_params["code"]
+    live = svc.sessions.load(code) if code.isdigit() and len(code) <= 16 else None
+    token = data.get("token") if isinstance(data, dict) else None
+    pid = svc.tokens.check(code, token) if live is not None else None
+    if live is None or pid is None or pid not in live.state.players:
+        return error(403, "forbidden", "that token does not open a record in this session")
+    return ORJSONResponse(personal(live, pid))
+
+
+async def delete_session(request: Request) -> Response:
+    """Delete a session and its whole record: admin only, and the code typed again as confirmation."""
+    if (denied := _require_admin(request)) is not None:
+        return denied
+    svc = _svc(request)
+    code = request.path_params["code"]
+    body = await _body(request, MAX_JSON_BODY)
+    if isinstance(body, Response):
+        return body
+    try:
+        data = orjson.loads(body) if body else None
+    except orjson.JSONDecodeError:
+        return error(400, "bad_json", "the body is not valid JSON")
+    if not isinstance(data, dict) or data.get("confirm") != code:
+        return error(400, "confirm_required", 'send {"confirm": "<the session code>"} to delete it')
+    if not await svc.delete_session(code):
+        return error(404, "unknown_session", "there is no session with that code")
+    return ORJSONResponse({"deleted": code})
 
 
 async def session_public(request: Request) -> Response:

@@ -210,6 +210,13 @@ class Room:
         else:
             self.arm_timer()
 
+    async def close_all(self, code: int) -> None:
+        for conn in list(self.conns):
+            conn.closed = True
+            conn.wake.set()
+            with contextlib.suppress(Exception):
+                await conn.ws.close(code)
+
     def close(self) -> None:
         if self._timer is not None:
             self._timer.cancel()

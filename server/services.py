@@ -98,6 +98,15 @@ class Services:
     def qr_data_uri(self, code: str) -> str:
         return segno.make(self.join_url(code), error="m").svg_data_uri(scale=8, border=2)
 
+    async def delete_session(self, code: str) -> bool:
+        """Forget a session: close its connections, drop it from memory, delete its record."""
+        room = self.rooms.rooms.pop(code, None)
+        if room is not None:
+            await room.close_all(4404)
+            room.close()
+        self.sessions.live.pop(code, None)
+        return self.store.delete_session(code)
+
     def add_deck(self, source: bytes) -> Deck:
         deck = parse_deck(source, "uploaded deck")
         if deck.id in self.builtin_ids:

@@ -129,3 +129,61 @@ def record(live: LiveSession) -> dict[str, Any]:
         "events": [{"seq": e.seq, "at": iso(e.at), "type": e.type, "actor": e.actor, "client_id": e.client_id,
                     "data": e.data} for e in events],
     }
+
+
+FORMATS = {
+    "json": ("application/json", "json"),
+    "csv": ("application/zip", "zip"),
+    "xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx"),
+    "html": ("text/html; charset=utf-8", "html"),
+}
+
+
+def render(live: LiveSession, fmt: str) -> tuple[bytes, str, str]:
+    """The record in one of the export formats: (body, media type, file name)."""
+    import orjson
+
+    from sessions.report import html_report
+    from sessions.spreadsheets import to_csv_zip, to_xlsx
+    from sessions.tables import tables
+    from sessions.timeline import timeline
+
+    media, ext = FORMATS[fmt]
+    rec = record(live)
+    name = f"caseroom-{live.code}.{ext}"
+    if fmt == "json":
+        return orjson.dumps(rec, option=orjson.OPT_INDENT_2), media, name
+    if fmt == "csv":
+        return to_csv_zip(tables(live, rec), f"caseroom-{live.code}"), media, name
+    if fmt == "xlsx":
+        return to_xlsx(tables(live, rec)), media, name
+    events = live.store.load_events(live.code)
+    return html_report(live, rec, timeline(live, events)).encode(), media, name
+
+
+def personal(live: LiveSession, pid: str) -> dict[str, Any]:
+    """One trainee's own record: answers, points, awards and plan; nobody else's."""
+    from sessions.tables import answer_text
+
+    rec = record(live)
+    st = live.state
+    p = st.players[pid]
+    titles = {a["id"]: a["title"] for a in rec["activities"]}
+    for a in rec["activities"]:
+        for c in a.get("cards", []):
+            titles[c["id"]] = c["title"]
+    answers = [{"activity": s["activity"], "title": titles.get(s["activity"], s["activity"]),
+                "answer": answer_text(live, s["activity"], s["answer"]),
+                "points": rec["scores"]["activities"].get(s["stage"], {}).get(pid)}
+               for s in rec["submissions"] if s["player_id"] == pid and s["counted"]]
+    rank = next((r["rank"] for r in rec["scores"]["leaderboard"] if r["id"] == pid), None)
+    return {
+        "session": {k: rec["session"][k] for k in ("code", "title", "deck_title", "started_at", "ended_at",
+                                                    "disclaimer")},
+        "me": {"id": pid, "name": p.name, "group": st.groups.get(p.group or "", ""), "score": st.player_score(pid),
+               "rank": rank, "of": len(st.players)},
+        "answers": answers,
+        "awards": [{"points": a["points"], "reason": a["reason"]} for a in rec["awards"] if a["target"] == pid],
+        "action_plan": [{k: x[k] for k in ("what", "by", "module")} for x in rec["action_plans"]
+                        if x["player_id"] == pid],
+    }

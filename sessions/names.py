@@ -38,13 +38,14 @@ def clean_text(raw: str, *, max_chars: int = 2000) -> str:
     """Free text (posts, plan items): the same cleaning as names, but keeping line breaks."""
     lines = []
     for line in raw.replace("\r\n", "\n").split("\n")[:20]:
-        cleaned = clean_name_unbounded(line)
+        # NFC, not NFKC: free text keeps its full-width Chinese punctuation (：，！).
+        cleaned = clean_name_unbounded(line, "NFC")
         lines.append(cleaned)
     return "\n".join(line for line in lines if line).strip()[:max_chars]
 
 
-def clean_name_unbounded(raw: str) -> str:
-    text = unicodedata.normalize("NFKC", raw)
+def clean_name_unbounded(raw: str, form: str = "NFKC") -> str:
+    text = unicodedata.normalize(form, raw)  # type: ignore[arg-type]
     out: list[str] = []
     combining = 0
     for ch in text:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 import orjson
-from sqlalchemy import Column, Index, Text, event, insert
+from sqlalchemy import Column, Index, Text, delete, event, func, insert
 from sqlalchemy.engine import Engine
 from sqlmodel import Field, Session, SQLModel, create_engine, select
 
@@ -48,6 +48,8 @@ class Store(Protocol):
     def load_decks(self) -> list[tuple[str, str]]: ...
     def get_setting(self, key: str) -> str | None: ...
     def put_setting(self, key: str, value: str) -> None: ...
+    def count_events(self, code: str, type_: str) -> int: ...
+    def delete_session(self, code: str) -> bool: ...
     def close(self) -> None: ...
 
 
@@ -202,6 +204,23 @@ class SqlStore:
             db.add(row)
             db.commit()
 
+    def count_events(self, code: str, type_: str) -> int:
+        with Session(self.engine) as db:
+            query = select(func.count()).select_from(EventRow).where(EventRow.session_code == code,
+                                                                     EventRow.type == type_)
+            return int(db.exec(query).one())
+
+    def delete_session(self, code: str) -> bool:
+        """The only deletion there is: a trainer's explicit, confirmed removal of one session."""
+        with self._lock, Session(self.engine) as db:
+            row = db.get(SessionRow, code)
+            if row is None:
+                return False
+            db.execute(delete(EventRow).where(EventRow.session_code == code))  # type: ignore[arg-type]
+            db.delete(row)
+            db.commit()
+            return True
+
     def close(self) -> None:
         self.engine.dispose()
 
@@ -259,6 +278,13 @@ class MemoryStore:
 
     def put_setting(self, key: str, value: str) -> None:
         self.settings[key] = value
+
+    def count_events(self, code: str, type_: str) -> int:
+        return sum(1 for e in self.events.get(code, []) if e.type == type_)
+
+    def delete_session(self, code: str) -> bool:
+        self.events.pop(code, None)
+        return self.sessions.pop(code, None) is not None
 
     def close(self) -> None:
         pass

@@ -214,5 +214,18 @@ def review(st: SessionState) -> list[dict[str, Any]]:
             out.append({"stage": aid, "id": card, "kind": act.kind, "title": act.title, "module": act.module,
                         "status": stage.status, "mode": stage.mode,
                         "groups": [g for g, c in (stage.deal or {}).items() if c == card],
+                        "rationale": act.impl.outline(act.config).get("rationale", ""),
+                        "by_group": _by_group(st, stage, card),
                         **act.impl.review(act.config, kstate)})
     return out
+
+
+def _by_group(st: SessionState, stage: Stage, card: str) -> dict[str, Any]:
+    """Each group's answer: its own in a group mode, else what most of its members chose."""
+    act = st.activity(card)
+    answers: dict[str, list[dict[str, Any]]] = {}
+    for key, answer in act.impl.answers(stage.cards[card]).items():
+        group = key if key in st.groups else (st.players[key].group if key in st.players else None)
+        if group:
+            answers.setdefault(group, []).append(answer)
+    return {gid: act.impl.combine(items) for gid, items in answers.items()}

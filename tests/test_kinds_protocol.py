@@ -11,9 +11,22 @@ from tests.test_kinds import KINDS_DECK
 from tests.wsclient import Client, host, player
 
 
+EXPECTED_SCORES = {"p1": 580, "p2": 425, "p3": 183, "p4": 283, "p5": 200, "p6": 220}
+EXPECTED_GROUPS = {"g1": 583, "g2": 263, "g3": 210}
+
+
 def test_every_kind_over_the_wire(server: RunningServer) -> None:
+    play_every_kind(server)
+
+
+def play_every_kind(server: RunningServer, tokens: dict[str, str] | None = None) -> tuple[str, str]:
+    """Record a whole session of every kind through the server; return (code, host key).
+
+    ``tokens``, when given, receives each player's resume token.
+    """
     with server.admin() as api:
-        assert api.post("/api/decks", content=KINDS_DECK.encode()).status_code == 201
+        r = api.post("/api/decks", content=KINDS_DECK.encode())
+        assert r.status_code in (201, 409), r.text
         s = api.post("/api/sessions", json={"deck": "kinds"}).json()
     code, key = s["code"], s["host_key"]
 
@@ -23,6 +36,8 @@ def test_every_kind_over_the_wire(server: RunningServer) -> None:
         phones: dict[str, Client] = {}
         for i, group in enumerate(["g1", "g1", "g2", "g2", "g3", "g3"], 1):
             phones[f"p{i}"] = await player(server.ws, code, f"学员{i}", group=group)
+            if tokens is not None:
+                tokens[f"p{i}"] = (phones[f"p{i}"].welcome or {})["token"]
 
         async def cmd(name: str, **args: Any) -> None:
             reply = await console.request({"type": "command", "name": name, "args": args})
@@ -113,13 +128,13 @@ def test_every_kind_over_the_wire(server: RunningServer) -> None:
         await cmd("next")
         await on("plan")
         await submit("p1", {"items": [{"what": "每次先复述客户诉求", "by": "下周"}]})
+        await submit("p3", {"items": [{"what": "=HYPERLINK(\"http://x\")"}, {"what": "<b>整理台账</b> 📒"}]})
         await cmd("award", target="p6", points=20, reason="故事分享")
         await cmd("end")
 
         final = await console.view_until(lambda v: v["session"]["phase"] == "ended")
-        assert {p["id"]: p["score"] for p in final["players"]} == {
-            "p1": 580, "p2": 425, "p3": 183, "p4": 283, "p5": 200, "p6": 220}
-        assert {g["id"]: g["score"] for g in final["groups"]} == {"g1": 583, "g2": 263, "g3": 210}
+        assert {p["id"]: p["score"] for p in final["players"]} == EXPECTED_SCORES
+        assert {g["id"]: g["score"] for g in final["groups"]} == EXPECTED_GROUPS
         assert [row["id"] for row in final["leaderboard"]] == ["p1", "p2", "p4", "p6", "p5", "p3"]
         shown = await screen.view_until(lambda v: v["session"]["phase"] == "ended")
         assert shown["podium"]["players"][0]["name"] == "学员1"
@@ -129,3 +144,4 @@ def test_every_kind_over_the_wire(server: RunningServer) -> None:
             await c.close()
 
     asyncio.run(scenario())
+    return code, key

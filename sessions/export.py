@@ -46,6 +46,8 @@ def submissions(live: LiveSession, events: list[Event]) -> list[dict[str, Any]]:
         row = {"seq": ev.seq, "player_id": ev.actor, "activity": d.get("card", d["activity"]),
                "stage": d["activity"], "answer": answer, "client_id": ev.client_id, "at": iso(ev.at),
                "as": d.get("as", ev.actor), "mode": mode, "counted": mode == GROUP}
+        if ev.type == "answer_confirmed" and d["proposal"] in by_seq:
+            row["confirmed"] = out[by_seq[d["proposal"]]]["answer"]
         by_seq[ev.seq] = len(out)
         out.append(row)
         if ev.type == "answer_confirmed":
@@ -173,7 +175,7 @@ def personal(live: LiveSession, pid: str) -> dict[str, Any]:
         for c in a.get("cards", []):
             titles[c["id"]] = c["title"]
     answers = [{"activity": s["activity"], "title": titles.get(s["activity"], s["activity"]),
-                "answer": answer_text(live, s["activity"], s["answer"]),
+                "answer": answer_text(live, s["activity"], s["answer"], s.get("confirmed")),
                 "points": rec["scores"]["activities"].get(s["stage"], {}).get(pid)}
                for s in rec["submissions"] if s["player_id"] == pid and s["counted"]]
     rank = next((r["rank"] for r in rec["scores"]["leaderboard"] if r["id"] == pid), None)

@@ -146,18 +146,23 @@ def _activity_section(live: LiveSession, rec: dict[str, Any], row: dict[str, Any
 
 
 def _trainee_page(live: LiveSession, rec: dict[str, Any], p: dict[str, Any], groups: dict[str, str]) -> str:
+    """One trainee's page: per activity played, their (or their group's) answer and the points it earned."""
     ranks = {row["id"]: row["rank"] for row in rec["scores"]["leaderboard"]}
-    titles = {a["id"]: a["title"] for a in rec["activities"]}
-    for a in rec["activities"]:
-        for c in a.get("cards", []):
-            titles[c["id"]] = c["title"]
-    rows = []
+    mine: dict[str, list[str]] = {}
     for s in rec["submissions"]:
-        if s["player_id"] == p["id"] and s["counted"]:
-            pts = rec["scores"]["activities"].get(s["stage"], {}).get(p["id"])
-            rows.append(f"<tr><td>{esc(titles.get(s['activity'], s['activity']))}</td>"
-                        f"<td>{esc(answer_text(live, s['activity'], s['answer']))}</td>"
-                        f"<td class='num'>{'' if pts is None else pts}</td></tr>")
+        if s["player_id"] == p["id"] and (s["counted"] or s["mode"] == "group"):
+            mine.setdefault(s["stage"], []).append(answer_text(live, s["activity"], s["answer"], s.get("confirmed")))
+    for r in rec["rubric_scores"]:
+        if r["agent"] == p["id"]:
+            mine.setdefault(r["activity"], []).append(f"坐席 agent · {r['total']:g}/{r['max']}")
+    rows = []
+    for a in rec["activities"]:
+        if a["status"] == "not_played":
+            continue
+        pts = rec["scores"]["activities"].get(a["id"], {}).get(p["id"])
+        answer = "; ".join(mine.get(a["id"], [])) or "—"
+        rows.append(f"<tr><td>{esc(a['title'])}</td><td>{esc(answer)}</td>"
+                    f"<td class='num'>{'' if pts is None else pts}</td></tr>")
     plans = [f"<li>{esc(x['what'])}{' — ' + esc(x['by']) if x['by'] else ''}</li>"
              for x in rec["action_plans"] if x["player_id"] == p["id"]]
     awards = [f"<li>{a['points']:+d} {esc(a['reason'])}</li>" for a in rec["awards"] if a["target"] == p["id"]]

@@ -20,13 +20,14 @@ class Table:
     rows: list[list[Any]]
 
 
-def answer_text(live: LiveSession, card: str, answer: dict[str, Any]) -> str:
-    """A readable rendering of one stored answer of any kind."""
+def answer_text(live: LiveSession, card: str, answer: dict[str, Any],
+                confirmed: dict[str, Any] | None = None) -> str:
+    """A readable rendering of one stored answer of any kind (a confirmation shows what it confirmed)."""
     deck = live.state.deck
     act = deck.activities.get(card)
     cfg = act.config if act else None
     if "confirm" in answer:
-        return f"confirm #{answer['confirm']}"
+        return "✓ " + answer_text(live, card, confirmed) if confirmed else f"✓ #{answer['confirm']}"
     if "choice" in answer and cfg is not None:
         opt = cfg.option(answer["choice"])
         return f"{answer['choice'].upper()} · {opt.text}" if opt else str(answer["choice"])
@@ -39,7 +40,7 @@ def answer_text(live: LiveSession, card: str, answer: dict[str, Any]) -> str:
     if "post" in answer:
         return str(answer["post"])
     if "upvote" in answer:
-        return f"+1 {answer['upvote']}"
+        return f"点赞 upvote {answer['upvote']}"
     if "scores" in answer:
         return ", ".join(f"{k}={v}" for k, v in answer["scores"].items())
     if "items" in answer:
@@ -68,7 +69,8 @@ def tables(live: LiveSession, rec: dict[str, Any]) -> list[Table]:
                                         "answer_json", "as", "mode", "client_id", "counted"], [
         [s["seq"], s["at"], s["player_id"], names.get(s["player_id"], ""),
          st.players[s["player_id"]].group if s["player_id"] in st.players else None, s["activity"],
-         answer_text(live, s["activity"], s["answer"]), _json(s["answer"]), s["as"], s["mode"], s["client_id"],
+         answer_text(live, s["activity"], s["answer"], s.get("confirmed")), _json(s["answer"]), s["as"], s["mode"],
+         s["client_id"],
          s["counted"]] for s in rec["submissions"]])
     award_totals: dict[str, int] = {}
     for a in rec["awards"]:

@@ -62,9 +62,15 @@ def create_app(config: Config | None = None, *, clock: Clock | None = None,
         try:
             yield
         finally:
+            # Graceful shutdown: uvicorn has stopped accepting and asked sockets to close
+            # (1012, "restart: reconnect"); finish every command already queued, then stop.
+            await svc.committer.close()
             for room in svc.rooms.rooms.values():
+                await room.close_all(1012)
                 room.close()
             svc.store.close()
+            log.info("caseroom stopped: %d command(s) in %d commit(s)", svc.committer.commands,
+                     svc.committer.batches)
 
     async def favicon(request: object) -> Response:
         return Response(status_code=204)

@@ -23,6 +23,7 @@ from starlette.websockets import WebSocket
 
 from server.protocol import dumps
 from sessions.clock import Clock
+from sessions.commit import Committer
 from sessions.core import Command
 from sessions.errors import Refused
 from sessions.live import LiveSession
@@ -102,9 +103,10 @@ class Conn:
 class Room:
     """The connections of one live session in this process."""
 
-    def __init__(self, live: LiveSession, clock: Clock) -> None:
+    def __init__(self, live: LiveSession, clock: Clock, committer: Committer) -> None:
         self.live = live
         self.clock = clock
+        self.committer = committer
         self.conns: set[Conn] = set()
         self.by_player: dict[str, list[Conn]] = {}
         self._cache: dict[str, tuple[tuple[int, int], str]] = {}
@@ -196,8 +198,11 @@ class Room:
 
     def _tick(self) -> None:
         self._timer, self._timer_for = None, None
+        asyncio.get_running_loop().create_task(self._send_tick())
+
+    async def _send_tick(self) -> None:
         try:
-            self.live.execute(Command("tick", "system"), self.clock.now_ms())
+            await self.committer.run(self.live, Command("tick", "system"))
         except Refused:
             pass
         except Exception:
@@ -224,15 +229,16 @@ class Room:
 
 
 class Rooms:
-    def __init__(self, clock: Clock, get_live: Callable[[str], LiveSession]) -> None:
+    def __init__(self, clock: Clock, get_live: Callable[[str], LiveSession], committer: Committer) -> None:
         self.clock = clock
         self.get_live = get_live
+        self.committer = committer
         self.rooms: dict[str, Room] = {}
 
     def room(self, code: str) -> Room:
         room = self.rooms.get(code)
         if room is None:
-            room = Room(self.get_live(code), self.clock)
+            room = Room(self.get_live(code), self.clock, self.committer)
             self.rooms[code] = room
         return room
 

@@ -13,6 +13,7 @@ from server.config import Config
 from server.netaddr import base_url
 from server.rooms import Rooms
 from sessions.clock import Clock, SystemClock
+from sessions.commit import Committer
 from sessions.errors import DeckInvalid, Refused
 from sessions.hub import Hub, LocalHub
 from sessions.live import LiveSession, Sessions, choose_agenda
@@ -31,6 +32,7 @@ class Services:
     tokens: PlayerTokens
     sessions: Sessions
     rooms: Rooms
+    committer: Committer
     decks: dict[str, Deck] = field(default_factory=dict)
     builtin_ids: set[str] = field(default_factory=set)
     base: str = ""
@@ -50,14 +52,17 @@ class Services:
             except DeckInvalid as exc:  # a deck that a newer rule rejects: skip, say so
                 log.warning("uploaded deck %s no longer validates: %s", deck_id, exc)
         sessions = Sessions(store, hub, decks.get)
+        committer = Committer(store, clock.now_ms)
         svc = cls(config=config, store=store, clock=clock, hub=hub,
                   admin_token=admin_token(config.data_dir, config.admin_token),
-                  tokens=PlayerTokens(store), sessions=sessions,
-                  rooms=Rooms(clock, sessions.get), decks=decks, builtin_ids=builtin_ids,
+                  tokens=PlayerTokens(store), sessions=sessions, committer=committer,
+                  rooms=Rooms(clock, sessions.get, committer), decks=decks, builtin_ids=builtin_ids,
                   base=base_url(config.host, config.port, config.public_url))
         return svc
 
     def restore(self) -> int:
+        """Rebuild live sessions, start the committer and re-arm every timer (needs the event loop)."""
+        self.committer.start()
         count = self.sessions.restore_all()
         for code in self.sessions.live:
             self.rooms.room(code)

@@ -19,7 +19,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from server.protocol import CommandMsg, Host, IdRefused, Join, Ping, Resume, Submit, dumps, parse
 from server.rooms import Conn, Room
 from server.services import Services
-from sessions.core import Command
+from sessions.core import Command, existing_join
 from sessions.errors import Refused
 
 log = logging.getLogger("caseroom.ws")
@@ -53,7 +53,7 @@ class Connection:
                     assert self.conn is not None
                     self.conn.send(_error(None, Refused("bad_message", "send text frames of JSON")))
                     continue
-                self._handle(text)
+                await self._handle(text)
         except WebSocketDisconnect:
             pass
         except Exception:
@@ -72,7 +72,7 @@ class Connection:
                     raise Refused("bad_message", "send text frames of JSON")
                 msg_id, msg = parse(text)
                 if isinstance(msg, (Join, Resume, Host)):
-                    self._identify(msg_id, msg)
+                    await self._identify(msg_id, msg)
                 elif isinstance(msg, Ping):
                     await self.ws.send_text(dumps(self._pong(msg)))
                 else:
@@ -90,7 +90,7 @@ class Connection:
         return message.get("text")
 
     # -- identification -------------------------------------------------------------------
-    def _identify(self, msg_id: str | None, msg: Join | Resume | Host) -> None:
+    async def _identify(self, msg_id: str | None, msg: Join | Resume | Host) -> None:
         live = self.svc.sessions.get(msg.code)
         now = self.svc.clock.now_ms()
         session = {"code": live.code, "title": live.state.title}
@@ -103,7 +103,13 @@ class Connection:
             self._attach(live.code, msg.view, None, welcome, msg_id)
             return
         if isinstance(msg, Join):
-            pid, _again = live.join(msg.name, msg.group, msg_id, now)
+            again = existing_join(live.state, msg_id, msg.name)
+            if again is not None:
+                pid = again
+            else:
+                out = await self.svc.committer.run(
+                    live, Command("join", "join", {"name": msg.name, "group": msg.group}, msg_id))
+                pid = out.events[-1].data["player_id"]
         else:
             pid = self.svc.tokens.check(live.code, msg.token)
             if pid is None or pid not in live.state.players:
@@ -124,7 +130,7 @@ class Connection:
         self.room.add(self.conn)
 
     # -- after identification ------------------------------------------------------------
-    def _handle(self, text: str) -> None:
+    async def _handle(self, text: str) -> None:
         assert self.conn is not None and self.room is not None
         msg_id: str | None = None
         try:
@@ -133,7 +139,7 @@ class Connection:
                 self.conn.send(self._pong(msg))
                 return
             cmd = self._command(msg, msg_id)
-            self.room.live.execute(cmd, self.svc.clock.now_ms())
+            await self.svc.committer.run(self.room.live, cmd)
             if msg_id is not None:
                 self.conn.send({"type": "ack", "id": msg_id})
         except IdRefused as exc:

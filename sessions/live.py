@@ -53,25 +53,47 @@ class LiveSession:
     def code(self) -> str:
         return self.record.code
 
-    def execute(self, cmd: Command, now: int) -> Outcome:
-        """Decide, store, apply, publish. Raises Refused (nothing changed) or a store error."""
+    def decide_events(self, cmd: Command, now: int) -> Outcome:
+        """Dedupe and decide: the numbered events a command causes (nothing changes yet)."""
         if cmd.client_id is not None and (cmd.actor, cmd.client_id) in self.state.seen:
             return Outcome(duplicate=True)
         drafts = decide(self.state, cmd, now)
-        if not drafts:
-            return Outcome()
         seq = self.state.seq
-        events = [Event(seq + i, now, d.type, d.data.get("player_id", cmd.actor)
-                        if d.type == "player_joined" else cmd.actor, cmd.client_id, d.data)
-                  for i, d in enumerate(drafts, 1)]
-        self.store.append(self.code, events)
+        return Outcome([Event(seq + i, now, d.type,
+                              d.data.get("player_id", cmd.actor) if d.type == "player_joined" else cmd.actor,
+                              cmd.client_id, d.data)
+                        for i, d in enumerate(drafts, 1)])
+
+    def apply_events(self, events: list[Event]) -> None:
         for ev in events:
             apply(self.state, ev)
-        self.last_events = events
-        if self.state.ended_at is not None and any(e.type == "session_ended" for e in events):
-            self.store.mark_ended(self.code, self.state.ended_at)
-        self.hub.publish(self.code, self.state.seq)
-        return Outcome(events)
+
+    def ended_at(self, events: list[Event]) -> int | None:
+        return next((e.at for e in events if e.type == "session_ended"), None)
+
+    def announce(self, events: list[Event]) -> None:
+        """After a commit: tell the hub, so every audience renders its new view."""
+        if events:
+            self.last_events = events
+            self.hub.publish(self.code, self.state.seq)
+
+    def execute(self, cmd: Command, now: int) -> Outcome:
+        """Decide, store, apply, publish, synchronously (tests, CLI); the server batches via Committer."""
+        out = self.decide_events(cmd, now)
+        if not out.events:
+            return out
+        self.store.append(self.code, out.events)
+        ended = self.ended_at(out.events)
+        if ended is not None:
+            self.store.mark_ended(self.code, ended)
+        self.apply_events(out.events)
+        self.announce(out.events)
+        return out
+
+    def reload(self) -> None:
+        """Throw away in-memory state and rebuild it from the store (after a failed commit)."""
+        self.state = new_state(self.record.code, self.record.title, self.state.deck, self.record.created_at)
+        self.apply_events(self.store.load_events(self.code))
 
     def join(self, name: object, group: object, client_id: str | None, now: int) -> tuple[str, bool]:
         """Join a player; a resent join (same client id and name) returns the same player."""

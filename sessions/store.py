@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 import orjson
-from sqlalchemy import Column, Index, Text, delete, event, func, insert
+from sqlalchemy import Column, Index, Text, delete, event, func, insert, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Field, Session, SQLModel, create_engine, select
 
@@ -38,6 +38,7 @@ class SessionRecord:
 class Store(Protocol):
     def create_session(self, record: SessionRecord, events: list[Event]) -> None: ...
     def append(self, code: str, events: list[Event]) -> None: ...
+    def append_batch(self, writes: dict[str, list[Event]], ended: dict[str, int]) -> None: ...
     def mark_ended(self, code: str, at: int) -> None: ...
     def get_session(self, code: str) -> SessionRecord | None: ...
     def list_sessions(self) -> list[SessionRecord]: ...
@@ -144,6 +145,16 @@ class SqlStore:
             db.execute(insert(EventRow), [_event_row(code, e) for e in events])
             db.commit()
 
+    def append_batch(self, writes: dict[str, list[Event]], ended: dict[str, int]) -> None:
+        """Events of several sessions (and sessions that ended) in one transaction: one fsync."""
+        rows = [_event_row(code, e) for code, events in writes.items() for e in events]
+        with self._lock, Session(self.engine) as db:
+            if rows:
+                db.execute(insert(EventRow), rows)
+            for code, at in ended.items():
+                db.execute(update(SessionRow).where(SessionRow.code == code).values(ended_at=at))  # type: ignore[arg-type]
+            db.commit()
+
     def mark_ended(self, code: str, at: int) -> None:
         with self._lock, Session(self.engine) as db:
             row = db.get(SessionRow, code)
@@ -246,6 +257,12 @@ class MemoryStore:
             if log and ev.seq != log[-1].seq + 1:
                 raise ValueError("events out of order")
             log.append(ev)
+
+    def append_batch(self, writes: dict[str, list[Event]], ended: dict[str, int]) -> None:
+        for code, events in writes.items():
+            self.append(code, events)
+        for code, at in ended.items():
+            self.mark_ended(code, at)
 
     def mark_ended(self, code: str, at: int) -> None:
         rec = self.sessions[code]

@@ -40,7 +40,8 @@ def test_json_holds_every_acked_submission_and_the_scores(recorded: Any) -> None
     answers = [e for e in rec["events"] if e["type"] in ("answer_submitted", "answer_confirmed")]
     assert [s["seq"] for s in rec["submissions"]] == [e["seq"] for e in answers]
     assert rec["scores"]["players"] == EXPECTED_SCORES and rec["scores"]["groups"] == EXPECTED_GROUPS
-    counted = {(s["player_id"], s["activity"]) for s in rec["submissions"] if s["counted"] and s["mode"] == "individual"}
+    counted = {(s["player_id"], s["activity"]) for s in rec["submissions"]
+               if s["counted"] and s["mode"] == "individual"}
     assert ("p2", "v-ind") in counted and ("p6", "v-ind") not in counted
     rp = rec["rubric_scores"][0]
     assert (rp["group"], rp["agent"], rp["means"], rp["points"]) == ("g1", "p1", {"calm": 4.0, "solve": 4.0}, 80)

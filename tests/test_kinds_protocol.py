@@ -10,7 +10,6 @@ from tests.conftest import RunningServer
 from tests.test_kinds import KINDS_DECK
 from tests.wsclient import Client, host, player
 
-
 EXPECTED_SCORES = {"p1": 580, "p2": 425, "p3": 183, "p4": 283, "p5": 200, "p6": 220}
 EXPECTED_GROUPS = {"g1": 583, "g2": 263, "g3": 210}
 

@@ -241,7 +241,7 @@ function answered(v, a) {
     case 'discuss': return { n: a.post_count || 0, label: t('host.posts') };
     case 'roleplay': return { n, label: t('host.scorers') };
     case 'plan': return { n, label: t('host.planners', { joined: v.counts.joined }) };
-    case 'deal': return { n, label: t('host.deal_answered', { n: (a.cards || []).length }) };
+    case 'deal': return { n, label: t('host.deal_groups_answered', { n: (a.cards || []).length }) };
     default:
       if (a.mode === CONSENSUS && groups) return { n, label: t('host.groups_confirmed', { n: groups }) };
       return { n, label: t('host.answered', { joined: v.counts.joined }) };

@@ -57,6 +57,9 @@ def create_app(config: Config | None = None, *, clock: Clock | None = None,
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         svc = Services.build(config, clock=clock, store=store, hub=hub)
         app.state.services = svc
+        check = getattr(svc.store, "check", lambda: "ok")()
+        if check != "ok":
+            log.error("the database reports damage: %s; opening what is readable", check)
         restored = svc.restore()
         log.info("caseroom ready: %d live session(s) restored", restored)
         try:

@@ -32,6 +32,8 @@ from sessions.views import console_view, player_view, screen_view
 log = logging.getLogger("caseroom.rooms")
 
 VIEW_INTERVAL = 0.1
+SEND_TIMEOUT = 10.0  # seconds a single frame may wait for a client to read
+CLOSE_TOO_SLOW = 4008
 ANSWERS = ("answer_submitted", "answer_confirmed")
 MAX_OUTBOX = 256
 
@@ -84,20 +86,28 @@ class Conn:
                 await self.wake.wait()
                 self.wake.clear()
                 while self.outbox:
-                    await self.ws.send_text(self.outbox.popleft())
+                    await self._send(self.outbox.popleft())
                 if self.dirty:
                     wait = last_view + interval - time.monotonic()
                     if wait > 0:
                         await asyncio.sleep(wait)
                         while self.outbox:
-                            await self.ws.send_text(self.outbox.popleft())
+                            await self._send(self.outbox.popleft())
                     self.dirty = False
                     text = self.room.render(self)
                     if text is not None:
-                        await self.ws.send_text(text)
+                        await self._send(text)
                     last_view = time.monotonic()
+        except TimeoutError:
+            # A phone that has not read for SEND_TIMEOUT seconds is stuck: drop it so it
+            # reconnects and gets the newest view; nobody else ever waited for it.
+            log.info("closing a connection that stopped reading")
+            self.close_soon(CLOSE_TOO_SLOW)
         except Exception:  # the socket went away; the receive loop cleans up
             self.closed = True
+
+    async def _send(self, text: str) -> None:
+        await asyncio.wait_for(self.ws.send_text(text), SEND_TIMEOUT)
 
 
 class Room:

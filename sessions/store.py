@@ -12,7 +12,9 @@ trades speed for that too). PostgreSQL works through the same models by URL.
 
 from __future__ import annotations
 
+import logging
 import threading
+import time
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -22,6 +24,8 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Field, Session, SQLModel, create_engine, select
 
 from sessions.events import Event
+
+log = logging.getLogger("caseroom.store")
 
 
 @dataclass(frozen=True)
@@ -183,11 +187,40 @@ class SqlStore:
             return db.get(SessionRow, code) is not None
 
     def load_events(self, code: str) -> list[Event]:
+        """The log in order, up to the first gap or unreadable row (a damaged tail is cut, loudly)."""
         with Session(self.engine) as db:
             rows = db.exec(select(EventRow).where(EventRow.session_code == code)
                            .order_by(EventRow.seq)).all()  # type: ignore[arg-type]
-            return [Event(r.seq, r.at, r.type, r.actor, r.client_id, orjson.loads(r.data))
-                    for r in rows]
+        out: list[Event] = []
+        for r in rows:
+            try:
+                data = orjson.loads(r.data)
+                if r.seq != len(out) + 1 or not isinstance(data, dict):
+                    raise ValueError(f"expected event {len(out) + 1}, found {r.seq}")
+            except (ValueError, orjson.JSONDecodeError) as exc:
+                log.error("session %s: event %s is unreadable (%s); opening with the %d events before it",
+                          code, r.seq, exc, len(out))
+                self._quarantine(code, len(out))
+                break
+            out.append(Event(r.seq, r.at, r.type, r.actor, r.client_id, data))
+        return out
+
+    def _quarantine(self, code: str, good: int) -> None:
+        """Set a damaged tail aside under another key (never deleted), so new events can follow."""
+        aside = f"{code}!{int(time.time()) % 1_000_000}"
+        with self._lock, Session(self.engine) as db:
+            db.execute(update(EventRow).where(EventRow.session_code == code, EventRow.seq > good)  # type: ignore[arg-type]
+                       .values(session_code=aside))
+            db.commit()
+        log.error("session %s: events after %d kept aside as session %s", code, good, aside)
+
+    def check(self) -> str:
+        """SQLite's own integrity check ("ok" when the file is sound)."""
+        if not self.is_sqlite:
+            return "ok"
+        with self.engine.connect() as conn:
+            rows = conn.exec_driver_sql("PRAGMA quick_check").fetchall()
+        return "; ".join(str(r[0]) for r in rows[:5])
 
     def save_deck(self, deck_id: str, source: str, at: int) -> None:
         with self._lock, Session(self.engine) as db:

@@ -1,0 +1,1 @@
+"""Load, chaos and ceiling tools for caseroom (loopback only, bounded)."""

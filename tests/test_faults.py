@@ -8,6 +8,7 @@ every wait bounded.
 from __future__ import annotations
 
 import asyncio
+import json
 import random
 import socket
 import sqlite3
@@ -154,7 +155,7 @@ def test_a_phone_that_stops_reading_delays_nobody(server: RunningServer) -> None
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
         sock.connect(("127.0.0.1", server.port))
         stuck = await connect(server.ws, sock=sock, max_queue=1, compression=None)
-        await stuck.send('{"type": "host", "code": "%s", "key": "%s", "view": "screen"}' % (code, key))
+        await stuck.send(json.dumps({"type": "host", "code": code, "key": key, "view": "screen"}))
         await stuck.recv()  # welcome; from now on it reads nothing
         phones = [Phone(server.ws, code, f"r{i:03d}") for i in range(100)]
         await asyncio.gather(*(p.connect() for p in phones))

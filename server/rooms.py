@@ -154,6 +154,11 @@ class Room:
 
     # -- views ------------------------------------------------------------------------------
     def render(self, conn: Conn) -> str | None:
+        """The newest committed view for this connection (None while a commit is in flight:
+        the commit's announce marks everyone dirty again, so nothing is missed)."""
+        if self.live.pending:
+            conn.dirty = True
+            return None
         st = self.live.state
         if conn.role == "player":
             assert conn.player_id is not None

@@ -69,11 +69,14 @@ def decide(st: SessionState, cmd: Command, now: int) -> list[Draft]:
 
 def next_due(st: SessionState) -> int | None:
     """When the driver must send ``tick`` next (epoch ms), or None."""
+    if st.phase == "ended":
+        return None
     times = [st.break_until]
     stage = st.stage
     if stage is not None:
-        times += [stage.deadline if stage.status == OPEN else None,
-                  stage.advance_at if stage.status == REVEALED else None]
+        times.append(stage.deadline if stage.status == OPEN else None)
+        if stage.status == REVEALED and any(a not in st.stages for a in st.agenda):
+            times.append(stage.advance_at)  # auto-advance only while something is left to start
     due = [t for t in times if t is not None]
     return min(due) if due else None
 

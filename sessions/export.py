@@ -11,7 +11,6 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from games.base import GROUP
 from sessions.events import Event
 from sessions.live import LiveSession
 from sessions.views import groups_view, leaderboard, review
@@ -25,11 +24,13 @@ def iso(ms: int | None) -> str | None:
 
 
 def submissions(live: LiveSession, events: list[Event]) -> list[dict[str, Any]]:
-    """Every acknowledged submission, with ``counted`` on the one that each answerer's score used.
+    """Every acknowledged submission, with ``counted`` on the ones the record's scores used.
 
-    Individual and group-majority modes count a player's last answer; group mode
-    counts every post (each is its own contribution); group-consensus counts the
-    confirmation of the group's last confirmed proposal (and that proposal).
+    vote, order, estimate (individual and group-majority) and plan: each answerer's
+    last answer. group-consensus: the confirmation of each group's last confirmed
+    proposal, and that proposal. roleplay: every rubric score (each criterion is
+    given once and all of them count). discuss: posts and upvotes earn no points
+    by themselves, so none is ``counted``.
     """
     st = live.state
     out: list[dict[str, Any]] = []
@@ -42,18 +43,20 @@ def submissions(live: LiveSession, events: list[Event]) -> list[dict[str, Any]]:
         d = ev.data
         stage = st.stages.get(d["activity"])
         mode = stage.mode if stage else "individual"
+        card = d.get("card", d["activity"])
+        kind = st.deck.activities[card].kind if card in st.deck.activities else ""
         answer = d["answer"] if ev.type == "answer_submitted" else {"confirm": d["proposal"]}
-        row = {"seq": ev.seq, "player_id": ev.actor, "activity": d.get("card", d["activity"]),
-               "stage": d["activity"], "answer": answer, "client_id": ev.client_id, "at": iso(ev.at),
-               "as": d.get("as", ev.actor), "mode": mode, "counted": mode == GROUP}
+        row = {"seq": ev.seq, "player_id": ev.actor, "activity": card, "stage": d["activity"], "answer": answer,
+               "client_id": ev.client_id, "at": iso(ev.at), "as": d.get("as", ev.actor), "mode": mode,
+               "counted": kind == "roleplay"}
         if ev.type == "answer_confirmed" and d["proposal"] in by_seq:
             row["confirmed"] = out[by_seq[d["proposal"]]]["answer"]
         by_seq[ev.seq] = len(out)
         out.append(row)
         if ev.type == "answer_confirmed":
-            confirmed[(row["activity"], d["as"])] = ev.seq
-        elif mode != GROUP and not d.get("proposal"):
-            last[(ev.actor, row["activity"], d["as"])] = len(out) - 1
+            confirmed[(card, d["as"])] = ev.seq
+        elif kind not in ("roleplay", "discuss") and not d.get("proposal"):
+            last[(ev.actor, card, d["as"])] = len(out) - 1
     for index in last.values():
         out[index]["counted"] = True
     for seq in confirmed.values():

@@ -48,6 +48,7 @@ class LiveSession:
         self.last_events: list[Event] = []  # what the latest publish was about
         for ev in events:
             apply(self.state, ev)
+        self.committed_seq = self.state.seq  # views never show events beyond this (all stored)
 
     @property
     def code(self) -> str:
@@ -71,8 +72,14 @@ class LiveSession:
     def ended_at(self, events: list[Event]) -> int | None:
         return next((e.at for e in events if e.type == "session_ended"), None)
 
+    @property
+    def pending(self) -> bool:
+        """Events applied but not yet committed: no view may be rendered from this state."""
+        return self.state.seq != self.committed_seq
+
     def announce(self, events: list[Event]) -> None:
         """After a commit: tell the hub, so every audience renders its new view."""
+        self.committed_seq = max(self.committed_seq, events[-1].seq) if events else self.committed_seq
         if events:
             self.last_events = events
             self.hub.publish(self.code, self.state.seq)
@@ -94,6 +101,7 @@ class LiveSession:
         """Throw away in-memory state and rebuild it from the store (after a failed commit)."""
         self.state = new_state(self.record.code, self.record.title, self.state.deck, self.record.created_at)
         self.apply_events(self.store.load_events(self.code))
+        self.committed_seq = self.state.seq
 
     def join(self, name: object, group: object, client_id: str | None, now: int) -> tuple[str, bool]:
         """Join a player; a resent join (same client id and name) returns the same player."""

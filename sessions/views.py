@@ -63,7 +63,7 @@ def _timer(st: SessionState, stage: Stage) -> dict[str, Any]:
     act = st.activity(next(iter(stage.cards)))
     steps = act.impl.steps(act.config)
     return {"step": step_name(st, stage) if stage.status == OPEN else None,
-            "steps": [s.name for s in steps], "round": stage.round, "rounds": act.impl.rounds(act.config),
+            "step_names": [s.name for s in steps], "round": stage.round, "rounds": act.impl.rounds(act.config),
             "deadline": stage.deadline, "paused": stage.paused_left is not None,
             "time_left": stage.paused_left, "advance_at": stage.advance_at}
 
@@ -202,8 +202,15 @@ def player_view(st: SessionState, pid: str) -> dict[str, Any]:
     }
 
 
+HIDDEN_UNTIL_REVEAL = ("recommended", "rationale", "agreement", "class_choice_count")
+
+
 def review(st: SessionState) -> list[dict[str, Any]]:
-    """Per played activity: how the room did against the recommended handling."""
+    """Per played activity: how the room did against the recommended handling.
+
+    An activity that was never revealed keeps its answer key to itself here too:
+    this list is shown on the projector.
+    """
     out = []
     for aid in st.agenda:
         stage = st.stages.get(aid)
@@ -217,6 +224,9 @@ def review(st: SessionState) -> list[dict[str, Any]]:
                         "rationale": act.impl.outline(act.config).get("rationale", ""),
                         "by_group": _by_group(st, stage, card),
                         **act.impl.review(act.config, kstate)})
+            if stage.status != REVEALED:
+                for key in HIDDEN_UNTIL_REVEAL:
+                    out[-1].pop(key, None)
     return out
 
 

@@ -122,8 +122,11 @@ def test_a_killed_server_keeps_every_acked_answer_and_the_deadline(tmp_path: Pat
         srv.stop(kill=True)
         srv = start_server(tmp_path / "data", srv.port)
         until = time.monotonic() + 20
-        await asyncio.gather(*(p.keep_connected(until) for p in phones))
+        keepers = [asyncio.create_task(p.keep_connected(until)) for p in phones]
         await asyncio.gather(*(p.wait_acked(15) for p in phones))
+        for task in keepers:
+            task.cancel()
+        await asyncio.gather(*keepers, return_exceptions=True)
         assert {p.name: p.player_id for p in phones} == ids
         view = await phones[0].wait_view(lambda v: v["activity"] is not None)
         assert view["activity"]["deadline"] == deadline

@@ -49,7 +49,10 @@ class Server:
 def start(data: Path | None = None, port: int | None = None, extra_env: dict[str, str] | None = None) -> Server:
     data = data or Path(tempfile.mkdtemp(prefix="caseroom-bench-")) / "data"
     port = port or free_port()
-    env = {**os.environ, "CASEROOM_ADMIN_TOKEN": ADMIN, **(extra_env or {})}
+    # Every bench phone comes from 127.0.0.1: lift the per-address join limit, as a company
+    # event behind one NAT address would (docs/security.md).
+    env = {**os.environ, "CASEROOM_ADMIN_TOKEN": ADMIN, "CASEROOM_JOIN_BURST": "100000",
+           "CASEROOM_JOIN_RATE": "10000", **(extra_env or {})}
     log = open(data.parent / f"server-{port}.log", "ab")  # noqa: SIM115 - the child owns it
     proc = subprocess.Popen([sys.executable, "-m", "server.cli", "serve", "--host", "127.0.0.1", "--port",
                              str(port), "--data", str(data), "--public-url", f"http://127.0.0.1:{port}", "--quiet"],

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import resource
 import sys
 from pathlib import Path
@@ -41,6 +42,7 @@ def serve(args: argparse.Namespace) -> int:
 
     cfg = Config.from_env(host=args.host, port=args.port, data_dir=Path(args.data),
                           public_url=args.public_url)
+    os.umask(0o077)  # the database, the token file and exports written here are the owner's alone
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     token = admin_token(cfg.data_dir, cfg.admin_token)
     base = base_url(cfg.host, cfg.port, cfg.public_url)
@@ -176,6 +178,17 @@ def export(args: argparse.Namespace) -> int:
     return 0
 
 
+def db_upgrade(args: argparse.Namespace) -> int:
+    """Bring the store's schema to the newest revision (the server also does it when it starts)."""
+    from sessions.migrate import upgrade
+
+    cfg = Config.from_env(data_dir=Path(args.data))
+    if cfg.database_url is None:
+        cfg.data_dir.mkdir(parents=True, exist_ok=True)
+    print(f"caseroom: database schema at revision {upgrade(cfg.store_url())}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="caseroom", description="live sessions for classroom training")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -214,6 +227,10 @@ def main(argv: list[str] | None = None) -> int:
     d.set_defaults(func=deck_template)
     d = deck.add_parser("schema", help="print the deck format as a JSON Schema for editors")
     d.set_defaults(func=deck_schema)
+    p = sub.add_parser("db", help="manage the store").add_subparsers(dest="db_command", required=True)
+    p = p.add_parser("upgrade", help="apply the schema migrations (CASEROOM_DATABASE_URL or --data)")
+    p.add_argument("--data", default="data", help="data directory (default ./data)")
+    p.set_defaults(func=db_upgrade)
     args = parser.parse_args(argv)
     return int(args.func(args))
 

@@ -16,6 +16,11 @@ class Config:
     admin_token: str | None = None
     public_url: str | None = None  # the base URL phones use, when the LAN guess is wrong
     handshake_timeout: float = 30.0
+    allowed_origins: tuple[str, ...] = ()  # other origins a browser may open sockets from
+    max_players: int = 10_000  # per session
+    join_burst: float = 100.0  # join attempts per address at once ...
+    join_rate: float = 2.0  # ... then this many a second
+    message_rate: float = 30.0  # messages a second per connection (burst: twice that)
 
     @classmethod
     def from_env(cls, **overrides: object) -> Config:
@@ -23,6 +28,12 @@ class Config:
             database_url=os.environ.get("CASEROOM_DATABASE_URL") or None,
             admin_token=os.environ.get("CASEROOM_ADMIN_TOKEN") or None,
             public_url=os.environ.get("CASEROOM_PUBLIC_URL") or None,
+            allowed_origins=tuple(o.strip().rstrip("/") for o in
+                                  os.environ.get("CASEROOM_ALLOWED_ORIGINS", "").split(",") if o.strip()),
+            max_players=int(os.environ.get("CASEROOM_MAX_PLAYERS", "10000")),
+            join_burst=float(os.environ.get("CASEROOM_JOIN_BURST", "100")),
+            join_rate=float(os.environ.get("CASEROOM_JOIN_RATE", "2")),
+            message_rate=float(os.environ.get("CASEROOM_MESSAGE_RATE", "30")),
         )
         for key, value in overrides.items():
             if value is not None:

@@ -6,12 +6,14 @@ request changes nothing.
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import orjson
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from server import authz
 from server.services import Services
 from sessions.errors import DeckInvalid, Refused
 from sessions.export import FORMATS, personal, render
@@ -45,13 +47,27 @@ def _bearer(request: Request) -> str | None:
     return token.strip()
 
 
-def _require_admin(request: Request) -> Response | None:
+def _role(request: Request, live: LiveSession | None = None) -> str:
+    """Who the bearer token makes the caller: admin, the host of ``live``, or nobody in particular."""
     token = _bearer(request)
     if token is None:
-        return error(401, "unauthorized", "send Authorization: Bearer <admin token>")
-    if not _svc(request).is_admin(token):
-        return error(403, "forbidden", "that token is not the admin token")
-    return None
+        return authz.ANONYMOUS
+    svc = _svc(request)
+    if svc.is_admin(token):
+        return authz.ADMIN
+    if live is not None and svc.is_host(live, token):
+        return authz.HOST
+    return "stranger"  # a token that opens nothing here
+
+
+def _guard(request: Request, route: str, live: LiveSession | None = None) -> Response | None:
+    """The one place HTTP access is decided: the caller's role against ``authz.HTTP_MATRIX``."""
+    refusal = authz.http_refusal(route, _role(request, live))
+    return error(*refusal) if refusal else None
+
+
+def _require_admin(request: Request) -> Response | None:
+    return _guard(request, f"{request.method} {request.scope['route'].path}")
 
 
 async def _body(request: Request, limit: int) -> bytes | Response:
@@ -138,13 +154,12 @@ def _host_session(request: Request) -> LiveSession | Response:
     """The session a host key (or the admin token) opens, live or ended, or the refusal."""
     svc = _svc(request)
     code = request.path_params["code"]
-    token = _bearer(request)
-    if token is None:
-        return error(401, "unauthorized", "send Authorization: Bearer <host key>")
     live = svc.sessions.load(code) if code.isdigit() and len(code) <= 16 else None
-    # The same answer for "no such session" and "wrong key", so codes cannot be probed.
-    if live is None or not svc.is_host(live, token):
-        return error(403, "forbidden", "that key does not open this session's record")
+    refused = _guard(request, f"{request.method} {request.scope['route'].path}", live)
+    if refused is not None:
+        return refused
+    if live is None:  # the admin asked for a code that does not exist
+        return error(404, "unknown_session", "there is no session with that code")
     return live
 
 
@@ -206,8 +221,11 @@ async def personal_record(request: Request) -> Response:
     live = svc.sessions.load(code) if code.isdigit() and len(code) <= 16 else None
     token = data.get("token") if isinstance(data, dict) else None
     pid = svc.tokens.check(code, token) if live is not None else None
-    if live is None or pid is None or pid not in live.state.players:
-        return error(403, "forbidden", "that token does not open a record in this session")
+    role = authz.PLAYER if live is not None and pid is not None and pid in live.state.players else (
+        authz.ANONYMOUS if token is None else "stranger")
+    refusal = authz.http_refusal("POST /api/sessions/{code}/me", role)
+    if refusal is not None or live is None or pid is None:
+        return error(*(refusal or (403, "forbidden", "that token opens no record here")))
     return ORJSONResponse(personal(live, pid))
 
 
@@ -237,6 +255,10 @@ async def session_public(request: Request) -> Response:
     code = request.path_params["code"]
     live = svc.sessions.live.get(code)
     if live is None:
+        # A wrong code here costs the same as a wrong join code: no second oracle for scanners.
+        address = request.client.host if request.client else "unknown"
+        if not svc.limits.wrong_codes.take(address, time.monotonic()):
+            return error(429, "rate_limited", "too many wrong codes; wait a few minutes")
         return error(404, "unknown_session", "there is no live session with that code")
     st = live.state
     return ORJSONResponse({"code": st.code, "title": st.title, "phase": st.phase, "locked": st.locked,

@@ -104,6 +104,7 @@ class Conn:
             log.info("closing a connection that stopped reading")
             self.close_soon(CLOSE_TOO_SLOW)
         except Exception:  # the socket went away; the receive loop cleans up
+            log.debug("sender stopped", exc_info=True)
             self.closed = True
 
     async def _send(self, text: str) -> None:
@@ -229,6 +230,12 @@ class Room:
             self._timer = asyncio.get_running_loop().call_later(0.05, self._tick)
         else:
             self.arm_timer()
+
+    def disconnect_player(self, pid: str, code: int) -> None:
+        """Close every connection of a player the trainer removed."""
+        for conn in list(self.by_player.get(pid, ())):
+            conn.send({"type": "error", "code": "removed", "message": "the trainer has removed you"})
+            asyncio.get_running_loop().call_later(0.2, conn.close_soon, code)  # let the error go out first
 
     async def close_all(self, code: int) -> None:
         for conn in list(self.conns):

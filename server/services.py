@@ -10,6 +10,7 @@ import segno
 from games.decks import Deck, builtin_decks, parse_deck
 from server.auth import PlayerTokens, admin_token, digest, new_join_code, new_secret, same
 from server.config import Config
+from server.limits import Limits, Rate
 from server.netaddr import base_url
 from server.rooms import Rooms
 from sessions.clock import Clock, SystemClock
@@ -33,6 +34,7 @@ class Services:
     sessions: Sessions
     rooms: Rooms
     committer: Committer
+    limits: Limits
     decks: dict[str, Deck] = field(default_factory=dict)
     builtin_ids: set[str] = field(default_factory=set)
     base: str = ""
@@ -56,6 +58,8 @@ class Services:
         svc = cls(config=config, store=store, clock=clock, hub=hub,
                   admin_token=admin_token(config.data_dir, config.admin_token),
                   tokens=PlayerTokens(store), sessions=sessions, committer=committer,
+                  limits=Limits(Rate(config.join_burst, config.join_rate),
+                                Rate(2 * config.message_rate, config.message_rate)),
                   rooms=Rooms(clock, sessions.get, committer), decks=decks, builtin_ids=builtin_ids,
                   base=base_url(config.host, config.port, config.public_url))
         return svc

@@ -1,31 +1,52 @@
-"""The websocket endpoint: parse, authenticate, feed the core, acknowledge, push views.
+"""The websocket endpoint: check, parse, authorise, feed the core, acknowledge, push views.
 
 One connection speaks for one party: a player (after ``join`` or ``resume``),
-or a screen or console (after ``host``). The first message must be one of
-those three; anything else before it gets ``not_joined``. Every refusal is an
-``error`` frame with a code and changes nothing; the connection stays open.
-Only a connection that never identifies itself within the handshake timeout,
-or a bug of ours (1011), is closed.
+or a screen or console (after ``host``). Before anything is read, the
+``Origin`` must be this server's own (or configured); frames over 64 KiB are
+refused by uvicorn (1009). Each message is then rate-limited, parsed against
+its schema (``server/protocol.py``) and checked against the authorisation
+matrix (``server/authz.py``). Every refusal is an ``error`` frame with a code
+and changes nothing; the connection stays open. Closed are only: a foreign
+origin (4403 before the handshake completes), a connection that never
+identifies itself (4408), one that keeps flooding after being told (4429),
+one that stopped reading (4008, ``server/rooms.py``), a removed player
+(4403) and a bug of ours (1011).
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
+import time
 from typing import Any
 
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from server.protocol import CommandMsg, Host, IdRefused, Join, Ping, Resume, Submit, dumps, parse
+from server import authz, limits
+from server.protocol import CommandMsg, Host, IdRefused, Join, Message, Ping, Resume, Submit, dumps, parse
 from server.rooms import Conn, Room
 from server.services import Services
 from sessions.core import Command, existing_join
-from sessions.errors import Refused
+from sessions.errors import NotFound, Refused
 
 log = logging.getLogger("caseroom.ws")
 
+CLOSE_FOREIGN_ORIGIN = 4403
+CLOSE_REMOVED = 4403
 CLOSE_HANDSHAKE_TIMEOUT = 4408
+CLOSE_FLOOD = 4429
 CLOSE_INTERNAL = 1011
+FLOOD_STRIKES = 3  # refused-for-rate messages in a row before the connection is closed
+
+
+def origin_allowed(ws: WebSocket, allowed: tuple[str, ...]) -> bool:
+    """Same origin as the Host header, or one configured; no Origin header (not a browser) passes."""
+    origin = ws.headers.get("origin")
+    if origin is None:
+        return True
+    host = ws.headers.get("host", "")
+    return origin in allowed or origin in (f"http://{host}", f"https://{host}")
 
 
 class Connection:
@@ -36,25 +57,31 @@ class Connection:
         self.ws = ws
         self.conn: Conn | None = None
         self.room: Room | None = None
+        self.address = ws.client.host if ws.client else "unknown"
+        self.bucket = limits.Buckets(svc.limits.messages, max_keys=1)
+        self.strikes = 0
+
+    @property
+    def role(self) -> str:
+        return self.conn.role if self.conn is not None else authz.ANONYMOUS
 
     async def run(self) -> None:
+        if not origin_allowed(self.ws, self.svc.config.allowed_origins):
+            log.info("refused a websocket from origin %s", self.ws.headers.get("origin"))
+            await self.ws.close(CLOSE_FOREIGN_ORIGIN)
+            return
         await self.ws.accept()
         try:
             await asyncio.wait_for(self._until_identified(), self.svc.config.handshake_timeout)
         except TimeoutError:
             await self.ws.close(CLOSE_HANDSHAKE_TIMEOUT)
             return
-        except WebSocketDisconnect:
+        except (WebSocketDisconnect, _Closed):
             return
         try:
             while True:
-                text = await self._receive()
-                if text is None:
-                    assert self.conn is not None
-                    self.conn.send(_error(None, Refused("bad_message", "send text frames of JSON")))
-                    continue
-                await self._handle(text)
-        except WebSocketDisconnect:
+                await self._handle(await self._receive())
+        except (WebSocketDisconnect, _Closed):
             pass
         except Exception:
             log.exception("websocket handler failed")
@@ -63,25 +90,6 @@ class Connection:
             if self.room is not None and self.conn is not None:
                 self.room.remove(self.conn)
 
-    async def _until_identified(self) -> None:
-        while self.conn is None:
-            text = await self._receive()
-            msg_id = None
-            try:
-                if text is None:
-                    raise Refused("bad_message", "send text frames of JSON")
-                msg_id, msg = parse(text)
-                if isinstance(msg, (Join, Resume, Host)):
-                    await self._identify(msg_id, msg)
-                elif isinstance(msg, Ping):
-                    await self.ws.send_text(dumps(self._pong(msg)))
-                else:
-                    raise Refused("not_joined", "send join, resume or host first")
-            except IdRefused as exc:
-                await self.ws.send_text(dumps(_error(exc.msg_id, exc)))
-            except Refused as exc:
-                await self.ws.send_text(dumps(_error(msg_id, exc)))
-
     async def _receive(self) -> str | None:
         """The next text frame; None for a binary one (refused, the connection stays)."""
         message = await self.ws.receive()
@@ -89,13 +97,67 @@ class Connection:
             raise WebSocketDisconnect(message.get("code", 1000))
         return message.get("text")
 
+    async def _reply(self, message: dict[str, Any]) -> None:
+        if self.conn is not None:
+            self.conn.send(message)
+        else:
+            await self.ws.send_text(dumps(message))
+
+    async def _accept_message(self, text: str | None) -> tuple[str | None, Message]:
+        """Rate limit, parse and authorise one frame; raises IdRefused/Refused."""
+        if not self.bucket.take("", time.monotonic()):
+            self.strikes += 1
+            if self.strikes > FLOOD_STRIKES:
+                await self._reply(_error(None, Refused("rate_limited", "too many messages; closing")))
+                await asyncio.sleep(0.2)  # let the queued answers and this error go out first
+                await self.ws.close(CLOSE_FLOOD)
+                raise _Closed
+            raise Refused("rate_limited", "too many messages; slow down")
+        self.strikes = 0
+        if text is None:
+            raise Refused("bad_message", "send text frames of JSON")
+        msg_id, msg = parse(text)
+        try:
+            authz.check_message(self.role, _TYPES[type(msg)])
+        except Refused as exc:
+            raise IdRefused(msg_id, exc.code, exc.message) from None
+        return msg_id, msg
+
+    async def _until_identified(self) -> None:
+        while self.conn is None:
+            text = await self._receive()
+            msg_id: str | None = None
+            try:
+                msg_id, msg = await self._accept_message(text)
+                if isinstance(msg, Ping):
+                    await self._reply(self._pong(msg, msg_id))
+                else:
+                    assert isinstance(msg, (Join, Resume, Host))
+                    await self._identify(msg_id, msg)
+            except IdRefused as exc:
+                await self._reply(_error(exc.msg_id, exc))
+            except Refused as exc:
+                await self._reply(_error(msg_id, exc))
+
     # -- identification -------------------------------------------------------------------
     async def _identify(self, msg_id: str | None, msg: Join | Resume | Host) -> None:
-        live = self.svc.sessions.get(msg.code)
+        now_s = time.monotonic()
+        limit = self.svc.limits
+        if not limit.joins.take(self.address, now_s):
+            raise Refused("rate_limited", "too many attempts from this network; wait a minute")
+        try:
+            live = self.svc.sessions.get(msg.code)
+        except NotFound:
+            if not limit.wrong_codes.take(self.address, now_s):
+                raise Refused("rate_limited", "too many wrong codes; wait a few minutes") from None
+            if limit.wrong_codes.used(self.address, now_s) > limits.SLOW_AFTER:
+                await asyncio.sleep(limits.SLOW_DELAY)  # a scanner slows down; a typo costs nothing
+            raise
         now = self.svc.clock.now_ms()
         session = {"code": live.code, "title": live.state.title}
         if isinstance(msg, Host):
             if not self.svc.is_host(live, msg.key):
+                limit.wrong_codes.take(self.address, now_s)  # a wrong key costs like a wrong code
                 raise Refused("bad_key", "that host key does not open this session")
             welcome = {"type": "welcome", "role": msg.view, "session": session,
                        "join_url": self.svc.join_url(live.code),
@@ -104,14 +166,17 @@ class Connection:
             return
         if isinstance(msg, Join):
             again = existing_join(live.state, msg_id, msg.name)
-            if again is not None:
+            if again is not None and again in live.state.players:
                 pid = again
             else:
-                out = await self.svc.committer.run(
-                    live, Command("join", "join", {"name": msg.name, "group": msg.group}, msg_id))
+                args = {"name": msg.name, "group": msg.group, "address": self._address_key(live.code),
+                        "max_players": self.svc.config.max_players}
+                out = await self.svc.committer.run(live, Command("join", "join", args, msg_id))
                 pid = out.events[-1].data["player_id"]
         else:
             pid = self.svc.tokens.check(live.code, msg.token)
+            if pid is not None and pid in live.state.removed:
+                raise Refused("removed", "the trainer has removed you from this session")
             if pid is None or pid not in live.state.players:
                 raise Refused("bad_token", "that token does not belong to this session; join again")
         player = live.state.players[pid]
@@ -119,6 +184,10 @@ class Connection:
                    "token": self.svc.tokens.issue(live.code, pid), "group": player.group,
                    "name": player.name, "session": session, "server_time": now}
         self._attach(live.code, "player", pid, welcome, msg_id)
+
+    def _address_key(self, code: str) -> str:
+        """The network address as the log keeps it: hashed with the session, never in clear."""
+        return hashlib.sha256(f"{code}:{self.address}".encode()).hexdigest()[:16]
 
     def _attach(self, code: str, role: str, pid: str | None, welcome: dict[str, Any],
                 msg_id: str | None) -> None:
@@ -130,44 +199,48 @@ class Connection:
         self.room.add(self.conn)
 
     # -- after identification ------------------------------------------------------------
-    async def _handle(self, text: str) -> None:
+    async def _handle(self, text: str | None) -> None:
         assert self.conn is not None and self.room is not None
         msg_id: str | None = None
         try:
-            msg_id, msg = parse(text)
+            msg_id, msg = await self._accept_message(text)
             if isinstance(msg, Ping):
-                self.conn.send(self._pong(msg))
+                self.conn.send(self._pong(msg, msg_id))
                 return
             cmd = self._command(msg, msg_id)
-            await self.svc.committer.run(self.room.live, cmd)
+            out = await self.svc.committer.run(self.room.live, cmd)
             if msg_id is not None:
                 self.conn.send({"type": "ack", "id": msg_id})
+            for ev in out.events:
+                if ev.type == "player_removed":
+                    self.room.disconnect_player(ev.data["player_id"], CLOSE_REMOVED)
         except IdRefused as exc:
             self.conn.send(_error(exc.msg_id, exc))
         except Refused as exc:
             self.conn.send(_error(msg_id, exc))
 
-    def _command(self, msg: object, msg_id: str | None) -> Command:
+    def _command(self, msg: Message, msg_id: str | None) -> Command:
         assert self.conn is not None
-        role = self.conn.role
-        if isinstance(msg, (Join, Resume, Host)):
-            raise Refused("already_joined", "this connection has already identified itself")
         if isinstance(msg, Submit):
-            if role != "player":
-                raise Refused("forbidden", "only players submit answers")
             assert self.conn.player_id is not None
-            return Command("submit", self.conn.player_id,
-                           {"activity": msg.activity, "answer": msg.answer}, msg_id)
-        if isinstance(msg, CommandMsg):
-            if role != "console":
-                raise Refused("forbidden", "only the trainer's console sends commands")
-            if msg.name in ("join", "submit", "tick"):
-                raise Refused("unknown_command", f"unknown command '{msg.name}'")
-            return Command(msg.name, "host", msg.args, msg_id)
-        raise Refused("bad_message", "unexpected message")
+            return Command("submit", self.conn.player_id, {"activity": msg.activity, "answer": msg.answer}, msg_id)
+        assert isinstance(msg, CommandMsg)
+        if msg.name in ("join", "submit", "tick"):
+            raise Refused("unknown_command", f"unknown command '{msg.name}'")
+        return Command(msg.name, "host", msg.args, msg_id)
 
-    def _pong(self, msg: Ping) -> dict[str, Any]:
-        return {"type": "pong", "t": msg.t, "server_time": self.svc.clock.now_ms()}
+    def _pong(self, msg: Ping, msg_id: str | None) -> dict[str, Any]:
+        pong: dict[str, Any] = {"type": "pong", "t": msg.t, "server_time": self.svc.clock.now_ms()}
+        if msg_id is not None:
+            pong["id"] = msg_id  # a ping changes nothing, so its answer is the pong itself
+        return pong
+
+
+_TYPES = {Join: "join", Resume: "resume", Host: "host", Ping: "ping", Submit: "submit", CommandMsg: "command"}
+
+
+class _Closed(Exception):
+    """The connection was closed by us for a violation."""
 
 
 def _error(msg_id: str | None, exc: Refused) -> dict[str, Any]:

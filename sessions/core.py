@@ -42,7 +42,8 @@ MAX_AWARD = 10_000
 MAX_GROUPS = 50
 HOST_COMMANDS = frozenset({"start", "next", "advance", "close", "reveal", "pause", "resume", "extend",
                            "lock", "unlock", "award", "end", "group_add", "group_rename", "move",
-                           "leaderboard", "break", "break_end", "auto_advance", "act"})
+                           "leaderboard", "break", "break_end", "auto_advance", "act", "kick", "ban"})
+DEFAULT_MAX_PLAYERS = 10_000
 SYSTEM_COMMANDS = frozenset({"tick"})
 
 
@@ -92,10 +93,19 @@ def _join(st: SessionState, cmd: Command, now: int) -> list[Draft]:
         raise Refused("bad_name", "that name is empty once cleaned; please type a name")
     if st.locked:
         raise Refused("locked", "the trainer has locked joining")
+    address = cmd.args.get("address")
+    if address is not None and address in st.banned:
+        raise Refused("banned", "the trainer has removed this device from the session")
+    cap = cmd.args.get("max_players", DEFAULT_MAX_PLAYERS)
+    if len(st.players) >= cap:
+        raise Refused("session_full", f"this session is full ({cap} players)")
     group = _pick_group(st, cmd.args.get("group"))
-    pid = f"p{len(st.players) + 1}"
+    pid = f"p{len(st.players) + len(st.removed) + 1}"
     name = unique_name(asked, st.names)
-    return [Draft("player_joined", {"player_id": pid, "name": name, "group": group, "asked_name": asked})]
+    data = {"player_id": pid, "name": name, "group": group, "asked_name": asked}
+    if address is not None:
+        data["address"] = address
+    return [Draft("player_joined", data)]
 
 
 def existing_join(st: SessionState, client_id: str | None, raw_name: Any) -> str | None:
@@ -154,6 +164,21 @@ def _move(st: SessionState, cmd: Command, now: int) -> list[Draft]:
     if st.players[pid].group == gid:
         return []
     return [Draft("player_moved", {"player_id": pid, "group": gid})]
+
+
+def _remove(st: SessionState, cmd: Command, why: str) -> list[Draft]:
+    pid = cmd.args.get("player")
+    if not isinstance(pid, str) or pid not in st.players:
+        raise NotFound("unknown_player", "there is no such player in this session")
+    return [Draft("player_removed", {"player_id": pid, "why": why})]
+
+
+def _kick(st: SessionState, cmd: Command, now: int) -> list[Draft]:
+    return _remove(st, cmd, "kicked")
+
+
+def _ban(st: SessionState, cmd: Command, now: int) -> list[Draft]:
+    return _remove(st, cmd, "banned")
 
 
 # -- answering ---------------------------------------------------------------------------------------
@@ -447,6 +472,8 @@ _HANDLERS = {
     "group_add": _group_add,
     "group_rename": _group_rename,
     "move": _move,
+    "kick": _kick,
+    "ban": _ban,
     "end": _end,
 }
 

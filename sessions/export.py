@@ -103,7 +103,7 @@ def record(live: LiveSession) -> dict[str, Any]:
                 for pid, answer in act.impl.answers(kstate).items():
                     for item in answer["items"]:
                         action_plans.append({"activity": card, "player_id": pid,
-                                             "name": st.players[pid].name if pid in st.players else "",
+                                             "name": st.name_of(pid),
                                              **item})
 
     return {
@@ -115,12 +115,14 @@ def record(live: LiveSession) -> dict[str, Any]:
             "disclaimer": st.deck.disclaimer,
         },
         "groups": [{"id": g["id"], "name": g["name"], "size": g["size"]} for g in groups_view(st)],
-        "participants": [{"id": p.id, "name": p.name, "group": p.group, "joined_at": iso(p.joined_at)}
-                         for p in st.players.values()],
+        "participants": [{"id": p.id, "name": p.name, "group": p.group, "joined_at": iso(p.joined_at),
+                          "removed": None} for p in st.players.values()]
+                        + [{"id": p.id, "name": p.name, "group": p.group, "joined_at": iso(p.joined_at),
+                            "removed": why} for p, why in st.removed.values()],
         "activities": activities,
         "submissions": submissions(live, events),
         "scores": {
-            "players": {pid: st.player_score(pid) for pid in st.players},
+            "players": {pid: st.player_score(pid) for pid in [*st.players, *st.removed]},
             "groups": st.group_scores(),
             "group_points": dict(st.group_points),
             "activities": {sid: dict(stage.credits) for sid, stage in st.stages.items()},

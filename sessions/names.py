@@ -11,11 +11,30 @@ from __future__ import annotations
 import unicodedata
 
 MAX_NAME_CHARS = 24
+MAX_NAME_WIDTH = 24
 MAX_COMBINING_RUN = 2
 
 
+def display_width(text: str) -> int:
+    """Columns on a screen: wide and full-width characters (CJK, fullwidth forms) take two."""
+    return sum(0 if unicodedata.category(ch).startswith("M") else
+               2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
+
+
+def cut_to_width(text: str, width: int) -> str:
+    out, used = [], 0
+    for ch in text:
+        w = display_width(ch)
+        if used + w > width:
+            break
+        out.append(ch)
+        used += w
+    return "".join(out)
+
+
 def clean_name(raw: str) -> str:
-    name = clean_name_unbounded(raw)[:MAX_NAME_CHARS].strip()
+    """A name for the projector: at most MAX_NAME_WIDTH columns (12 Chinese or 24 Latin characters)."""
+    name = cut_to_width(clean_name_unbounded(raw[:1000]), MAX_NAME_WIDTH).strip()
     # A name must show something readable: at least one letter, digit or symbol.
     if not any(unicodedata.category(ch)[0] in "LNS" for ch in name):
         return ""
@@ -28,7 +47,7 @@ def unique_name(name: str, taken: set[str]) -> str:
     n = 2
     while True:
         suffix = f" ({n})"
-        candidate = name[: MAX_NAME_CHARS - len(suffix)] + suffix
+        candidate = cut_to_width(name, MAX_NAME_WIDTH - len(suffix)) + suffix
         if candidate.casefold() not in taken:
             return candidate
         n += 1

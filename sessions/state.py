@@ -93,6 +93,9 @@ class SessionState:
     locked: bool = False
     seq: int = 0
     players: dict[str, Player] = field(default_factory=dict)
+    removed: dict[str, tuple[Player, str]] = field(default_factory=dict)  # kicked or banned: (player, why)
+    addresses: dict[str, str] = field(default_factory=dict)  # player -> hashed network address
+    banned: set[str] = field(default_factory=set)  # hashed addresses that may not join again
     names: set[str] = field(default_factory=set)  # casefolded, for uniqueness
     groups: dict[str, str] = field(default_factory=dict)  # id -> name, in order
     group_sizes: dict[str, int] = field(default_factory=dict)
@@ -116,6 +119,12 @@ class SessionState:
     @property
     def stage(self) -> Stage | None:
         return self.stages.get(self.current) if self.current else None
+
+    def name_of(self, pid: str) -> str:
+        """A player's name, also for one who was removed (their answers stay in the record)."""
+        if pid in self.players:
+            return self.players[pid].name
+        return self.removed[pid][0].name if pid in self.removed else ""
 
     def player_score(self, pid: str) -> int:
         return self.points.get(pid, 0)
@@ -173,6 +182,18 @@ def _player_joined(st: SessionState, ev: Event) -> None:
         st.group_sizes[d["group"]] = st.group_sizes.get(d["group"], 0) + 1
     if ev.client_id:
         st.join_ids[(ev.client_id, d.get("asked_name", d["name"]))] = d["player_id"]
+    if d.get("address"):
+        st.addresses[d["player_id"]] = d["address"]
+
+
+def _player_removed(st: SessionState, ev: Event) -> None:
+    """Kick or ban: the player leaves the room (lobby, counts, groups, leaderboard) but not the record."""
+    p = st.players.pop(ev.data["player_id"])
+    st.removed[p.id] = (p, ev.data["why"])
+    if p.group:
+        st.group_sizes[p.group] -= 1
+    if ev.data["why"] == "banned" and p.id in st.addresses:
+        st.banned.add(st.addresses[p.id])
 
 
 def _group_added(st: SessionState, ev: Event) -> None:
@@ -389,6 +410,7 @@ APPLY: dict[str, Callable[[SessionState, Event], None]] = {
     "group_added": _group_added,
     "group_renamed": _group_renamed,
     "player_moved": _player_moved,
+    "player_removed": _player_removed,
     "activity_started": _activity_started,
     "step_started": _step_started,
     "timer_paused": _timer_paused,

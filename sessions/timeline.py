@@ -37,7 +37,7 @@ def _label(st: SessionState, ev: Event) -> dict[str, Any]:
     if ev.type == "player_joined":
         entry["who"] = d["name"]
     elif ev.type in ("answer_submitted", "answer_confirmed"):
-        entry["who"] = st.players[ev.actor].name if ev.actor in st.players else ev.actor
+        entry["who"] = st.name_of(ev.actor) or ev.actor
         entry["activity"] = d.get("card", d.get("activity"))
     elif "activity" in d:
         act = st.deck.activities.get(d["activity"])

@@ -182,7 +182,7 @@ def player_view(st: SessionState, pid: str) -> dict[str, Any]:
         if stage.mode == CONSENSUS and p.group:
             proposal = stage.proposals.get((card, p.group))
             activity["proposal"] = {
-                "seq": proposal.seq, "by": proposal.by, "by_name": st.players[proposal.by].name,
+                "seq": proposal.seq, "by": proposal.by, "by_name": st.name_of(proposal.by),
                 "answer": proposal.answer, "confirmed": proposal.confirmed_by is not None,
                 "mine": proposal.by == pid} if proposal else None
     elif stage is not None:

@@ -58,11 +58,15 @@ class RunningServer:
             self.proc.wait(timeout=10)
 
 
-def start_server(data: Path, port: int | None = None) -> RunningServer:
+def start_server(data: Path, port: int | None = None, env: dict[str, str] | None = None) -> RunningServer:
+    """A real ``caseroom serve`` process; ``env`` adds settings (the default mode uses neither
+    CASEROOM_DATABASE_URL nor any other service)."""
     port = port or free_port()
     log = data.parent / f"server-{port}.log"
+    extra = env or {}
     env = {**os.environ, "CASEROOM_ADMIN_TOKEN": ADMIN, "PYTHONUNBUFFERED": "1"}
     env.pop("CASEROOM_DATABASE_URL", None)
+    env.update(extra)
     with log.open("ab") as out:  # the child keeps its own copy of the descriptor
         proc = subprocess.Popen(
             [sys.executable, "-m", "server.cli", "serve", "--host", "127.0.0.1", "--port", str(port),

@@ -14,10 +14,12 @@ import socket
 import sqlite3
 import time
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from websockets.asyncio.client import connect
 
 from bench.phones import Phone
@@ -25,6 +27,15 @@ from tests.conftest import FIXTURES, RunningServer, start_server
 from tests.wsclient import host
 
 FAULTS_DECK = (FIXTURES / "faults.yaml").read_bytes()
+# Every test phone comes from 127.0.0.1: lift the per-address join limit, as an event behind one NAT would.
+ONE_ADDRESS = {"CASEROOM_JOIN_BURST": "10000", "CASEROOM_JOIN_RATE": "1000"}
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[RunningServer]:
+    srv = start_server(tmp_path / "data", env=ONE_ADDRESS)
+    yield srv
+    srv.stop()
 
 
 def new_session(srv: RunningServer) -> tuple[str, str]:
@@ -103,7 +114,7 @@ def test_cut_connections_lose_nothing(server: RunningServer) -> None:
 
 def test_a_killed_server_keeps_every_acked_answer_and_the_deadline(tmp_path: Path) -> None:
     """(b) SIGKILL mid-vote, restart on the same data: answers, identities and the deadline hold."""
-    srv = start_server(tmp_path / "data")
+    srv = start_server(tmp_path / "data", env=ONE_ADDRESS)
     code, key = new_session(srv)
 
     async def scenario() -> None:
@@ -120,7 +131,7 @@ def test_a_killed_server_keeps_every_acked_answer_and_the_deadline(tmp_path: Pat
         for p in phones[20:]:
             await p.submit("timed", {"choice": "b"})  # in flight when the server dies
         srv.stop(kill=True)
-        srv = start_server(tmp_path / "data", srv.port)
+        srv = start_server(tmp_path / "data", srv.port, env=ONE_ADDRESS)
         until = time.monotonic() + 20
         keepers = [asyncio.create_task(p.keep_connected(until)) for p in phones]
         await asyncio.gather(*(p.wait_acked(15) for p in phones))

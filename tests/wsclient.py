@@ -59,7 +59,7 @@ class Client:
         """Send with an id and return the ack or error that answers it."""
         msg_id = msg_id or f"m{next(_ids)}"
         await self.send({**msg, "id": msg_id})
-        return await self.until(lambda m: m["type"] in ("ack", "error") and m.get("id") == msg_id)
+        return await self.until(lambda m: m["type"] in ("ack", "error", "pong") and m.get("id") == msg_id)
 
     async def close(self) -> None:
         await self.ws.close()

@@ -60,14 +60,14 @@ def create_app(config: Config | None = None, *, clock: Clock | None = None,
         check = getattr(svc.store, "check", lambda: "ok")()
         if check != "ok":
             log.error("the database reports damage: %s; opening what is readable", check)
-        restored = svc.restore()
+        restored = await svc.start()
         log.info("caseroom ready: %d live session(s) restored", restored)
         try:
             yield
         finally:
             # Graceful shutdown: uvicorn has stopped accepting and asked sockets to close
             # (1012, "restart: reconnect"); finish every command already queued, then stop.
-            await svc.committer.close()
+            await svc.stop()
             for room in svc.rooms.rooms.values():
                 await room.close_all(1012)
                 room.close()

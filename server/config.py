@@ -21,6 +21,7 @@ class Config:
     join_burst: float = 100.0  # join attempts per address at once ...
     join_rate: float = 2.0  # ... then this many a second
     message_rate: float = 30.0  # messages a second per connection (burst: twice that)
+    redis_url: str | None = None  # several processes serve the same sessions (server/cluster.py)
 
     @classmethod
     def from_env(cls, **overrides: object) -> Config:
@@ -34,6 +35,7 @@ class Config:
             join_burst=float(os.environ.get("CASEROOM_JOIN_BURST", "100")),
             join_rate=float(os.environ.get("CASEROOM_JOIN_RATE", "2")),
             message_rate=float(os.environ.get("CASEROOM_MESSAGE_RATE", "30")),
+            redis_url=os.environ.get("CASEROOM_REDIS_URL") or None,
         )
         for key, value in overrides.items():
             if value is not None:

@@ -130,6 +130,7 @@ async def create_session(request: Request) -> Response:
                                             data.get("agenda"), data.get("modules"))
     except Refused as exc:
         return error(404 if exc.code == "unknown_deck" else 400, exc.code, exc.message)
+    await svc.created(live.code)
     return ORJSONResponse({"code": live.code, "host_key": host_key, "title": live.state.title,
                            "deck": live.state.deck.id, "agenda": list(live.state.agenda),
                            **svc.links(live.code, host_key)},

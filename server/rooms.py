@@ -16,7 +16,7 @@ import contextlib
 import logging
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from starlette.websockets import WebSocket
@@ -26,7 +26,9 @@ from sessions.clock import Clock
 from sessions.commit import Committer
 from sessions.core import Command
 from sessions.errors import Refused
+from sessions.events import Event
 from sessions.live import LiveSession
+from sessions.phases import ENDED, REVEALED
 from sessions.views import console_view, player_view, screen_view
 
 log = logging.getLogger("caseroom.rooms")
@@ -108,17 +110,22 @@ class Conn:
             self.closed = True
 
     async def _send(self, text: str) -> None:
-        await asyncio.wait_for(self.ws.send_text(text), SEND_TIMEOUT)
+        # asyncio.timeout, not wait_for: wait_for wraps every frame in a task of its own.
+        async with asyncio.timeout(SEND_TIMEOUT):
+            await self.ws.send_text(text)
 
 
 class Room:
     """The connections of one live session in this process."""
 
-    def __init__(self, live: LiveSession, clock: Clock, committer: Committer) -> None:
+    def __init__(self, live: LiveSession, clock: Clock, committer: Committer,
+                 may_tick: Callable[[str], bool] = lambda code: True) -> None:
         self.live = live
         self.clock = clock
         self.committer = committer
+        self.may_tick = may_tick
         self.conns: set[Conn] = set()
+        self.hosts: set[Conn] = set()  # the screens and consoles among ``conns``
         self.by_player: dict[str, list[Conn]] = {}
         self._cache: dict[str, tuple[tuple[int, int], str]] = {}
         self._timer: asyncio.TimerHandle | None = None
@@ -129,6 +136,8 @@ class Room:
     # -- membership -------------------------------------------------------------------------
     def add(self, conn: Conn) -> None:
         self.conns.add(conn)
+        if conn.role != "player":
+            self.hosts.add(conn)
         if conn.player_id is not None:
             first = not self.by_player.get(conn.player_id)
             self.by_player.setdefault(conn.player_id, []).append(conn)
@@ -141,6 +150,7 @@ class Room:
         conn.closed = True
         conn.wake.set()
         self.conns.discard(conn)
+        self.hosts.discard(conn)
         if conn.player_id is not None:
             conns = self.by_player.get(conn.player_id, [])
             if conn in conns:
@@ -174,9 +184,34 @@ class Room:
         return cached[1]
 
     def _hosts_dirty(self) -> None:
-        for conn in self.conns:
-            if conn.role != "player":
+        for conn in self.hosts:
+            conn.mark_dirty()
+
+    def _players_dirty(self, pids: Iterable[str]) -> None:
+        for pid in pids:
+            for conn in self.by_player.get(pid, ()):
                 conn.mark_dirty()
+
+    def _joins_dirty(self, events: list[Event]) -> None:
+        """After joins: the hosts, and only the players whose own view a newcomer changes.
+
+        A newcomer (0 points) changes another player's view only through their group's
+        score (a mean over the members, which moves only when the members have points)
+        and through ranks, which players see after a reveal and at the end. Re-rendering
+        every phone on every join would cost O(players) per join: O(n^2) for a hall.
+        """
+        st = self.live.state
+        self._hosts_dirty()
+        stage = st.stage
+        if st.show_leaderboard and (st.phase == ENDED or (stage is not None and stage.status == REVEALED)):
+            for conn in self.conns:
+                conn.mark_dirty()
+            return
+        self._players_dirty(e.data["player_id"] for e in events)
+        if st.points or st.group_points:
+            groups = {e.data.get("group") for e in events} - {None}
+            if groups:
+                self._players_dirty(p.id for p in st.players.values() if p.group in groups)
 
     def _on_publish(self, code: str, seq: int) -> None:
         # An answer to a card whose answers are private changes only the answering
@@ -189,9 +224,9 @@ class Room:
             self._hosts_dirty()
             for ev in events:
                 targets = [ev.actor] if ev.data.get("as", ev.actor) == ev.actor else st.members(ev.data["as"])
-                for pid in targets:
-                    for conn in self.by_player.get(pid, ()):
-                        conn.mark_dirty()
+                self._players_dirty(targets)
+        elif events and all(e.type == "player_joined" for e in events):
+            self._joins_dirty(events)
         else:
             for conn in self.conns:
                 conn.mark_dirty()
@@ -199,8 +234,8 @@ class Room:
 
     # -- time -----------------------------------------------------------------------------------
     def arm_timer(self) -> None:
-        """One timer per session, for whatever the core says is due next."""
-        due = self.live.next_due()
+        """One timer per session, for whatever the core says is due next (only where it is owned)."""
+        due = self.live.next_due() if self.may_tick(self.live.code) else None
         if due == self._timer_for:
             return
         if self._timer is not None:
@@ -255,12 +290,13 @@ class Rooms:
         self.clock = clock
         self.get_live = get_live
         self.committer = committer
+        self.may_tick: Callable[[str], bool] = lambda code: True  # the cluster says who runs timers
         self.rooms: dict[str, Room] = {}
 
     def room(self, code: str) -> Room:
         room = self.rooms.get(code)
         if room is None:
-            room = Room(self.get_live(code), self.clock, self.committer)
+            room = Room(self.get_live(code), self.clock, self.committer, lambda c: self.may_tick(c))
             self.rooms[code] = room
         return room
 

@@ -3,21 +3,25 @@
 from __future__ import annotations
 
 import logging
+import secrets
+import socket
 from dataclasses import dataclass, field
 
 import segno
 
 from games.decks import Deck, builtin_decks, parse_deck
 from server.auth import PlayerTokens, admin_token, digest, new_join_code, new_secret, same
+from server.cluster import Cluster
 from server.config import Config
 from server.limits import Limits, Rate
 from server.netaddr import base_url
 from server.rooms import Rooms
 from sessions.clock import Clock, SystemClock
 from sessions.commit import Committer
+from sessions.core import Command
 from sessions.errors import DeckInvalid, Refused
 from sessions.hub import Hub, LocalHub
-from sessions.live import LiveSession, Sessions, choose_agenda
+from sessions.live import LiveSession, Outcome, Sessions, choose_agenda
 from sessions.store import Store, open_store
 
 log = logging.getLogger("caseroom")
@@ -38,6 +42,7 @@ class Services:
     decks: dict[str, Deck] = field(default_factory=dict)
     builtin_ids: set[str] = field(default_factory=set)
     base: str = ""
+    cluster: Cluster | None = None
 
     @classmethod
     def build(cls, config: Config, *, clock: Clock | None = None, store: Store | None = None,
@@ -45,6 +50,10 @@ class Services:
         config.data_dir.mkdir(parents=True, exist_ok=True)
         store = store or open_store(config.store_url())
         clock = clock or SystemClock()
+        if hub is None and config.redis_url:
+            from sessions.redis_hub import RedisHub
+
+            hub = RedisHub(config.redis_url, f"{socket.gethostname()}:{config.port}:{secrets.token_hex(3)}")
         hub = hub or LocalHub()
         decks = builtin_decks()
         builtin_ids = set(decks)
@@ -62,16 +71,50 @@ class Services:
                                 Rate(2 * config.message_rate, config.message_rate)),
                   rooms=Rooms(clock, sessions.get, committer), decks=decks, builtin_ids=builtin_ids,
                   base=base_url(config.host, config.port, config.public_url))
+        if config.redis_url:
+            from sessions.redis_hub import RedisHub
+
+            assert isinstance(hub, RedisHub)
+            svc.cluster = Cluster(hub, sessions, committer, lambda code: svc.rooms.room(code).arm_timer())
+            svc.rooms.may_tick = svc.cluster.is_owner
         return svc
 
-    def restore(self) -> int:
-        """Rebuild live sessions, start the committer and re-arm every timer (needs the event loop)."""
+    async def start(self) -> int:
+        """Start the committer; restore live sessions (single process) or join the cluster (Redis)."""
         self.committer.start()
+        if self.cluster is not None:
+            await self.cluster.hub.start()
+            await self.cluster.start()
+            return 0  # sessions are taken up on first use, and owned by one process at a time
         count = self.sessions.restore_all()
         for code in self.sessions.live:
             self.rooms.room(code)
         self.rooms.arm_all()
         return count
+
+    async def stop(self) -> None:
+        await self.committer.close()
+        if self.cluster is not None:
+            await self.cluster.close()
+            await self.cluster.hub.close()
+
+    async def live(self, code: str) -> LiveSession:
+        """The live session with this code: local, or (with Redis) taken up from the shared log."""
+        if self.cluster is not None:
+            live = await self.cluster.session(code)
+            self.rooms.room(code)
+            return live
+        return self.sessions.get(code)
+
+    async def run(self, live: LiveSession, cmd: Command) -> Outcome:
+        """Run a command and return once its events are stored (relayed to the owner with Redis)."""
+        if self.cluster is not None:
+            return await self.cluster.run(live, cmd)
+        return await self.committer.run(live, cmd)
+
+    async def created(self, code: str) -> None:
+        if self.cluster is not None:
+            await self.cluster.created(code)
 
     # -- auth -------------------------------------------------------------------------------
     def is_admin(self, token: str) -> bool:

@@ -146,7 +146,7 @@ class Connection:
         if not limit.joins.take(self.address, now_s):
             raise Refused("rate_limited", "too many attempts from this network; wait a minute")
         try:
-            live = self.svc.sessions.get(msg.code)
+            live = await self.svc.live(msg.code)
         except NotFound:
             if not limit.wrong_codes.take(self.address, now_s):
                 raise Refused("rate_limited", "too many wrong codes; wait a few minutes") from None
@@ -171,7 +171,7 @@ class Connection:
             else:
                 args = {"name": msg.name, "group": msg.group, "address": self._address_key(live.code),
                         "max_players": self.svc.config.max_players}
-                out = await self.svc.committer.run(live, Command("join", "join", args, msg_id))
+                out = await self.svc.run(live, Command("join", "join", args, msg_id))
                 pid = out.events[-1].data["player_id"]
         else:
             pid = self.svc.tokens.check(live.code, msg.token)
@@ -208,7 +208,7 @@ class Connection:
                 self.conn.send(self._pong(msg, msg_id))
                 return
             cmd = self._command(msg, msg_id)
-            out = await self.svc.committer.run(self.room.live, cmd)
+            out = await self.svc.run(self.room.live, cmd)
             if msg_id is not None:
                 self.conn.send({"type": "ack", "id": msg_id})
             for ev in out.events:

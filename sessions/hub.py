@@ -1,10 +1,18 @@
 """Fan-out: tells whoever holds a session's connections that its state moved.
 
-The message is only "session X is at seq N"; each connection then renders
-the newest view for its audience when it is ready to send (latest wins), so a
+The notice is "session X is at seq N"; each connection then renders the
+newest view for its audience when it is ready to send (latest wins), so a
 burst of a thousand answers costs a slow phone one send, not a thousand.
-This in-process hub is the single-process default; a Redis hub with the same
-interface relays the same notice between processes.
+
+One interface, two implementations that pass one contract test
+(``tests/test_hub.py``):
+
+- ``LocalHub``: the single-process default, a dict of listeners.
+- ``RedisHub`` (``sessions/redis_hub.py``): the same, and ``publish`` also
+  sends the committed events over Redis to the other processes that hold
+  connections of the session; there they are applied to a replica of the
+  session and ``deliver``\\ed to local listeners. Serialised once per
+  process, rendered per audience locally.
 """
 
 from __future__ import annotations
@@ -12,13 +20,21 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Protocol
 
+from sessions.events import Event
+
 Listener = Callable[[str, int], None]
+RemoteHandler = Callable[[str, list[Event]], None]
 
 
 class Hub(Protocol):
     def subscribe(self, code: str, listener: Listener) -> None: ...
     def unsubscribe(self, code: str, listener: Listener) -> None: ...
-    def publish(self, code: str, seq: int) -> None: ...
+    def publish(self, code: str, seq: int, events: list[Event]) -> None:
+        """Committed events of a session this process owns: tell local listeners and other processes."""
+        ...
+    def deliver(self, code: str, seq: int) -> None:
+        """Tell local listeners only (events that came from another process)."""
+        ...
 
 
 class LocalHub:
@@ -35,6 +51,9 @@ class LocalHub:
             if not listeners:
                 del self._listeners[code]
 
-    def publish(self, code: str, seq: int) -> None:
+    def publish(self, code: str, seq: int, events: list[Event]) -> None:
+        self.deliver(code, seq)
+
+    def deliver(self, code: str, seq: int) -> None:
         for listener in tuple(self._listeners.get(code, ())):
             listener(code, seq)

@@ -77,12 +77,16 @@ class LiveSession:
         """Events applied but not yet committed: no view may be rendered from this state."""
         return self.state.seq != self.committed_seq
 
-    def announce(self, events: list[Event]) -> None:
-        """After a commit: tell the hub, so every audience renders its new view."""
+    def announce(self, events: list[Event], *, remote: bool = False) -> None:
+        """After a commit (or, on a replica, after applying another process's commit): tell the
+        hub, so every audience renders its new view."""
         self.committed_seq = max(self.committed_seq, events[-1].seq) if events else self.committed_seq
         if events:
             self.last_events = events
-            self.hub.publish(self.code, self.state.seq)
+            if remote:
+                self.hub.deliver(self.code, self.state.seq)
+            else:
+                self.hub.publish(self.code, self.state.seq, events)
 
     def execute(self, cmd: Command, now: int) -> Outcome:
         """Decide, store, apply, publish, synchronously (tests, CLI); the server batches via Committer."""

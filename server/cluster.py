@@ -1,0 +1,231 @@
+"""Several server processes, one session: ownership by lease, relayed commands, replicas.
+
+With ``CASEROOM_REDIS_URL`` set, every process may hold phones of any session.
+Exactly one process *owns* a session at a time, through a lease in Redis
+(``caseroom:lease:<code>``, a few seconds, renewed while alive): only the owner
+decides and commits commands and arms the session's timers. Every other process
+that holds connections of the session keeps a *replica*: it rebuilt the session
+from the shared log (PostgreSQL) and applies the owner's committed events as
+they arrive over the hub, so it renders its own phones' views locally.
+
+A command that reaches a non-owner is relayed to the owner over Redis and
+answered once the owner has committed it: an ack still means "stored". If the
+owner dies, its lease runs out; a process that watches the session takes the
+lease, rebuilds the session from the log, re-arms its timers and carries on. A
+relayed command that got no answer is sent again with the same client id, so
+it can never have a second effect. Phones on surviving processes stay connected.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import orjson
+
+from sessions.commit import Committer
+from sessions.core import Command
+from sessions.errors import NotFound, Refused
+from sessions.events import Event
+from sessions.live import LiveSession, Outcome, Sessions
+from sessions.redis_hub import RedisHub
+
+log = logging.getLogger("caseroom.cluster")
+
+LEASE_MS = 4000
+RENEW_EVERY = 1.0
+RELAY_TIMEOUT = 2.5
+RELAY_ATTEMPTS = 8
+
+# Renew only a lease we still hold; take a free one. Both atomic in Redis.
+RENEW = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) end return 0"
+RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0"
+
+
+def lease_key(code: str) -> str:
+    return f"caseroom:lease:{code}"
+
+
+class Cluster:
+    def __init__(self, hub: RedisHub, sessions: Sessions, committer: Committer,
+                 on_owned: Callable[[str], None]) -> None:
+        self.hub = hub
+        self.redis: Any = hub.redis
+        self.node = hub.node
+        self.sessions = sessions
+        self.committer = committer
+        self.on_owned = on_owned  # the driver re-arms the session's timers
+        self.owned: set[str] = set()
+        self._rpc: Any = None
+        self._pending: dict[str, asyncio.Future[dict[str, Any]]] = {}
+        self._ids = itertools.count(1)
+        self._tasks: list[asyncio.Task[None]] = []
+        self._answering: set[asyncio.Task[None]] = set()
+        self.relayed = 0
+        self.takeovers = 0
+
+    async def start(self) -> None:
+        hub_remote = self._on_remote
+        self.hub.on_remote = hub_remote
+        self._rpc = self.redis.pubsub()
+        await self._rpc.subscribe(f"caseroom:rpc:{self.node}")
+        self._tasks = [asyncio.create_task(self._serve_rpc(), name="cluster-rpc"),
+                       asyncio.create_task(self._keep_leases(), name="cluster-leases")]
+
+    async def close(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        for code in list(self.owned):
+            with contextlib.suppress(Exception):
+                await self.redis.eval(RELEASE, 1, lease_key(code), self.node)
+        with contextlib.suppress(Exception):
+            await self._rpc.aclose()
+
+    # -- sessions ---------------------------------------------------------------------------------
+    async def session(self, code: str) -> LiveSession:
+        """The live session (owned or a replica), loaded from the shared log on first use."""
+        live = self.sessions.live.get(code)
+        if live is None:
+            live = self.sessions.load(code) if code.isdigit() and len(code) <= 16 else None
+            if live is None or live.state.phase == "ended":
+                raise NotFound("unknown_session", "there is no live session with that code")
+            self.sessions.live[code] = live
+            await self.hub.watch(code)
+            await self.try_own(code)
+        return live
+
+    async def created(self, code: str) -> None:
+        await self.hub.watch(code)
+        await self.try_own(code)
+
+    async def try_own(self, code: str) -> bool:
+        if code in self.owned:
+            return True
+        if not await self.redis.set(lease_key(code), self.node, nx=True, px=LEASE_MS):
+            return False
+        # The log is the truth: whatever a dead owner committed is in it, even if its
+        # last events never reached us over the hub.
+        live = self.sessions.live.get(code)
+        if live is not None:
+            live.reload()
+        self.owned.add(code)
+        self.takeovers += 1
+        log.info("node %s owns session %s", self.node, code)
+        self.on_owned(code)
+        return True
+
+    def is_owner(self, code: str) -> bool:
+        return code in self.owned
+
+    # -- commands ---------------------------------------------------------------------------------
+    async def run(self, live: LiveSession, cmd: Command) -> Outcome:
+        """Run a command where it may run: here if we own the session, else at its owner."""
+        for _attempt in range(RELAY_ATTEMPTS):
+            if live.code in self.owned:
+                return await self.committer.run(live, cmd)
+            owner = await self.redis.get(lease_key(live.code))
+            if owner is None:
+                if await self.try_own(live.code):
+                    continue
+                continue
+            reply = await self._relay(owner.decode(), live.code, cmd)
+            if reply is None:
+                continue  # the owner did not answer: it may be dying; look again
+            if "error" in reply:
+                if reply["error"]["code"] == "not_owner":
+                    await asyncio.sleep(0.1)
+                    continue
+                raise Refused(reply["error"]["code"], reply["error"]["message"])
+            self.relayed += 1
+            return Outcome([Event(**e) for e in reply["events"]], duplicate=reply.get("duplicate", False))
+        raise Refused("unavailable", "the session is moving to another server; send it again")
+
+    async def _relay(self, owner: str, code: str, cmd: Command) -> dict[str, Any] | None:
+        req = f"{self.node}:{next(self._ids)}"
+        fut: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+        self._pending[req] = fut
+        payload = orjson.dumps({"kind": "request", "req": req, "reply_to": self.node, "code": code,
+                                "cmd": {"name": cmd.name, "actor": cmd.actor, "args": cmd.args,
+                                        "client_id": cmd.client_id}})
+        try:
+            await self.redis.publish(f"caseroom:rpc:{owner}", payload)
+            return await asyncio.wait_for(fut, RELAY_TIMEOUT)
+        except TimeoutError:
+            return None
+        finally:
+            self._pending.pop(req, None)
+
+    async def _serve_rpc(self) -> None:
+        while True:
+            try:
+                msg = await self._rpc.get_message(ignore_subscribe_messages=True, timeout=1.0)
+            except Exception:
+                log.exception("cluster rpc read failed")
+                await asyncio.sleep(0.5)
+                continue
+            if msg is None or msg.get("type") != "message":
+                continue
+            body = orjson.loads(msg["data"])
+            if body["kind"] == "reply":
+                fut = self._pending.get(body["req"])
+                if fut is not None and not fut.done():
+                    fut.set_result(body)
+            else:
+                task = asyncio.create_task(self._answer(body))
+                self._answering.add(task)
+                task.add_done_callback(self._answering.discard)
+
+    async def _answer(self, body: dict[str, Any]) -> None:
+        code = body["code"]
+        reply: dict[str, Any] = {"kind": "reply", "req": body["req"]}
+        try:
+            if code not in self.owned:
+                raise Refused("not_owner", "this node does not own the session")
+            live = await self.session(code)
+            c = body["cmd"]
+            out = await self.committer.run(live, Command(c["name"], c["actor"], c["args"], c["client_id"]))
+            reply.update(events=[e.as_dict() for e in out.events], duplicate=out.duplicate)
+        except Refused as exc:
+            reply["error"] = {"code": exc.code, "message": exc.message}
+        except Exception as exc:  # ours: the relaying node will retry
+            log.exception("relayed command failed")
+            reply["error"] = {"code": "not_owner", "message": str(exc)}
+        await self.redis.publish(f"caseroom:rpc:{body['reply_to']}", orjson.dumps(reply))
+
+    # -- replicas and leases ----------------------------------------------------------------------
+    def _on_remote(self, code: str, events: list[Event]) -> None:
+        live = self.sessions.live.get(code)
+        if live is None or code in self.owned or not events:
+            return
+        if events[-1].seq <= live.state.seq:
+            return  # already have them
+        if events[0].seq != live.state.seq + 1:
+            log.info("session %s: gap before event %d; rebuilding the replica from the log", code, events[0].seq)
+            live.reload()
+            live.announce(events, remote=True)
+            return
+        live.apply_events(events)
+        live.announce(events, remote=True)
+
+    async def _keep_leases(self) -> None:
+        while True:
+            await asyncio.sleep(RENEW_EVERY)
+            for code in list(self.sessions.live):
+                try:
+                    if code in self.owned:
+                        if not await self.redis.eval(RENEW, 1, lease_key(code), self.node, LEASE_MS):
+                            log.warning("node %s lost the lease of %s", self.node, code)
+                            self.owned.discard(code)
+                            self.sessions.live[code].reload()
+                    elif await self.redis.get(lease_key(code)) is None:
+                        await self.try_own(code)  # the owner is gone: take over
+                except Exception:
+                    log.exception("lease upkeep for %s failed", code)
+
+

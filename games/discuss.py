@@ -148,6 +148,7 @@ class Discuss(ActivityKind):
 
     def player(self, config: DiscussConfig, state: DiscussState, who: Who, revealed: bool) -> dict[str, Any]:
         board = [{**p, "mine": state.posts[p["id"]].author == who.key,
+                  "by_me": state.posts[p["id"]].by == who.pid,
                   "voted": who.pid in state.posts[p["id"]].votes}
                  for p in self._board(state, None, hidden=True)
                  if not p["hidden"] or state.posts[p["id"]].author == who.key]

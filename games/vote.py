@@ -198,6 +198,7 @@ class Vote(ActivityKind):
         total = sum(state.tally.values())
         top = max(state.tally, key=lambda o: state.tally[o]) if total else None
         return {"distribution": dict(state.tally), "answered": total, "class_choice": top,
+                "options": [{"id": o.id, "text": o.text} for o in config.options],
                 "recommended": config.recommended,
                 "agreement": round(state.tally.get(config.recommended, 0) / total, 3) if total else None}
 

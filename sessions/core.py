@@ -355,16 +355,21 @@ def _resume(st: SessionState, cmd: Command, now: int) -> list[Draft]:
 
 
 def _extend(st: SessionState, cmd: Command, now: int) -> list[Draft]:
+    """Add (or take) time; never ends a step by itself: at least a second stays on the clock."""
     stage = _open_stage(st)
     seconds = cmd.args.get("seconds")
     if not isinstance(seconds, int) or isinstance(seconds, bool) or not -3600 <= seconds <= 3600 \
             or seconds == 0:
         raise Refused("bad_seconds", "extend by a whole number of seconds, -3600 to 3600, not 0")
     if stage.paused_left is not None:
+        clock_move("paused", "extend")
         return [Draft("timer_paused", {"activity": stage.id,
-                                       "left": max(0, stage.paused_left + seconds * 1000)})]
-    base = stage.deadline if stage.deadline is not None else now
-    return [Draft("timer_set", {"activity": stage.id, "deadline": max(now, base + seconds * 1000)})]
+                                       "left": max(1000, stage.paused_left + seconds * 1000)})]
+    if stage.deadline is None and seconds < 0:
+        raise Refused("no_timer", "this step has no clock to take time from")
+    clock_move("running", "extend")
+    base = stage.deadline if stage.deadline is not None else now  # an untimed step gets a clock
+    return [Draft("timer_set", {"activity": stage.id, "deadline": max(now + 1000, base + seconds * 1000)})]
 
 
 def _reveal(st: SessionState, cmd: Command, now: int) -> list[Draft]:

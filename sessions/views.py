@@ -106,8 +106,10 @@ def _activity_public(st: SessionState) -> dict[str, Any] | None:
         return view
     cards = []
     for gid, card in stage.deal.items():
+        proposal = stage.proposals.get((card, gid))
         cards.append({"group": gid, "group_name": st.groups.get(gid, ""), **_card_public(st, stage, card),
-                      "confirmed": bool((p := stage.proposals.get((card, gid))) and p.confirmed_by)})
+                      "proposed": proposal is not None,
+                      "confirmed": bool(proposal and proposal.confirmed_by)})
     return {**base, "submitted": sum(1 for c in cards if c["submitted"]), "cards": cards}
 
 
@@ -189,8 +191,8 @@ def player_view(st: SessionState, pid: str) -> dict[str, Any]:
         activity = {"id": stage.id, "stage": stage.id, "kind": "wait", "title": st.deck.activities[stage.id].title,
                     "status": stage.status, "deadline": stage.deadline}
     rank = ranks(st).get(pid) if (stage is not None and stage.status == REVEALED) or st.phase == ENDED else None
-    group = {"id": p.group, "name": st.groups.get(p.group, ""), "score": st.group_score(p.group)} \
-        if p.group else None
+    group = {"id": p.group, "name": st.groups.get(p.group, ""), "score": st.group_score(p.group),
+             "size": st.group_sizes.get(p.group, 0)} if p.group else None
     return {
         "session": {"code": st.code, "title": st.title, "phase": st.phase,
                     "break": {"until": st.break_until, "message": st.break_message} if st.break_until else None,

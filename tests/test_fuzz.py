@@ -72,7 +72,8 @@ raw_frames = st.one_of(
     st.binary(max_size=64),  # binary frames, invalid UTF-8 included
 )
 senders = st.sampled_from(["p1", "p2", "console", "anon"])
-junk = st.lists(st.lists(st.tuples(senders, raw_frames), max_size=12), min_size=len(VALID), max_size=len(VALID))
+junk = st.lists(st.lists(st.tuples(senders, raw_frames), min_size=4, max_size=12), min_size=len(VALID),
+                max_size=len(VALID))  # at least 4 x 9 x 40 = 1,440 junk frames over the examples
 
 
 @pytest.fixture(scope="module")

@@ -427,10 +427,12 @@ function trainerScoring(a, cast) {
         }, String(n)))),
         h('span', { class: 'tcrit-anchor muted' }, value ? (c.anchors || {})[String(value)] || '' : ''));
     }),
-    canScore ? h('button', {
-      type: 'button', class: 'btn btn-small btn-primary', testid: `trainer-score-submit-${cast.group}`,
-      disabled: !todo.length, onclick: submit,
-    }, t('console.trainer_submit', { n: todo.length })) : null);
+    canScore && criteria.every((c) => st.sent[c.id])
+      ? h('p', { class: 'tcrit-done', testid: `trainer-score-done-${cast.group}` }, t('console.trainer_done'))
+      : canScore ? h('button', {
+        type: 'button', class: 'btn btn-small btn-primary', testid: `trainer-score-submit-${cast.group}`,
+        disabled: !todo.length, onclick: submit,
+      }, t('console.trainer_submit', { n: todo.length })) : null);
 }
 
 function roleplayPanel(v, a) {

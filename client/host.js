@@ -287,7 +287,7 @@ function closedNote(a) {
   return a.status === 'closed' ? h('div', { class: 'h-closed-note', testid: 'host-closed' }, t('host.closed_note')) : null;
 }
 
-function explainSide(v, r, extra) {
+function explainSide(v, r, extra, after) {
   const disclaimer = v.session.deck && v.session.deck.disclaimer;
   const legal = (r && r.legal_basis) || [];
   return h('div', { class: 'h-col-side h-explain h-fit', testid: 'host-explain' },
@@ -296,6 +296,7 @@ function explainSide(v, r, extra) {
       h('div', { class: 'h-section-label' }, t('reveal.rationale')),
       h('p', {}, r.rationale)) : null,
     renderLegal(legal),
+    after,
     disclaimer && legal.length ? h('div', { class: 'h-disclaimer' }, disclaimer) : null);
 }
 
@@ -383,9 +384,8 @@ function buildOrder(v, a, refs) {
         r.average_points !== null && r.average_points !== undefined
           ? h('div', { class: 'h-stat-line', testid: 'host-order-average' }, t('host.average_points', { points: fmtNum(r.average_points) }))
           : null,
-        refs.consensus,
-        refs.board = h('div', { class: 'h-board-slot' })),
-      explainSide(v, r));
+        refs.consensus),
+      explainSide(v, r, null, refs.board = h('div', { class: 'h-board-slot h-board-side' })));
   }
   return h('div', { class: 'h-body' },
     h('div', { class: 'h-col-card h-fit' },
@@ -454,6 +454,7 @@ function buildEstimate(v, a, refs) {
   refs.consensus = h('div', { class: 'h-consensus-slot' });
   if (revealed) {
     const r = a.reveal;
+    refs.board = h('div', { class: 'h-board-slot h-board-side' });
     return h('div', { class: 'h-body h-body-reveal' },
       h('div', { class: 'h-col-main h-fit' },
         h('div', { class: 'h-est-facts', testid: 'host-estimate-facts' },
@@ -466,17 +467,18 @@ function buildEstimate(v, a, refs) {
             h('div', { class: 'h-fact-value' }, withUnit(r.median, a.unit)),
             r.mean !== null && r.mean !== undefined ? h('div', { class: 'h-fact-sub' }, t('host.mean', { value: fmtNum(r.mean) })) : null)),
         histogram,
-        refs.consensus,
-        refs.board = h('div', { class: 'h-board-slot' })),
-      explainSide(v, r));
+        refs.consensus),
+      explainSide(v, r, null, refs.board));
   }
+  const range = h('div', { class: 'h-range-note' },
+    t('host.estimate_range', { min: withUnit(a.min, a.unit), max: withUnit(a.max, a.unit) }));
+  const chart = [histogram,
+    a.mode === 'group-majority' ? h('div', { class: 'h-mode-note' }, t('host.majority_note_estimate')) : null,
+    refs.consensus, closedNote(a)];
+  if (!a.card) return h('div', { class: 'h-body h-body-single' }, h('div', { class: 'h-col-options h-fit' }, range, chart));
   return h('div', { class: 'h-body' },
-    h('div', { class: 'h-col-card h-fit' },
-      a.card ? renderCard(a.card, 'h-card') : promptCard(t('host.estimate_task'), a.title),
-      h('div', { class: 'h-range-note' }, t('host.estimate_range', { min: withUnit(a.min, a.unit), max: withUnit(a.max, a.unit) }))),
-    h('div', { class: 'h-col-options h-fit' }, histogram,
-      a.mode === 'group-majority' ? h('div', { class: 'h-mode-note' }, t('host.majority_note_estimate')) : null,
-      refs.consensus, closedNote(a)));
+    h('div', { class: 'h-col-card h-fit' }, renderCard(a.card, 'h-card'), range),
+    h('div', { class: 'h-col-options h-fit' }, chart));
 }
 
 function updateEstimate(v, a, refs) {
@@ -496,7 +498,6 @@ function buildDiscuss(v, a, refs) {
   return h('div', { class: ['h-body', 'h-body-discuss', revealed && v.leaderboard && 'has-board'] },
     h('div', { class: 'h-discuss h-fit' },
       a.prompt ? h('div', { class: 'h-prompt', testid: 'host-prompt' }, a.prompt) : null,
-      a.mode === GROUP ? h('div', { class: 'h-mode-note' }, t('host.discuss_group_note')) : null,
       refs.posts = h('div', { class: 'h-posts', testid: 'host-posts' }),
       closedNote(a)),
     revealed ? (refs.board = h('div', { class: 'h-board-slot h-board-side' })) : null);
@@ -560,13 +561,8 @@ function buildRoleplay(v, a, refs) {
       return block;
     }));
   const left = h('div', { class: 'h-col-card h-fit' },
-    h('div', { class: 'h-rp-scenario' },
-      h('div', { class: 'h-section-label' }, t('rp.scenario')),
-      renderCard(a.scenario, 'h-card')),
+    renderCard(a.scenario, 'h-card'),
     casts,
-    h('div', { class: 'h-rp-roles' }, ['customer', 'agent', 'observer'].filter((r) => roles[r]).map((r) => h('span', {
-      class: ['h-role-tag', `h-role-${r}`],
-    }, roles[r]))),
     h('div', { class: 'h-rp-note' }, t('host.rp_briefs_private')));
   return h('div', { class: ['h-body', revealed && 'h-body-reveal'] },
     left,

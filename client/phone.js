@@ -442,10 +442,12 @@ function proposalBlock(v, a) {
       h('p', { class: 'proposal-hint' }, t('consensus.change_hint')));
   }
   if (p.mine) {
+    // Someone alone in their group may confirm their own proposal (the view may not say the group's size).
+    const alone = typeof v.group.size !== 'number' || v.group.size <= 1;
     return h('div', { class: 'proposal proposal-mine', testid: 'proposal', dataset: { state: 'mine' } },
       h('div', { class: 'proposal-line' }, t('consensus.mine_waiting')),
       h('div', { class: 'proposal-answer', testid: 'proposal-answer' }, what),
-      h('button', {
+      alone && h('button', {
         type: 'button', class: 'btn btn-link btn-small', testid: 'confirm-own', disabled: sending(a), onclick: confirmIt,
       }, t('consensus.confirm_alone')));
   }
@@ -471,11 +473,11 @@ function resultBlock(v, a, { rating = 'none', badge = null, feedback = null, ext
     standing(v));
 }
 
-function explain(r, recommended) {
+function explain(r, recommended, heading = t('reveal.recommended_heading')) {
   if (!r) return null;
   return h('section', { class: 'explain', testid: 'explain' },
     recommended ? h('div', { class: 'explain-block' },
-      h('div', { class: 'explain-heading' }, t('reveal.recommended_heading')),
+      h('div', { class: 'explain-heading' }, heading),
       recommended) : null,
     r.rationale ? h('div', { class: 'explain-block' },
       h('div', { class: 'explain-heading' }, t('reveal.rationale')),
@@ -596,8 +598,10 @@ function renderOrder(v, a) {
     const r = a.result;
     const mineOrder = server || [];
     const full = r.distance === 0;
+    const rating = r.distance === null || r.distance === undefined ? 'none' : full ? 'best' : (a.points > 0 ? 'acceptable' : 'poor');
     parts.push(resultBlock(v, a, {
-      rating: r.distance === null || r.distance === undefined ? 'none' : full ? 'best' : (a.points > 0 ? 'acceptable' : 'poor'),
+      rating,
+      badge: rating === 'none' ? null : t(`order.rating_${rating}`),
       feedback: r.distance === null || r.distance === undefined ? null : full ? t('order.all_right')
         : t('order.distance', { n: r.distance }),
     }));
@@ -712,13 +716,15 @@ function renderEstimate(v, a) {
   if (a.status === 'revealed' && a.result) {
     const r = a.result;
     const d = server === null ? null : Math.abs(server - r.answer);
+    const rating = server === null ? 'none' : d <= (r.tolerance || 0) ? 'best' : a.points > 0 ? 'acceptable' : 'poor';
     parts.push(resultBlock(v, a, {
-      rating: server === null ? 'none' : d <= (r.tolerance || 0) ? 'best' : a.points > 0 ? 'acceptable' : 'poor',
+      rating,
+      badge: rating === 'none' ? null : t(`estimate.rating_${rating}`),
       feedback: server === null ? null : t('estimate.yours', { value: withUnit(server, a.unit) }),
     }));
     parts.push(explain(r, h('p', { class: 'explain-rec', testid: 'recommended' },
       r.tolerance ? t('estimate.reference_tol', { value: withUnit(r.answer, a.unit), tol: fmtNum(r.tolerance) })
-        : withUnit(r.answer, a.unit))));
+        : withUnit(r.answer, a.unit)), t('estimate.reference')));
     if (a.card) parts.push(details(`case:${a.id}`, t('phone.show_case'), renderCard(a.card)));
     return activityScreen(a, parts);
   }
@@ -923,10 +929,9 @@ function renderRoleplay(v, a) {
       h('div', { class: 'role-brief-label' }, role === 'customer' ? t('rp.brief_secret') : t('rp.brief')),
       h('p', { class: 'role-brief-text', testid: 'my-brief' }, a.brief)) : null));
   parts.push(h('section', { class: 'rp-scenario' },
-    h('div', { class: 'explain-heading' }, t('rp.scenario')),
     renderCard(a.scenario),
     castsLine(a)));
-  if (role === 'observer' && a.status === 'open') parts.push(rubricScoring(a));
+  if (role === 'observer' && a.observing && a.status === 'open') parts.push(rubricScoring(a));
   else parts.push(rubricGuide(a));
   return activityScreen(a, parts);
 }

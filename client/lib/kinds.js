@@ -43,7 +43,7 @@ export function stepText(steps, id) {
 
 /** The timed steps of an activity (['prep', 'play', 'scoring']), when the view has their names. */
 export function timerSteps(a) {
-  const s = a && a.steps;
+  const s = a && (Array.isArray(a.step_names) ? a.step_names : a.steps);
   return Array.isArray(s) && s.every((x) => typeof x === 'string') ? s : [];
 }
 

@@ -54,7 +54,7 @@ def serve(args: argparse.Namespace) -> int:
         create_app(cfg),
         host=cfg.host,
         port=cfg.port,
-        ws="websockets",
+        ws="websockets-sansio",
         ws_max_size=WS_MAX_FRAME,
         ws_per_message_deflate=False,
         # A phone that vanished (no close frame) is found within ~10 s and counted offline.
@@ -62,6 +62,10 @@ def serve(args: argparse.Namespace) -> int:
         ws_ping_timeout=5,
         log_level="warning" if args.quiet else "info",
         timeout_graceful_shutdown=5,
+        # Behind nginx: trust X-Forwarded-For from these addresses only, so rate limits see phones,
+        # not the proxy (docs/deploy.md). Off by default: a laptop has no proxy in front.
+        proxy_headers=bool(args.trusted_proxies),
+        forwarded_allow_ips=args.trusted_proxies or None,
     )
     return 0
 
@@ -199,6 +203,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--public-url", default=None,
                    help="base URL phones use (default: http://<LAN address>:<port>)")
     p.add_argument("--quiet", action="store_true", help="log warnings only")
+    p.add_argument("--trusted-proxies", default=os.environ.get("CASEROOM_TRUSTED_PROXIES"),
+                   help="comma-separated addresses of reverse proxies whose X-Forwarded-For is believed")
     p.set_defaults(func=serve)
 
     p = sub.add_parser("sessions", help="list live and past sessions")

@@ -55,7 +55,11 @@ class RunningServer:
                 self.proc.kill()
             else:
                 self.proc.terminate()
-            self.proc.wait(timeout=10)
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:  # a graceful stop that hangs is still a stop
+                self.proc.kill()
+                self.proc.wait(timeout=10)
 
 
 def start_server(data: Path, port: int | None = None, env: dict[str, str] | None = None) -> RunningServer:

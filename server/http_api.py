@@ -82,6 +82,17 @@ async def _body(request: Request, limit: int) -> bytes | Response:
     return data
 
 
+async def _json_body(request: Request) -> Any:
+    """The request's JSON (None when empty), or the 4xx response that refuses it."""
+    body = await _body(request, MAX_JSON_BODY)
+    if isinstance(body, Response):
+        return body
+    try:
+        return orjson.loads(body) if body else None
+    except orjson.JSONDecodeError:
+        return error(400, "bad_json", "the body is not valid JSON")
+
+
 async def healthz(request: Request) -> Response:
     return ORJSONResponse({"ok": True})
 
@@ -112,13 +123,9 @@ async def upload_deck(request: Request) -> Response:
 async def create_session(request: Request) -> Response:
     if (denied := _require_admin(request)) is not None:
         return denied
-    body = await _body(request, MAX_JSON_BODY)
-    if isinstance(body, Response):
-        return body
-    try:
-        data = orjson.loads(body) if body else None
-    except orjson.JSONDecodeError:
-        return error(400, "bad_json", "the body is not valid JSON")
+    data = await _json_body(request)
+    if isinstance(data, Response):
+        return data
     if not isinstance(data, dict) or not isinstance(data.get("deck"), str):
         return error(400, "bad_request", 'send {"deck": "<deck id>", "title"?: "<title>"}')
     title = data.get("title")
@@ -211,13 +218,9 @@ async def replay_session(request: Request) -> Response:
 async def personal_record(request: Request) -> Response:
     """A trainee's own summary, for the phone's printable page; the resume token is the key."""
     svc = _svc(request)
-    body = await _body(request, MAX_JSON_BODY)
-    if isinstance(body, Response):
-        return body
-    try:
-        data = orjson.loads(body) if body else None
-    except orjson.JSONDecodeError:
-        return error(400, "bad_json", "the body is not valid JSON")
+    data = await _json_body(request)
+    if isinstance(data, Response):
+        return data
     code = request.path_params["code"]
     live = svc.sessions.load(code) if code.isdigit() and len(code) <= 16 else None
     token = data.get("token") if isinstance(data, dict) else None
@@ -236,13 +239,9 @@ async def delete_session(request: Request) -> Response:
         return denied
     svc = _svc(request)
     code = request.path_params["code"]
-    body = await _body(request, MAX_JSON_BODY)
-    if isinstance(body, Response):
-        return body
-    try:
-        data = orjson.loads(body) if body else None
-    except orjson.JSONDecodeError:
-        return error(400, "bad_json", "the body is not valid JSON")
+    data = await _json_body(request)
+    if isinstance(data, Response):
+        return data
     if not isinstance(data, dict) or data.get("confirm") != code:
         return error(400, "confirm_required", 'send {"confirm": "<the session code>"} to delete it')
     if not await svc.delete_session(code):

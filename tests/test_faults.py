@@ -249,3 +249,35 @@ def test_a_damaged_last_write_is_detected_and_the_session_opens(tmp_path: Path) 
         asyncio.run(after())
     finally:
         srv.stop()
+
+
+def test_sigterm_drains_tells_phones_to_reconnect_and_restart_restores(tmp_path: Path) -> None:
+    """Graceful shutdown: SIGTERM closes sockets with 1012 (restart: come back), and the next
+    start says how many live sessions it restored."""
+    srv = start_server(tmp_path / "data", env=ONE_ADDRESS)
+    code, key = new_session(srv)
+
+    async def before() -> int | None:
+        phone = Phone(srv.ws, code, "优雅")
+        await phone.connect()
+        await start(srv, code, key, "open")
+        await phone.submit("open", {"choice": "a"})
+        await phone.wait_acked(5)
+        assert phone.ws is not None
+        srv.proc.terminate()
+        assert phone._reader is not None
+        await asyncio.wait_for(phone._reader, 30)  # the reader ends when the server closes the socket
+        return phone.ws.close_code
+
+    assert asyncio.run(before()) == 1012
+    srv.proc.wait(timeout=30)  # uvicorn re-raises SIGTERM once it has shut down cleanly
+    assert "caseroom stopped" in srv.log.read_text()  # the lifespan drained the committer first
+    again = start_server(tmp_path / "data", srv.port, env=ONE_ADDRESS)
+    try:
+        deadline = time.monotonic() + 10
+        while "restored 1 live session(s)" not in again.log.read_text() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert "restored 1 live session(s)" in again.log.read_text()
+        assert len(export(again, code, key)["submissions"]) == 1
+    finally:
+        again.stop()

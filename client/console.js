@@ -6,7 +6,7 @@ import { t, apply, bindToggle, onLangChange } from './lib/i18n.js';
 import { Link } from './lib/socket.js';
 import {
   toast, errorText, showLinkStatus, renderCard, renderLegal, startCountdowns, countdown, signed,
-  secretFromFragment, downloadExport, details,
+  secretFromFragment, downloadExport, details, reviewUrl,
 } from './lib/ui.js';
 import {
   CONSENSUS, timer, timerSteps, stepLabel, modeLabel, orderSteps, stepText, withUnit, fmtNum, anchorsText,
@@ -114,14 +114,20 @@ $('#group-rename-form').addEventListener('submit', async (event) => {
   if (await command('group_rename', { group, name }, t('console.group_renamed_ok'))) $('#group-rename-name').value = '';
 });
 
-$('#export').addEventListener('click', async () => {
-  try {
-    await downloadExport(CODE, S.key);
-    toast(t('console.export_ok'), 'ok', 2500);
-  } catch (err) {
-    toast(errorText(err), 'error');
-  }
-});
+for (const btn of $$('[data-export]')) {
+  btn.addEventListener('click', async () => {
+    if (!S.key) return;
+    btn.disabled = true;
+    try {
+      const name = await downloadExport(CODE, S.key, btn.dataset.export);
+      toast(t('console.export_ok', { name }), 'ok', 2500);
+    } catch (err) {
+      toast(errorText(err), 'error');
+    } finally {
+      btn.disabled = false;
+    }
+  });
+}
 
 $('#award-form').addEventListener('submit', async (event) => {
   event.preventDefault();
@@ -652,6 +658,7 @@ function init() {
   S.key = secretFromFragment('key', KEY_STORE);
   if (!S.key) { say(t('console.no_key')); return; }
   $('#open-host').href = `/host/${CODE}#key=${encodeURIComponent(S.key)}`;
+  $('#open-review').href = reviewUrl(CODE, S.key);
   setText($('#code'), CODE);
   S.link = new Link({
     hello: () => ({ type: 'host', code: CODE, key: S.key, view: 'console' }),
@@ -668,6 +675,10 @@ function init() {
       }
       show($('#main'), false);
       say(errorText(err));
+      if (err.code === 'unknown_session' || err.code === 'session_ended') {
+        // An ended session is no longer live after a restart: its record is still there to review.
+        $('#message').append(' ', h('a', { href: reviewUrl(CODE, S.key), testid: 'console-review-link' }, t('console.open_review')));
+      }
     },
     onError: (err) => toast(errorText(err), 'error'),
     onStatus: (status) => showLinkStatus($('#conn'), status),

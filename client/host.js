@@ -7,11 +7,13 @@ import { t, apply, bindToggle, onLangChange } from './lib/i18n.js';
 import { Link } from './lib/socket.js';
 import {
   errorText, showLinkStatus, renderCard, renderLegal, startCountdowns, countdown, signed, secretFromFragment,
+  fragmentParams,
 } from './lib/ui.js';
 import {
   CONSENSUS, GROUP, timer, stepLabel, modeLabel, orderSteps, stepText, withUnit, fmtNum, pct,
   cardOutcome,
 } from './lib/kinds.js';
+import { startReview } from './review.js';
 
 const match = location.pathname.match(/^\/host\/(\d{1,16})\/?$/);
 const CODE = match ? match[1] : null;
@@ -23,12 +25,14 @@ const S = {
   view: null,
   built: null, // key of the activity layout currently on screen
   refs: null, // elements the update step fills in place
+  frozenAt: null, // while drawing a replayed screen: the time it shows (its clocks stand still there)
 };
 
 const screen = $('#screen');
 const message = $('#message');
 
 function now() {
+  if (S.frozenAt !== null) return S.frozenAt;
   return S.link ? S.link.now() : Date.now();
 }
 
@@ -696,16 +700,33 @@ const HOST_KINDS = {
   deal: { build: buildDeal, update: updateDeal },
 };
 
+// -- review: the screen as it was ----------------------------------------------------------------------
+/** The projector screen for a view from the past (the replay), drawn with the same renderers, clocks at `at`. */
+function still(v, at) {
+  const savedRefs = S.refs;
+  S.frozenAt = at;
+  try {
+    const a = v.activity;
+    if (v.session.phase === 'ended') return renderFinal(v);
+    if (v.session.break) return renderBreak(v);
+    if (!a) return renderLobby(v);
+    const el = buildActivity(v, a);
+    updateActivity(v, a);
+    return el;
+  } finally {
+    S.frozenAt = null;
+    S.refs = savedRefs;
+  }
+}
+
+function fitAll(root) {
+  for (const el of root.querySelectorAll('.h-fit')) fit(el);
+}
+
 // -- start --------------------------------------------------------------------------------------
 function init() {
   apply();
   bindToggle($('#lang'));
-  onLangChange(() => {
-    S.built = null;
-    if (S.view) render();
-    if (S.link) showLinkStatus($('#conn'), S.link.status);
-  });
-  startCountdowns(now);
   // A double click (or F) fills the projector: no browser chrome on the big screen.
   const fullscreen = () => {
     if (!document.fullscreenElement && document.documentElement.requestFullscreen) {
@@ -716,6 +737,23 @@ function init() {
   document.addEventListener('keydown', (event) => {
     if (event.key === 'f' || event.key === 'F') fullscreen();
   });
+  const reviewing = fragmentParams().has('review');
+  if (reviewing) {
+    // The review (课程回顾): the session's record over HTTP, no live connection.
+    show($('#footer'), false);
+    if (!CODE) { say(t('host.no_code')); return; }
+    const key = secretFromFragment('key', KEY_STORE, ['review']);
+    if (!key) { say(t('host.no_key')); return; }
+    S.welcome = { join_url: `${location.origin}/j/${CODE}` }; // a replayed lobby shows where to join
+    startReview({ code: CODE, key, root: screen, still, fitAll });
+    return;
+  }
+  onLangChange(() => {
+    S.built = null;
+    if (S.view) render();
+    if (S.link) showLinkStatus($('#conn'), S.link.status);
+  });
+  startCountdowns(now);
   window.addEventListener('resize', () => {
     S.built = null;
     render();

@@ -23,6 +23,8 @@ const S = {
   shownKey: null, // activity id + status last rendered, to scroll up on change
   lookupSeq: 0,
   lookupError: false, // the join form's error came from the lookup (and may be cleared by it)
+  record: { code: null, status: 'idle', data: null, error: null }, // my own record (POST /me)
+  recordOpen: false, // the "my record" page is on screen instead of the activity
 };
 
 // -- identity kept across reloads -------------------------------------------------------
@@ -160,6 +162,8 @@ function connect(code) {
   S.view = null;
   S.pending = null;
   S.shownKey = null;
+  S.recordOpen = false;
+  if (S.record.code !== code) S.record = { code: null, status: 'idle', data: null, error: null };
   S.link = new Link({
     hello: () => {
       const token = getToken(code);
@@ -174,6 +178,7 @@ function connect(code) {
       return msg;
     },
     onWelcome: (msg) => {
+      show($('#me-bar'), true);
       setToken(code, msg.token);
       store(LAST_KEY, code);
       S.join = null;
@@ -190,6 +195,11 @@ function connect(code) {
     },
     onHelloError: (err) => {
       S.link = null;
+      if (S.helloKind === 'resume' && (err.code === 'unknown_session' || err.code === 'session_ended')) {
+        // An ended session (after a restart it is no longer live): the token still opens my record.
+        recordOnly(code, err);
+        return;
+      }
       if (S.helloKind === 'resume') {
         // The token no longer opens this session (ended, or a different server): start over.
         setToken(code, null);
@@ -215,8 +225,194 @@ function leave() {
   setToken(code, null);
   store(LAST_KEY, null);
   S.view = null;
+  S.recordOpen = false;
+  S.record = { code: null, status: 'idle', data: null, error: null };
+  show($('#me-bar'), true);
   showLinkStatus(els.conn, 'open');
   showJoin(code, '');
+}
+
+// -- my record: my own answers, points and action plan, printable ------------------------------
+async function fetchRecord(code) {
+  const token = getToken(code);
+  if (!token) throw Object.assign(new Error('no token'), { code: 'bad_token' });
+  const res = await fetch(`/api/sessions/${encodeURIComponent(code)}/me`, {
+    method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ token }),
+  });
+  let body = null;
+  try { body = await res.json(); } catch { /* not JSON */ }
+  if (!res.ok) {
+    const e = new Error((body && body.error && body.error.message) || res.statusText);
+    e.code = (body && body.error && body.error.code) || `http_${res.status}`;
+    throw e;
+  }
+  return body;
+}
+
+/** (Re)load my record into S.record and re-render when it arrives. */
+function loadRecord(code) {
+  S.record = { code, status: 'loading', data: S.record.code === code ? S.record.data : null, error: null };
+  fetchRecord(code).then((data) => {
+    if (S.record.code !== code) return;
+    S.record = { code, status: 'ok', data, error: null };
+    redraw();
+  }, (err) => {
+    if (S.record.code !== code) return;
+    S.record = { code, status: 'error', data: null, error: err };
+    redraw();
+  });
+}
+
+function redraw() {
+  if (S.view) render();
+  else if (S.record.code) mount(recordOnlyScreen());
+}
+
+function openRecord() {
+  if (!S.code) return;
+  S.recordOpen = true;
+  loadRecord(S.code);
+  render();
+  window.scrollTo(0, 0);
+}
+
+function closeRecord() {
+  S.recordOpen = false;
+  render();
+  window.scrollTo(0, 0);
+}
+
+$('#open-record').addEventListener('click', openRecord);
+
+function printRecord() {
+  window.print();
+}
+
+function when(iso) {
+  if (!iso) return '';
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return '';
+  return d.toLocaleString(document.documentElement.lang === 'en' ? 'en-GB' : 'zh-CN',
+    { year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit' });
+}
+
+/** The record itself: only what POST /me returned, which is mine alone. */
+function renderRecord(closable) {
+  const r = S.record;
+  const actions = h('div', { class: 'record-actions no-print' },
+    r.status === 'ok' ? h('button', {
+      type: 'button', class: 'btn btn-primary btn-block', testid: 'record-print', onclick: printRecord,
+    }, t('record.print')) : null,
+    closable ? h('button', {
+      type: 'button', class: 'btn btn-secondary btn-block', testid: 'record-close', onclick: closeRecord,
+    }, t('record.back')) : null);
+  if (r.status !== 'ok') {
+    return h('section', { class: 'panel record', testid: 'my-record', dataset: { state: r.status } },
+      h('h2', { class: 'record-kicker' }, t('record.heading')),
+      r.status === 'error'
+        ? h('p', { class: 'form-error', testid: 'record-error' }, t('record.failed', { reason: errorText(r.error) }))
+        : h('p', { class: 'muted' }, t('record.loading')),
+      r.status === 'error' ? h('button', {
+        type: 'button', class: 'btn btn-secondary btn-block no-print', onclick: () => loadRecord(r.code),
+      }, t('record.retry')) : null,
+      actions);
+  }
+  const d = r.data;
+  const me = d.me || {};
+  const session = d.session || {};
+  const awards = Array.isArray(d.awards) ? d.awards : [];
+  const plan = Array.isArray(d.action_plan) ? d.action_plan : [];
+  // The plan has its own section below; its line among the answers would only repeat it.
+  const planLine = plan.map((p) => p.what).join(' / ');
+  const answers = (Array.isArray(d.answers) ? d.answers : []).filter((a) => !(plan.length && a.answer === planLine));
+  const date = when(session.ended_at || session.started_at);
+  return h('section', { class: 'panel record', testid: 'my-record', dataset: { state: 'ok' } },
+    h('div', { class: 'record-head' },
+      h('div', { class: 'record-kicker' }, t('record.heading')),
+      h('h2', { class: 'record-title', testid: 'record-title' }, session.title),
+      h('p', { class: 'muted record-sub' }, [session.deck_title !== session.title ? session.deck_title : null, date].filter(Boolean).join(' · '))),
+    h('div', { class: 'record-me', testid: 'record-me' },
+      h('div', { class: 'record-name' },
+        h('b', { testid: 'record-name' }, me.name),
+        me.group ? h('span', { class: 'me-group' }, me.group) : null),
+      h('div', { class: 'standing' },
+        h('div', { class: 'stat' },
+          h('div', { class: 'stat-value', testid: 'record-score' }, me.score ?? 0),
+          h('div', { class: 'stat-label' }, t('me.score'))),
+        me.rank ? h('div', { class: 'stat' },
+          h('div', { class: 'stat-value', testid: 'record-rank' }, t('record.rank_of', { rank: me.rank, of: me.of })),
+          h('div', { class: 'stat-label' }, t('me.rank'))) : null)),
+    h('h3', { class: 'record-section' }, t('record.answers')),
+    answers.length ? h('ol', { class: 'record-list record-answers', testid: 'record-answers' }, answers.map((a) => h('li', { class: 'record-answer' },
+      h('div', { class: 'record-answer-head' },
+        h('span', { class: 'record-answer-title' }, a.title),
+        h('span', { class: ['record-points', (a.points || 0) > 0 && 'is-plus'] },
+          a.points === null || a.points === undefined ? '–' : t('phone.points', { points: signed(a.points) }))),
+      h('div', { class: 'record-answer-text' }, a.answer))))
+      : h('p', { class: 'muted' }, t('record.no_answers')),
+    awards.length ? [
+      h('h3', { class: 'record-section' }, t('record.awards')),
+      h('ul', { class: 'record-list record-awards', testid: 'record-awards' }, awards.map((a) => h('li', {},
+        h('b', { class: ['record-points', a.points > 0 && 'is-plus'] }, signed(a.points)), ' ', a.reason))),
+    ] : null,
+    h('h3', { class: 'record-section' }, t('record.plan')),
+    plan.length ? h('ol', { class: 'record-list record-plan', testid: 'record-plan' }, plan.map((p) => h('li', { class: 'record-plan-item' },
+      h('div', { class: 'record-plan-what' }, p.what),
+      p.by ? h('div', { class: 'muted' }, t('plan.by_value', { by: p.by })) : null)))
+      : h('p', { class: 'muted', testid: 'record-no-plan' }, t('record.no_plan')),
+    session.disclaimer ? h('p', { class: 'record-note' }, session.disclaimer) : null,
+    h('p', { class: 'record-privacy muted no-print' }, t('record.private')),
+    actions);
+}
+
+function recordScreen() {
+  return {
+    key: 'record',
+    props: { class: 'record-screen', testid: 'record-screen' },
+    parts: [renderRecord(true)],
+  };
+}
+
+/** An ended session the server no longer holds live: my record, without a connection. */
+function recordOnlyScreen() {
+  const d = S.record.status === 'ok' ? S.record.data : null;
+  return {
+    key: 'record-only',
+    props: { class: 'ended-screen', testid: 'ended' },
+    parts: [
+      h('div', { class: 'panel ended no-print' },
+        h('div', { class: 'ended-flag', 'aria-hidden': 'true' }, '★'),
+        h('h2', {}, t('phone.ended')),
+        h('p', { class: 'muted' }, t('phone.thanks'))),
+      renderRecord(false),
+      h('button', {
+        type: 'button', class: 'btn btn-secondary btn-block no-print', testid: 'join-another', onclick: leave,
+      }, t('phone.join_another')),
+    ],
+    title: d && d.session ? d.session.title : '',
+  };
+}
+
+function recordOnly(code, err) {
+  S.code = code;
+  S.view = null;
+  S.recordOpen = false;
+  S.record = { code, status: 'loading', data: null, error: null };
+  fetchRecord(code).then((data) => {
+    S.record = { code, status: 'ok', data, error: null };
+    show(els.join, false);
+    show(els.play, true);
+    show($('#me-bar'), false);
+    showLinkStatus(els.conn, 'open');
+    setText(els.title, data.session && data.session.title);
+    mount(recordOnlyScreen());
+  }, () => {
+    // Not even my record: the token is of no use any more; start over.
+    S.record = { code: null, status: 'idle', data: null, error: null };
+    setToken(code, null);
+    if (load(LAST_KEY) === code) store(LAST_KEY, null);
+    showJoin(code, t('phone.resume_failed', { reason: errorText(err) }));
+  });
 }
 
 // -- answering ----------------------------------------------------------------------------
@@ -274,15 +470,19 @@ function render() {
   const a = v.activity;
   if (S.pending && (!a || S.pending.activity !== a.id)) S.pending = null;
   if (S.pending && S.pending.acked && S.seq > S.pending.seqAtAck) S.pending = null;
+  const ended = v.session.phase === 'ended';
+  if (ended && S.record.code !== S.code) loadRecord(S.code); // the end: my record comes by itself
+  show($('#open-record'), !ended && !S.recordOpen);
   let screen;
-  if (v.session.phase === 'ended') screen = renderEnded(v);
+  if (S.recordOpen && !ended) screen = recordScreen();
+  else if (ended) screen = renderEnded(v);
   else if (v.session.break) screen = renderBreak(v);
   else if (!a) screen = renderLobby(v);
   else if (RENDERERS[a.kind]) screen = RENDERERS[a.kind](v, a);
   else screen = renderUnsupported(a);
   keepFocus(els.stage, () => mount(screen));
 
-  const key = v.session.phase === 'ended' ? 'ended' : v.session.break ? 'break'
+  const key = S.recordOpen && !ended ? 'record' : ended ? 'ended' : v.session.break ? 'break'
     : a ? `${a.id}:${a.status}` : 'lobby';
   if (key !== S.shownKey) {
     if (S.shownKey !== null) window.scrollTo(0, 0);
@@ -333,13 +533,17 @@ function renderLobby(v) {
 function renderEnded(v) {
   return {
     key: 'ended',
-    props: { class: 'panel ended', testid: 'ended' },
+    props: { class: 'ended-screen', testid: 'ended' },
     parts: [
-      h('div', { class: 'ended-flag', 'aria-hidden': 'true' }, '★'),
-      h('h2', {}, t('phone.ended')),
-      h('p', { class: 'muted' }, t('phone.thanks')),
-      standing(v),
-      h('button', { type: 'button', class: 'btn btn-secondary btn-block', onclick: leave }, t('phone.join_another')),
+      h('div', { class: 'panel ended no-print' },
+        h('div', { class: 'ended-flag', 'aria-hidden': 'true' }, '★'),
+        h('h2', {}, t('phone.ended')),
+        h('p', { class: 'muted' }, t('phone.thanks')),
+        standing(v)),
+      renderRecord(false),
+      h('button', {
+        type: 'button', class: 'btn btn-secondary btn-block no-print', testid: 'join-another', onclick: leave,
+      }, t('phone.join_another')),
     ],
   };
 }
@@ -1073,6 +1277,7 @@ function init() {
     if (!els.submit.disabled) resetSubmit();
     if (S.view) render();
     else if (S.link) showLinkStatus(els.conn, S.link.status);
+    else if (S.record.code && !els.play.hidden) mount(recordOnlyScreen());
     if (!els.join.hidden && els.code.value) lookup(els.code.value.trim());
   });
   startCountdowns(now);

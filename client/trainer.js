@@ -1,13 +1,23 @@
-// The trainer's start page: decks, a new session, the sessions so far and their links.
+// The trainer's start page: decks, a new session, the sessions so far (live and past) with their
+// console, screen, review, exports, and deletion after the code is typed again.
 
-import { h, fill, setText, $, show } from './lib/dom.js';
-import { t, apply, bindToggle, onLangChange } from './lib/i18n.js';
-import { toast, errorText, secretFromFragment, downloadExport } from './lib/ui.js';
+import { h, fill, setText, $, $$, show } from './lib/dom.js';
+import { t, apply, bindToggle, onLangChange, lang } from './lib/i18n.js';
+import {
+  toast, errorText, secretFromFragment, downloadExport, reviewUrl, apiJson, EXPORT_FORMATS,
+} from './lib/ui.js';
 
 const TOKEN_STORE = 'caseroom.admin';
 const KEYS_STORE = 'caseroom.hostkeys'; // {code: host key} of sessions made from this tab
 
-const S = { token: null, decks: [], sessions: [], created: null };
+const S = {
+  token: null,
+  decks: [],
+  sessions: [],
+  created: null,
+  deleting: null, // the code whose deletion is being confirmed
+  picked: {}, // deck id -> Set of module (or activity) ids ticked in the form
+};
 
 function hostKeys() {
   try { return JSON.parse(sessionStorage.getItem(KEYS_STORE) || '{}'); } catch { return {}; }
@@ -19,33 +29,27 @@ function rememberKey(code, key) {
   try { sessionStorage.setItem(KEYS_STORE, JSON.stringify(keys)); } catch { /* private mode */ }
 }
 
-async function api(method, path, body) {
-  const res = await fetch(path, {
-    method,
-    headers: { Authorization: `Bearer ${S.token}`, ...(body ? { 'Content-Type': 'application/json' } : {}) },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  let data = null;
-  try { data = await res.json(); } catch { /* empty */ }
-  if (!res.ok) {
-    const e = new Error((data && data.error && data.error.message) || res.statusText);
-    e.code = (data && data.error && data.error.code) || `http_${res.status}`;
-    e.status = res.status;
-    throw e;
-  }
-  return data;
+function forgetKey(code) {
+  const keys = hostKeys();
+  delete keys[code];
+  try { sessionStorage.setItem(KEYS_STORE, JSON.stringify(keys)); } catch { /* private mode */ }
+}
+
+function api(method, path, body) {
+  return apiJson(path, S.token, { method, body });
 }
 
 function when(ms) {
   if (!ms) return '';
-  const d = new Date(ms);
-  return d.toLocaleString(document.documentElement.lang === 'en' ? 'en-GB' : 'zh-CN',
-    { month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit' });
+  return new Date(ms).toLocaleString(lang() === 'en' ? 'en-GB' : 'zh-CN',
+    { year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit' });
 }
 
-function link(href, label, testid) {
-  return h('a', { class: 'btn btn-small', href, target: '_blank', rel: 'noopener', testid }, label);
+function link(href, label, testid, extraClass) {
+  return h('a', { class: ['btn btn-small', extraClass], href, target: '_blank', rel: 'noopener', testid }, label);
 }
+
+const FORMAT_LABEL = { json: () => 'JSON', csv: () => 'CSV', xlsx: () => 'Excel', html: () => t('trainer.export_report') };
 
 // -- token ------------------------------------------------------------------------------------------
 function askToken(message) {
@@ -76,7 +80,36 @@ $('#forget').addEventListener('click', () => {
   askToken('');
 });
 
-// -- decks and sessions -----------------------------------------------------------------------------
+// -- decks and the new-session form -------------------------------------------------------------------
+function currentDeck() {
+  return S.decks.find((d) => d.id === $('#deck').value) || null;
+}
+
+/** What the form can pick from: the deck's modules when the server lists them, else its activities. */
+function choices(deck) {
+  if (!deck) return { by: 'modules', items: [] };
+  const modules = Array.isArray(deck.modules) ? deck.modules.filter((m) => m && m.id) : [];
+  if (modules.length) {
+    const acts = Array.isArray(deck.activities) ? deck.activities : [];
+    return {
+      by: 'modules',
+      items: modules.map((m) => {
+        const n = acts.filter((a) => a.module === m.id).length;
+        return { id: m.id, label: m.title || m.id, note: n ? t('trainer.module_n', { n }) : '' };
+      }),
+    };
+  }
+  return {
+    by: 'agenda',
+    items: (deck.activities || []).map((a) => ({ id: a.id, label: a.title || a.id, note: t(`kind.${a.kind}`) })),
+  };
+}
+
+function picked(deck) {
+  if (!S.picked[deck.id]) S.picked[deck.id] = new Set();
+  return S.picked[deck.id];
+}
+
 function renderDecks() {
   const select = $('#deck');
   const previous = select.value;
@@ -86,11 +119,35 @@ function renderDecks() {
 }
 
 function renderDeckInfo() {
-  const deck = S.decks.find((d) => d.id === $('#deck').value);
+  const deck = currentDeck();
   setText($('#deck-info'), deck ? t('trainer.deck_info', { n: (deck.activities || []).length, locale: deck.locale }) : '');
+  renderScope();
+}
+
+function renderScope() {
+  const deck = currentDeck();
+  const c = choices(deck);
+  setText($('#scope-pick-label'), c.by === 'modules' ? t('trainer.scope_modules') : t('trainer.scope_activities'));
+  const pick = $('#scope-pick').checked;
+  show($('#scope-items'), pick && Boolean(deck));
+  if (!deck) { fill($('#scope-items')); return; }
+  const ticked = picked(deck);
+  fill($('#scope-items'), c.items.length ? c.items.map((item) => {
+    const box = h('input', {
+      type: 'checkbox', value: item.id, testid: `scope-item-${item.id}`, checked: ticked.has(item.id),
+      onchange: () => {
+        if (box.checked) ticked.add(item.id);
+        else ticked.delete(item.id);
+      },
+    });
+    return h('label', { class: 'check' }, box,
+      h('span', { class: 'check-label' }, item.label),
+      item.note ? h('span', { class: 'check-note' }, item.note) : null);
+  }) : h('p', { class: 'muted' }, t('trainer.scope_none')));
 }
 
 $('#deck').addEventListener('change', renderDeckInfo);
+for (const radio of $$('input[name="scope"]')) radio.addEventListener('change', renderScope);
 
 function linksFor(code, key) {
   const base = location.origin;
@@ -98,85 +155,50 @@ function linksFor(code, key) {
     join: `${base}/j/${code}`,
     host: key ? `${base}/host/${code}#key=${encodeURIComponent(key)}` : null,
     console: key ? `${base}/console/${code}#key=${encodeURIComponent(key)}` : null,
+    review: key ? `${base}${reviewUrl(code, key)}` : null,
   };
 }
 
 function renderCreated() {
   const c = S.created;
   if (!c) { fill($('#created')); return; }
+  const review = linksFor(c.code, c.host_key).review;
   fill($('#created'), h('div', { class: 'created', testid: 'created-session' },
     h('div', { class: 'created-head' },
       h('span', {}, t('trainer.created', { title: c.title })),
-      h('b', { class: 'created-code', testid: 'created-code' }, c.code)),
+      h('b', { class: 'created-code', testid: 'created-code' }, c.code),
+      Array.isArray(c.agenda) ? h('span', { class: 'muted' }, t('trainer.created_n', { n: c.agenda.length })) : null),
     h('ul', { class: 'created-links' },
       h('li', {}, h('span', { class: 'created-label' }, t('trainer.link_join')),
         h('a', { href: c.join_url, target: '_blank', rel: 'noopener', testid: 'link-join' }, c.join_url)),
       h('li', {}, h('span', { class: 'created-label' }, t('trainer.link_host')),
         h('a', { href: c.host_url, target: '_blank', rel: 'noopener', testid: 'link-host' }, t('trainer.open_host'))),
       h('li', {}, h('span', { class: 'created-label' }, t('trainer.link_console')),
-        h('a', { href: c.console_url, target: '_blank', rel: 'noopener', testid: 'link-console' }, t('trainer.open_console'))))));
-}
-
-function renderSessions() {
-  const keys = hostKeys();
-  const rows = [...S.sessions].sort((a, b) => (b.created_at || 0) - (a.created_at || 0));
-  if (!rows.length) {
-    fill($('#sessions'), h('p', { class: 'muted' }, t('trainer.no_sessions')));
-    return;
-  }
-  fill($('#sessions'), h('table', { class: 'sessions', testid: 'sessions' },
-    h('thead', {}, h('tr', {},
-      h('th', {}, t('trainer.col_code')), h('th', {}, t('trainer.col_title')),
-      h('th', {}, t('trainer.col_created')), h('th', { class: 'num' }, t('trainer.col_joined')),
-      h('th', {}, t('trainer.col_links')))),
-    h('tbody', {}, rows.map((s) => {
-      // A session made from another tab: the admin token opens it too.
-      const key = keys[s.code] || S.token;
-      const l = linksFor(s.code, key);
-      const ended = Boolean(s.ended_at);
-      return h('tr', { class: ended ? 'is-ended' : '', testid: `session-${s.code}` },
-        h('td', {}, h('b', { class: 'mono' }, s.code)),
-        h('td', {}, s.title, ended ? h('span', { class: 'chip chip-ended' }, t('trainer.ended')) : null),
-        h('td', {}, when(s.created_at)),
-        h('td', { class: 'num' }, s.joined === null || s.joined === undefined ? '–' : s.joined),
-        h('td', {}, h('div', { class: 'links' },
-          ended ? null : link(l.join, t('trainer.link_join'), `join-${s.code}`),
-          ended ? null : link(l.host, t('trainer.link_host'), `host-${s.code}`),
-          ended ? null : link(l.console, t('trainer.link_console'), `console-${s.code}`),
-          h('button', {
-            type: 'button', class: 'btn btn-small btn-ghost',
-            onclick: () => downloadExport(s.code, key).catch((err) => toast(errorText(err), 'error')),
-          }, t('trainer.export')))));
-    }))));
-}
-
-async function loadSessions() {
-  try {
-    S.sessions = (await api('GET', '/api/sessions')).sessions || [];
-    renderSessions();
-  } catch (err) {
-    handleError(err);
-  }
-}
-
-function handleError(err) {
-  if (err.status === 401 || err.status === 403) {
-    try { sessionStorage.removeItem(TOKEN_STORE); } catch { /* ignore */ }
-    S.token = null;
-    askToken(t('trainer.bad_token'));
-  } else {
-    toast(errorText(err), 'error');
-  }
+        h('a', { href: c.console_url, target: '_blank', rel: 'noopener', testid: 'link-console' }, t('trainer.open_console'))),
+      h('li', {}, h('span', { class: 'created-label' }, t('trainer.link_review')),
+        h('a', { href: review, target: '_blank', rel: 'noopener', testid: 'link-review' }, t('trainer.open_review'))))));
 }
 
 $('#create-form').addEventListener('submit', async (event) => {
   event.preventDefault();
-  const deck = $('#deck').value;
+  const deck = currentDeck();
   if (!deck) return;
+  const body = { deck: deck.id };
   const title = $('#session-title').value.trim();
+  if (title) body.title = title;
+  if ($('#scope-pick').checked) {
+    const c = choices(deck);
+    const ticked = picked(deck);
+    const ids = c.items.map((i) => i.id).filter((id) => ticked.has(id)); // in the deck's order
+    if (!ids.length) {
+      toast(c.by === 'modules' ? t('trainer.scope_need_module') : t('trainer.scope_need_activity'), 'error');
+      return;
+    }
+    body[c.by] = ids;
+  }
   $('#create').disabled = true;
   try {
-    const made = await api('POST', '/api/sessions', title ? { deck, title } : { deck });
+    const made = await api('POST', '/api/sessions', body);
     rememberKey(made.code, made.host_key);
     S.created = made;
     renderCreated();
@@ -189,6 +211,146 @@ $('#create-form').addEventListener('submit', async (event) => {
     $('#create').disabled = false;
   }
 });
+
+// -- the sessions -------------------------------------------------------------------------------------
+function stateOf(s) {
+  if (s.ended_at) return 'ended';
+  return s.live ? 'live' : 'idle';
+}
+
+async function exportFile(code, key, format, button) {
+  button.disabled = true;
+  try {
+    const name = await downloadExport(code, key, format);
+    toast(t('trainer.export_ok', { name }), 'ok', 2500);
+  } catch (err) {
+    handleError(err);
+  } finally {
+    button.disabled = false;
+  }
+}
+
+function deleteRow(s) {
+  const input = h('input', {
+    class: 'input input-small delete-input', testid: `delete-input-${s.code}`, inputmode: 'numeric',
+    autocomplete: 'off', maxlength: 16, 'aria-label': t('trainer.delete_type', { code: s.code }),
+  });
+  const confirm = h('button', {
+    type: 'button', class: 'btn btn-small btn-danger-solid', testid: `delete-confirm-${s.code}`, disabled: true,
+  }, t('trainer.delete_confirm'));
+  input.addEventListener('input', () => { confirm.disabled = input.value.trim() !== s.code; });
+  const doDelete = async () => {
+    if (input.value.trim() !== s.code) return;
+    confirm.disabled = true;
+    try {
+      await api('DELETE', `/api/sessions/${encodeURIComponent(s.code)}`, { confirm: input.value.trim() });
+      forgetKey(s.code);
+      S.deleting = null;
+      S.sessions = S.sessions.filter((x) => x.code !== s.code);
+      if (S.created && S.created.code === s.code) { S.created = null; renderCreated(); }
+      renderSessions();
+      toast(t('trainer.deleted_ok', { code: s.code }), 'ok');
+      loadSessions();
+    } catch (err) {
+      confirm.disabled = false;
+      handleError(err);
+    }
+  };
+  confirm.addEventListener('click', doDelete);
+  input.addEventListener('keydown', (event) => {
+    if (event.key === 'Enter') { event.preventDefault(); doDelete(); }
+    if (event.key === 'Escape') { S.deleting = null; renderSessions(); }
+  });
+  setTimeout(() => input.focus(), 0);
+  return h('tr', { class: 'delete-row', testid: `delete-row-${s.code}` },
+    h('td', { colspan: 6 },
+      h('div', { class: 'delete-box' },
+        h('p', { class: 'delete-warning' }, t('trainer.delete_warning', { code: s.code, title: s.title })),
+        h('div', { class: 'delete-actions' },
+          h('label', { class: 'delete-label' }, t('trainer.delete_type', { code: s.code }), input),
+          confirm,
+          h('button', {
+            type: 'button', class: 'btn btn-small btn-ghost', testid: `delete-cancel-${s.code}`,
+            onclick: () => { S.deleting = null; renderSessions(); },
+          }, t('trainer.delete_cancel'))))));
+}
+
+function sessionRow(s, keys) {
+  // A session made from another tab (or before a restart): the admin token opens it too.
+  const key = keys[s.code] || S.token;
+  const l = linksFor(s.code, key);
+  const state = stateOf(s);
+  const deck = S.decks.find((d) => d.id === s.deck);
+  return h('tr', { class: [`is-${state}`, S.deleting === s.code && 'is-deleting'], testid: `session-${s.code}`, dataset: { state } },
+    h('td', {}, h('b', { class: 'mono session-code' }, s.code)),
+    h('td', { class: 'session-what' },
+      h('div', { class: 'session-title' }, s.title),
+      h('div', { class: 'muted session-deck' }, deck ? deck.title : s.deck)),
+    h('td', { class: 'session-when' },
+      h('div', {}, when(s.created_at)),
+      s.ended_at ? h('div', { class: 'muted' }, t('trainer.ended_at', { when: when(s.ended_at) })) : null),
+    h('td', { class: 'num', testid: `joined-${s.code}`, dataset: { label: t('trainer.col_joined') } },
+      s.joined === null || s.joined === undefined ? '–' : s.joined),
+    h('td', {}, h('span', { class: ['chip', `chip-state-${state}`], testid: `state-${s.code}` }, t(`trainer.state_${state}`))),
+    h('td', { class: 'session-actions' },
+      h('div', { class: 'links' },
+        state === 'ended' ? null : link(l.console, t('trainer.link_console'), `console-${s.code}`, 'btn-primary'),
+        state === 'ended' ? null : link(l.host, t('trainer.link_host'), `host-${s.code}`),
+        link(l.review, t('trainer.link_review'), `review-${s.code}`),
+        state === 'ended' ? null : link(l.join, t('trainer.link_join'), `join-${s.code}`, 'btn-ghost')),
+      h('div', { class: 'links links-export' },
+        h('span', { class: 'links-label' }, t('trainer.export')),
+        EXPORT_FORMATS.map((f) => {
+          const btn = h('button', {
+            type: 'button', class: 'btn btn-small btn-ghost', testid: `export-${f}-${s.code}`,
+            title: t(`trainer.export_${f}_title`),
+          }, FORMAT_LABEL[f]());
+          btn.addEventListener('click', () => exportFile(s.code, key, f, btn));
+          return btn;
+        }),
+        h('button', {
+          type: 'button', class: 'btn btn-small btn-danger links-delete', testid: `delete-${s.code}`,
+          'aria-expanded': S.deleting === s.code ? 'true' : 'false',
+          onclick: () => { S.deleting = S.deleting === s.code ? null : s.code; renderSessions(); },
+        }, t('trainer.delete')))));
+}
+
+function renderSessions() {
+  const keys = hostKeys();
+  const rows = [...S.sessions].sort((a, b) => (b.created_at || 0) - (a.created_at || 0));
+  const live = rows.filter((s) => stateOf(s) !== 'ended').length;
+  setText($('#sessions-count'), rows.length ? t('trainer.sessions_count', { n: rows.length, live }) : '');
+  if (!rows.length) {
+    fill($('#sessions'), h('p', { class: 'muted', testid: 'no-sessions' }, t('trainer.no_sessions')));
+    return;
+  }
+  fill($('#sessions'), h('table', { class: 'sessions', testid: 'sessions' },
+    h('thead', {}, h('tr', {},
+      h('th', {}, t('trainer.col_code')), h('th', {}, t('trainer.col_title')),
+      h('th', {}, t('trainer.col_created')), h('th', { class: 'num' }, t('trainer.col_joined')),
+      h('th', {}, t('trainer.col_state')), h('th', {}, t('trainer.col_links')))),
+    h('tbody', {}, rows.map((s) => [sessionRow(s, keys), S.deleting === s.code ? deleteRow(s) : null]))));
+}
+
+async function loadSessions() {
+  try {
+    S.sessions = (await api('GET', '/api/sessions')).sessions || [];
+    if (S.deleting && !S.sessions.some((s) => s.code === S.deleting)) S.deleting = null;
+    renderSessions();
+  } catch (err) {
+    handleError(err);
+  }
+}
+
+function handleError(err) {
+  if (err.status === 401 || (err.status === 403 && err.code !== 'confirm_required')) {
+    try { sessionStorage.removeItem(TOKEN_STORE); } catch { /* ignore */ }
+    S.token = null;
+    askToken(t('trainer.bad_token'));
+  } else {
+    toast(errorText(err), 'error');
+  }
+}
 
 $('#refresh').addEventListener('click', loadSessions);
 

@@ -61,7 +61,7 @@ class Activity:
         return self.kind == DEAL
 
     def summary(self) -> dict[str, Any]:
-        return {"id": self.id, "kind": self.kind, "title": self.title}
+        return {"id": self.id, "kind": self.kind, "title": self.title, "module": self.module}
 
 
 @dataclass(frozen=True)
@@ -84,6 +84,7 @@ class Deck:
             "id": self.id,
             "title": self.title,
             "locale": self.locale,
+            "modules": [{"id": m, "title": t} for m, t in self.modules],
             "activities": [self.activities[a].summary() for a in self.agenda],
         }
 

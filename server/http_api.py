@@ -189,12 +189,13 @@ async def review_session(request: Request) -> Response:
         return live
     st = live.state
     events = live.store.load_events(live.code)
-    plans = [r for r in review(st) if r["kind"] == "plan"]
+    rows = review(st)
+    plans = [r for r in rows if r["kind"] == "plan"]
     return ORJSONResponse({
         "session": {"code": st.code, "title": st.title, "phase": st.phase, "deck": st.deck.title,
                     "started_at": st.started_at, "ended_at": st.ended_at, "disclaimer": st.deck.disclaimer},
         "counts": {"joined": len(st.players)},
-        "review": [r for r in review(st) if r["kind"] != "plan"],
+        "review": [r for r in rows if r["kind"] != "plan"],
         "highlights": [h for r in plans for h in r.get("highlights", [])],
         "groups": groups_view(st),
         "leaderboard": leaderboard(st),
@@ -212,7 +213,8 @@ async def replay_session(request: Request) -> Response:
         return error(400, "bad_seq", "seq should be an event number")
     events = live.store.load_events(live.code)
     st = state_at(live, events, int(raw))
-    return ORJSONResponse({"seq": st.seq, "view": screen_view(st, 0)})
+    # Who was connected then is not in the log; the replay shows everyone who had joined.
+    return ORJSONResponse({"seq": st.seq, "view": screen_view(st, len(st.players))})
 
 
 async def personal_record(request: Request) -> Response:

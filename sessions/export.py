@@ -191,6 +191,7 @@ def personal(live: LiveSession, pid: str) -> dict[str, Any]:
                "rank": rank, "of": len(st.players)},
         "answers": answers,
         "awards": [{"points": a["points"], "reason": a["reason"]} for a in rec["awards"] if a["target"] == pid],
-        "action_plan": [{k: x[k] for k in ("what", "by", "module")} for x in rec["action_plans"]
-                        if x["player_id"] == pid],
+        "action_plan": [{"what": x["what"], "by": x["by"], "module": x["module"],
+                         "module_title": dict(st.deck.modules).get(x["module"] or "", "")}
+                        for x in rec["action_plans"] if x["player_id"] == pid],
     }

@@ -42,7 +42,8 @@ def answer_text(live: LiveSession, card: str, answer: dict[str, Any],
     if "upvote" in answer:
         return f"点赞 upvote {answer['upvote']}"
     if "scores" in answer:
-        return ", ".join(f"{k}={v}" for k, v in answer["scores"].items())
+        titles = {c.id: c.title for c in cfg.rubric.criteria} if cfg is not None and hasattr(cfg, "rubric") else {}
+        return ", ".join(f"{titles.get(k, k)} {v}" for k, v in answer["scores"].items())
     if "items" in answer:
         return " / ".join(i["what"] for i in answer["items"])
     return str(answer)

@@ -47,6 +47,30 @@ export function h(tag, props, ...children) {
   return el;
 }
 
+const SVG_NS = 'http://www.w3.org/2000/svg';
+
+/**
+ * svg('line', {x1: 0, class: 'axis'}, child...): the same rules as h() for SVG elements
+ * (charts drawn with DOM calls, never parsed from markup). No event handlers, no links.
+ */
+export function svg(tag, props, ...children) {
+  const el = document.createElementNS(SVG_NS, tag);
+  for (const [key, value] of Object.entries(props || {})) {
+    if (value === null || value === undefined || value === false) continue;
+    if (FORBIDDEN.has(key) || key.startsWith('on') || key === 'href' || key === 'xlink:href') {
+      throw new Error(`dom.svg: '${key}' is not allowed`);
+    }
+    if (key === 'class') el.setAttribute('class', Array.isArray(value) ? value.filter(Boolean).join(' ') : String(value));
+    else if (key === 'text') el.textContent = String(value);
+    else if (key === 'testid') el.dataset.testid = String(value);
+    else if (key === 'dataset') {
+      for (const [k, v] of Object.entries(value)) if (v !== null && v !== undefined) el.dataset[k] = String(v);
+    } else el.setAttribute(key, value === true ? '' : String(value));
+  }
+  appendChildren(el, children);
+  return el;
+}
+
 /** Replace every child of `el` with `children` (same rules as h). */
 export function fill(el, ...children) {
   el.replaceChildren();

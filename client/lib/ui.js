@@ -35,16 +35,51 @@ export function showLinkStatus(el, status) {
     : status === 'connecting' ? t('conn.connecting') : t('conn.reconnecting');
 }
 
-/** Read a secret from the URL fragment (#name=value), keep it in sessionStorage, clean the address bar. */
-export function secretFromFragment(name, storeKey) {
-  const params = new URLSearchParams(location.hash.replace(/^#/, ''));
+/** The URL fragment as parameters: #key=…&review -> {key: '…', review: ''}. */
+export function fragmentParams() {
+  return new URLSearchParams(location.hash.replace(/^#/, ''));
+}
+
+/**
+ * Read a secret from the URL fragment (#name=value), keep it in sessionStorage, clean the address bar.
+ * `keep` names fragment parameters that are not secret and stay in the address (e.g. 'review').
+ */
+export function secretFromFragment(name, storeKey, keep = []) {
+  const params = fragmentParams();
   const fromHash = params.get(name);
   if (fromHash) {
     try { sessionStorage.setItem(storeKey, fromHash); } catch { /* private mode */ }
-    history.replaceState(null, '', location.pathname + location.search);
+    const rest = keep.filter((k) => params.has(k))
+      .map((k) => (params.get(k) ? `${encodeURIComponent(k)}=${encodeURIComponent(params.get(k))}` : encodeURIComponent(k)));
+    history.replaceState(null, '', location.pathname + location.search + (rest.length ? `#${rest.join('&')}` : ''));
     return fromHash;
   }
   try { return sessionStorage.getItem(storeKey); } catch { return null; }
+}
+
+/** The review screen of a session: the projector page in review mode. */
+export function reviewUrl(code, key) {
+  return `/host/${encodeURIComponent(code)}#key=${encodeURIComponent(key)}&review`;
+}
+
+/** An HTTP error as an Error with the server's code and the status. */
+async function httpError(res) {
+  let body = null;
+  try { body = await res.json(); } catch { /* not JSON */ }
+  const e = new Error((body && body.error && body.error.message) || res.statusText);
+  e.code = (body && body.error && body.error.code) || `http_${res.status}`;
+  e.status = res.status;
+  return e;
+}
+
+/** GET (or another method) a JSON API with a Bearer key; rejects with an Error carrying .code and .status. */
+export async function apiJson(path, key, { method = 'GET', body } = {}) {
+  const headers = {};
+  if (key) headers.Authorization = `Bearer ${key}`;
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  const res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  if (!res.ok) throw await httpError(res);
+  return res.json();
 }
 
 /** Save a Blob as a file. */
@@ -56,19 +91,32 @@ export function saveBlob(blob, filename) {
   setTimeout(() => { URL.revokeObjectURL(url); a.remove(); }, 1000);
 }
 
-/** Fetch the JSON export of a session with a host key (or the admin token) and save it. */
-export async function downloadExport(code, key) {
-  const res = await fetch(`/api/sessions/${encodeURIComponent(code)}/export?format=json`, {
+export const EXPORT_FORMATS = ['json', 'csv', 'xlsx', 'html'];
+const EXPORT_EXT = { json: 'json', csv: 'zip', xlsx: 'xlsx', html: 'html' };
+
+/** The file name a Content-Disposition header gives (filename*=UTF-8'' first), or null. */
+export function dispositionName(header) {
+  if (!header) return null;
+  const star = header.match(/filename\*\s*=\s*(?:UTF-8|utf-8)''([^;]+)/);
+  if (star) {
+    try { return decodeURIComponent(star[1].trim()); } catch { /* fall through */ }
+  }
+  const plain = header.match(/filename\s*=\s*"([^"]*)"/) || header.match(/filename\s*=\s*([^;]+)/);
+  const name = plain ? plain[1].trim() : '';
+  // Only a plain file name: no directories, nothing hidden.
+  return name && !/[\\/]/.test(name) && !name.startsWith('.') ? name : null;
+}
+
+/** Fetch an export of a session (json | csv | xlsx | html) with a host key or the admin token and save it. */
+export async function downloadExport(code, key, format = 'json') {
+  const res = await fetch(`/api/sessions/${encodeURIComponent(code)}/export?format=${encodeURIComponent(format)}`, {
     headers: { Authorization: `Bearer ${key}` },
   });
-  if (!res.ok) {
-    let body = null;
-    try { body = await res.json(); } catch { /* not JSON */ }
-    const e = new Error((body && body.error && body.error.message) || res.statusText);
-    e.code = (body && body.error && body.error.code) || `http_${res.status}`;
-    throw e;
-  }
-  saveBlob(await res.blob(), `caseroom-${code}.json`);
+  if (!res.ok) throw await httpError(res);
+  const name = dispositionName(res.headers.get('content-disposition'))
+    || `caseroom-${code}.${EXPORT_EXT[format] || format}`;
+  saveBlob(await res.blob(), name);
+  return name;
 }
 
 /** mm:ss for a number of milliseconds (never negative). */

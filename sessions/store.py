@@ -7,7 +7,12 @@ the events are committed, and the runtime acknowledges a command only after
 SQLite (the default) runs in WAL mode with ``synchronous=NORMAL``: a commit is
 in the WAL before ``append`` returns, so a killed process loses nothing it
 acknowledged (only a power cut could lose the last commits; ``--sync full``
-trades speed for that too). PostgreSQL works through the same models by URL.
+trades speed for that too). PostgreSQL (psycopg 3) works through the same models
+by URL: ``CASEROOM_DATABASE_URL=postgresql://user@host/db``.
+
+The schema is Alembic's (``migrations/``): opening a store brings its database
+to the newest revision, and adopts a database made by older versions (see
+``sessions.migrate``).
 """
 
 from __future__ import annotations
@@ -19,10 +24,13 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 import orjson
-from sqlalchemy import Column, Index, Text, delete, event, func, insert, update
+from sqlalchemy import BigInteger, Column, Index, Text, delete, event, func, insert, text, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
 from sqlmodel import Field, Session, SQLModel, create_engine, select
 
+from sessions import migrate
 from sessions.events import Event
 
 log = logging.getLogger("caseroom.store")
@@ -65,15 +73,16 @@ class SessionRow(SQLModel, table=True):
     deck_id: str = Field(max_length=64)
     deck_source: str = Field(sa_column=Column(Text, nullable=False))
     host_key_hash: str = Field(max_length=128)
-    created_at: int
-    ended_at: int | None = Field(default=None, index=True)
+    # Epoch milliseconds: BIGINT, as PostgreSQL's INTEGER is 32 bits (SQLite stores both alike).
+    created_at: int = Field(sa_column=Column(BigInteger, nullable=False))
+    ended_at: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True, index=True))
 
 
 class EventRow(SQLModel, table=True):
     __tablename__ = "events"
     session_code: str = Field(primary_key=True, max_length=16)
     seq: int = Field(primary_key=True)
-    at: int
+    at: int = Field(sa_column=Column(BigInteger, nullable=False))
     type: str = Field(max_length=40)
     actor: str = Field(max_length=40)
     client_id: str | None = Field(default=None, max_length=64)
@@ -84,7 +93,7 @@ class DeckRow(SQLModel, table=True):
     __tablename__ = "decks"
     id: str = Field(primary_key=True, max_length=64)
     source: str = Field(sa_column=Column(Text, nullable=False))
-    uploaded_at: int
+    uploaded_at: int = Field(sa_column=Column(BigInteger, nullable=False))
 
 
 class SettingRow(SQLModel, table=True):
@@ -101,20 +110,39 @@ def _event_row(code: str, ev: Event) -> dict[str, Any]:
             "client_id": ev.client_id, "data": orjson.dumps(ev.data).decode()}
 
 
+def _no_nul(value: Any) -> Any:
+    """PostgreSQL text cannot hold U+0000 (SQLite can): it becomes U+FFFD there, so that one odd
+    string a client sent (a message id, a title) cannot fail a whole batch of other people's events.
+    (Event data is JSON, where it is escaped, and needs nothing.)"""
+    return value.replace("\x00", "\ufffd") if isinstance(value, str) and "\x00" in value else value
+
+
 def _record(row: SessionRow) -> SessionRecord:
     return SessionRecord(row.code, row.title, row.deck_id, row.deck_source, row.host_key_hash,
                          row.created_at, row.ended_at)
 
 
 class SqlStore:
-    """The store over SQLModel: SQLite by default, PostgreSQL by URL."""
+    """The store over SQLModel: SQLite by default, PostgreSQL by URL.
+
+    Safe to share between threads (the committer's worker thread writes while the event
+    loop reads): every call takes its own connection from the engine's pool, and writes
+    are serialised by one lock, which also keeps each session's events in ``seq`` order.
+    """
 
     def __init__(self, url: str, *, sync: str = "normal") -> None:
+        url = migrate.sqlalchemy_url(url)
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
+        self.is_postgresql = url.startswith("postgresql")
         kwargs: dict[str, Any] = {}
         if self.is_sqlite:
             kwargs["connect_args"] = {"check_same_thread": False}
+        elif self.is_postgresql:
+            # A few connections suffice: one writer at a time (the lock) plus the readers of
+            # the event loop and of exports. pre_ping replaces connections a database restart cut.
+            kwargs.update(pool_size=5, max_overflow=10, pool_timeout=30, pool_pre_ping=True,
+                          pool_recycle=3600)
         self.engine: Engine = create_engine(url, **kwargs)
         if self.is_sqlite:
             sync_mode = {"normal": "NORMAL", "full": "FULL"}[sync]
@@ -128,30 +156,45 @@ class SqlStore:
                 cur.execute("PRAGMA foreign_keys=ON")
                 cur.close()
 
-        SQLModel.metadata.create_all(self.engine)
+        try:
+            migrate.upgrade(self.engine)
+        except Exception:
+            self.engine.dispose()
+            raise
         # One writer at a time: SQLite allows one anyway, and it keeps seq order.
         self._lock = threading.Lock()
 
     def create_session(self, record: SessionRecord, events: list[Event]) -> None:
         with self._lock, Session(self.engine) as db:
-            db.add(SessionRow(code=record.code, title=record.title, deck_id=record.deck_id,
-                              deck_source=record.deck_source, host_key_hash=record.host_key_hash,
+            db.add(SessionRow(code=record.code, title=self._text(record.title), deck_id=record.deck_id,
+                              deck_source=self._text(record.deck_source), host_key_hash=record.host_key_hash,
                               created_at=record.created_at))
             db.flush()
             if events:
-                db.execute(insert(EventRow), [_event_row(record.code, e) for e in events])
+                db.execute(insert(EventRow), self._rows(record.code, events))
             db.commit()
+
+    def _text(self, value: str) -> str:
+        return _no_nul(value) if self.is_postgresql else value  # type: ignore[no-any-return]
+
+    def _rows(self, code: str, events: list[Event]) -> list[dict[str, Any]]:
+        rows = [_event_row(code, e) for e in events]
+        if self.is_postgresql:
+            for row in rows:
+                for key in ("type", "actor", "client_id"):
+                    row[key] = _no_nul(row[key])
+        return rows
 
     def append(self, code: str, events: list[Event]) -> None:
         if not events:
             return
         with self._lock, Session(self.engine) as db:
-            db.execute(insert(EventRow), [_event_row(code, e) for e in events])
+            db.execute(insert(EventRow), self._rows(code, events))
             db.commit()
 
     def append_batch(self, writes: dict[str, list[Event]], ended: dict[str, int]) -> None:
         """Events of several sessions (and sessions that ended) in one transaction: one fsync."""
-        rows = [_event_row(code, e) for code, events in writes.items() for e in events]
+        rows = [row for code, events in writes.items() for row in self._rows(code, events)]
         with self._lock, Session(self.engine) as db:
             if rows:
                 db.execute(insert(EventRow), rows)
@@ -215,14 +258,30 @@ class SqlStore:
         log.error("session %s: events after %d kept aside as session %s", code, good, aside)
 
     def check(self) -> str:
-        """SQLite's own integrity check ("ok" when the file is sound)."""
+        """Is the store sound ("ok")? SQLite's own integrity check; on PostgreSQL, the server
+        answers and the schema is at the newest revision."""
         if not self.is_sqlite:
-            return "ok"
+            with self.engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+            behind = migrate.pending(self.engine)
+            return "ok" if not behind else f"schema not upgraded (missing revisions {', '.join(behind)})"
         with self.engine.connect() as conn:
             rows = conn.exec_driver_sql("PRAGMA quick_check").fetchall()
         return "; ".join(str(r[0]) for r in rows[:5])
 
+    def _upsert(self, table: Any, values: dict[str, Any], key: str) -> None:
+        """Insert or replace one row in one statement (no race between processes sharing a database)."""
+        ins = (pg_insert if self.is_postgresql else sqlite_insert)(table).values(**values)
+        stmt = ins.on_conflict_do_update(index_elements=[key],
+                                         set_={k: ins.excluded[k] for k in values if k != key})
+        with self._lock, Session(self.engine) as db:
+            db.execute(stmt)
+            db.commit()
+
     def save_deck(self, deck_id: str, source: str, at: int) -> None:
+        if self.is_sqlite or self.is_postgresql:
+            self._upsert(DeckRow.__table__, {"id": deck_id, "source": self._text(source), "uploaded_at": at}, "id")
+            return
         with self._lock, Session(self.engine) as db:
             row = db.get(DeckRow, deck_id)
             if row is None:
@@ -242,6 +301,9 @@ class SqlStore:
             return row.value if row else None
 
     def put_setting(self, key: str, value: str) -> None:
+        if self.is_sqlite or self.is_postgresql:
+            self._upsert(SettingRow.__table__, {"key": key, "value": self._text(value)}, "key")
+            return
         with self._lock, Session(self.engine) as db:
             row = db.get(SettingRow, key) or SettingRow(key=key, value=value)
             row.value = value
@@ -341,8 +403,7 @@ class MemoryStore:
 
 
 def open_store(url: str) -> Store:
+    """``memory://``, ``sqlite:///path`` or ``postgresql://…`` (psycopg 3)."""
     if url == "memory://":
         return MemoryStore()
-    if url.startswith("postgresql://"):
-        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
-    return SqlStore(url)
+    return SqlStore(migrate.sqlalchemy_url(url))

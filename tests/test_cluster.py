@@ -1,0 +1,147 @@
+"""Three server processes, one session, Redis and PostgreSQL (loopback only).
+
+Phones are spread over the three processes; the screen on one sees every answer
+given on the others; the console on a third drives a vote and a role-play. Then
+the process that owns the session is SIGKILLed mid-vote: another takes the lease,
+rebuilds the session from the log and carries on, and no acknowledged answer is lost.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import Counter
+from pathlib import Path
+
+import httpx
+import pytest
+
+from bench.phones import Phone
+from tests.conftest import ADMIN, FIXTURES, RunningServer, start_server
+from tests.pg import fresh_schema
+from tests.test_hub import REDIS_URL, need_redis
+from tests.wsclient import host
+
+
+def lease_owner(code: str) -> str | None:
+    import redis
+
+    value = redis.Redis.from_url(REDIS_URL).get(f"caseroom:lease:{code}")
+    return value.decode() if value else None
+
+
+def test_three_processes_share_a_session_and_survive_the_owner(tmp_path: Path) -> None:
+    need_redis()
+    with fresh_schema() as url:
+        env = {"CASEROOM_DATABASE_URL": url, "CASEROOM_REDIS_URL": REDIS_URL,
+               "CASEROOM_JOIN_BURST": "10000", "CASEROOM_JOIN_RATE": "1000"}
+        servers: list[RunningServer] = []
+        for i in range(3):
+            servers.append(start_server(tmp_path / f"data{i}", env=env))
+        try:
+            run_scenario(servers)
+        finally:
+            for srv in servers:
+                srv.stop(kill=True)
+
+
+def run_scenario(servers: list[RunningServer]) -> None:
+    s1, s2, s3 = servers
+    with s1.admin() as api:
+        assert api.post("/api/decks", content=(FIXTURES / "kinds.yaml").read_bytes()).status_code == 201
+        session = api.post("/api/sessions", json={"deck": "kinds"}).json()
+    code, key = session["code"], session["host_key"]
+    owner_port = s1.port
+
+    async def scenario() -> None:
+        screen = await host(s3.ws, code, key, "screen")  # a replica's screen
+        console = await host(s2.ws, code, key, "console")  # commands relayed to the owner
+        phones: list[Phone] = []
+        for i in range(30):
+            srv = servers[i % 3]
+            phones.append(Phone(srv.ws, code, f"学员{i:02d}", group=("g1", "g2", "g3")[i % 3]))
+        await asyncio.gather(*(p.connect() for p in phones))
+        assert len({p.player_id for p in phones}) == 30
+
+        async def cmd(name: str, **args: object) -> None:
+            reply = await console.request({"type": "command", "name": name, "args": args})
+            assert reply["type"] == "ack", (name, reply)
+
+        # A vote: every answer from every process reaches the screen on s3.
+        await cmd("start", activity="v-ind")
+        for p in phones:
+            await p.wait_view(lambda v: v["activity"] is not None and v["activity"]["id"] == "v-ind")
+        await asyncio.gather(*(p.submit("v-ind", {"choice": "abc"[i % 3]}) for i, p in enumerate(phones)))
+        await asyncio.gather(*(p.wait_acked(15) for p in phones))
+        view = await screen.view_until(lambda v: bool(v["activity"]) and v["activity"]["submitted"] == 30, timeout=15)
+        assert view["activity"]["tally"] == {"a": 10, "b": 10, "c": 10}
+        await cmd("reveal")
+
+        # A role-play of group g1, scored by observers connected to other processes.
+        await cmd("start", activity="rp", group="g1")
+        await cmd("advance")
+        observers = [p for p in phones if p.group != "g1"][:4]
+        for p in observers:
+            await p.wait_view(lambda v: v["activity"] is not None and v["activity"].get("step") == "play")
+        await asyncio.gather(*(p.submit("rp", {"scores": {"calm": 4, "solve": 5}}) for p in observers))
+        await asyncio.gather(*(p.wait_acked(15) for p in observers))
+        live = await screen.view_until(lambda v: bool(v["activity"]) and bool(v["activity"].get("live"))
+                                       and v["activity"]["live"][0]["scorers"] == 4, timeout=15)
+        assert live["activity"]["live"][0]["means"] == {"calm": 4.0, "solve": 5.0}
+        await cmd("close")
+        await cmd("reveal")
+
+        # The owner dies in the middle of a vote.
+        assert lease_owner(code) is not None and f":{owner_port}:" in lease_owner(code)  # type: ignore[operator]
+        await cmd("start", activity="e-ind")
+        for p in phones:
+            await p.wait_view(lambda v: v["activity"] is not None and v["activity"]["id"] == "e-ind")
+        first, second = phones[:15], phones[15:]
+        await asyncio.gather(*(p.submit("e-ind", {"value": 5}) for p in first))
+        await asyncio.gather(*(p.wait_acked(15) for p in first))
+        s1.stop(kill=True)
+        killed_at = time.monotonic()
+        for p in phones:
+            if p.url == s1.ws:  # their load balancer sends them to a surviving process
+                p.url = s2.ws
+        until = time.monotonic() + 40
+        keepers = [asyncio.create_task(p.keep_connected(until)) for p in phones]
+        await asyncio.gather(*(p.submit("e-ind", {"value": 7}) for p in second))
+        await asyncio.gather(*(p.wait_acked(30) for p in phones))
+        took_over = time.monotonic() - killed_at
+        new_owner = lease_owner(code)
+        assert new_owner is not None and f":{owner_port}:" not in new_owner
+        view = await screen.view_until(lambda v: bool(v["activity"]) and v["activity"]["submitted"] == 30, timeout=20)
+        assert sum(view["activity"]["histogram"]["counts"]) == 30
+        assert took_over < 30
+        print(f"failover: every phone acked again {took_over:.1f} s after the owner was killed")
+        for t in keepers:
+            t.cancel()
+        await asyncio.gather(*keepers, return_exceptions=True)
+        await cmd("reveal")
+        for p in phones:
+            await p.close()
+        await screen.close()
+        await console.close()
+
+        record = httpx.get(f"{s3.http}/api/sessions/{code}/export", headers={"Authorization": f"Bearer {ADMIN}"},
+                           timeout=30).json()
+        stored = Counter((s["player_id"], s["client_id"]) for s in record["submissions"])
+        assert max(stored.values()) == 1
+        for p in phones:
+            for msg_id in p.acked:
+                assert stored[(p.player_id, msg_id)] == 1, (p.name, msg_id)
+        assert [e["seq"] for e in record["events"]] == list(range(1, len(record["events"]) + 1))
+
+    asyncio.run(scenario())
+
+
+def test_redis_is_required_only_when_configured() -> None:
+    """The default mode imports no Redis client at all."""
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-c", "import server.app, sys; print('redis' in sys.modules)"],
+                         capture_output=True, text=True, timeout=60, cwd=Path(__file__).parent.parent)
+    assert out.stdout.strip() == "False", out.stderr
+    pytest.importorskip("redis")

@@ -63,11 +63,8 @@ def new_join_code(taken: object) -> str:
 
 class PlayerTokens:
     def __init__(self, store: Store) -> None:
-        key = store.get_setting("token_secret")
-        if key is None:
-            key = new_secret(32)
-            store.put_setting("token_secret", key)
-        self._key = key.encode()
+        # Every process sharing a database must sign with the same key: first writer wins.
+        self._key = store.setting_default("token_secret", new_secret(32)).encode()
 
     def _mac(self, code: str, pid: str) -> str:
         return hmac.new(self._key, f"{code}:{pid}".encode(), hashlib.sha256).hexdigest()[:32]

@@ -61,6 +61,9 @@ class Store(Protocol):
     def load_decks(self) -> list[tuple[str, str]]: ...
     def get_setting(self, key: str) -> str | None: ...
     def put_setting(self, key: str, value: str) -> None: ...
+    def setting_default(self, key: str, value: str) -> str:
+        """The stored value, storing ``value`` first if there is none (first writer wins)."""
+        ...
     def count_events(self, code: str, type_: str) -> int: ...
     def delete_session(self, code: str) -> bool: ...
     def close(self) -> None: ...
@@ -310,6 +313,19 @@ class SqlStore:
             db.add(row)
             db.commit()
 
+    def setting_default(self, key: str, value: str) -> str:
+        if self.is_sqlite or self.is_postgresql:
+            ins = (pg_insert if self.is_postgresql else sqlite_insert)(SettingRow.__table__).values(
+                key=key, value=value)
+            with self._lock, Session(self.engine) as db:
+                db.execute(ins.on_conflict_do_nothing(index_elements=["key"]))
+                db.commit()
+        elif self.get_setting(key) is None:
+            self.put_setting(key, value)
+        stored = self.get_setting(key)
+        assert stored is not None
+        return stored
+
     def count_events(self, code: str, type_: str) -> int:
         with Session(self.engine) as db:
             query = select(func.count()).select_from(EventRow).where(EventRow.session_code == code,
@@ -390,6 +406,9 @@ class MemoryStore:
 
     def put_setting(self, key: str, value: str) -> None:
         self.settings[key] = value
+
+    def setting_default(self, key: str, value: str) -> str:
+        return self.settings.setdefault(key, value)
 
     def count_events(self, code: str, type_: str) -> int:
         return sum(1 for e in self.events.get(code, []) if e.type == type_)

@@ -234,3 +234,10 @@ def test_postgresql_urls_use_psycopg_3() -> None:
         assert isinstance(s, SqlStore) and s.is_postgresql
         assert s.engine.dialect.driver == "psycopg"
         s.close()
+
+
+def test_setting_default_keeps_the_first_value(store: Store) -> None:
+    """Processes starting together must agree on one token key: the first writer wins."""
+    assert store.setting_default("token_secret", "first") == "first"
+    assert store.setting_default("token_secret", "second") == "first"
+    assert store.get_setting("token_secret") == "first"

@@ -35,45 +35,70 @@ log = logging.getLogger("caseroom.rooms")
 
 VIEW_INTERVAL = 0.1
 SEND_TIMEOUT = 10.0  # seconds a single frame may wait for a client to read
+WATCH_EVERY = 1.0  # how often a room looks for connections stuck in a send
 CLOSE_TOO_SLOW = 4008
 ANSWERS = ("answer_submitted", "answer_confirmed")
 MAX_OUTBOX = 256
 
 
 class Conn:
+    """One identified websocket: its queue of acks and errors, and whether it needs a view.
+
+    There is no sender task while there is nothing to send: ``_kick`` starts one when a
+    frame is queued or a view is due, and it ends once both are done. An idle phone
+    costs no task, no event and no coroutine frame, which matters with thousands.
+    """
+
+    __slots__ = ("_last_view", "closed", "dirty", "outbox", "player_id", "role", "room", "sending_since", "task",
+                 "view", "view_seq", "ws")
+
     def __init__(self, ws: WebSocket, room: Room, role: str, player_id: str | None = None) -> None:
         self.ws = ws
         self.room = room
         self.role = role
         self.player_id = player_id
-        self.outbox: deque[str] = deque()
+        self.outbox: deque[str] | None = None
         self.dirty = True
-        self.last_seq = -1
-        self.wake = asyncio.Event()
+        self.view: str | None = None  # a view rendered when its commit landed, not sent yet
+        self.view_seq = -1
         self.closed = False
         self.task: asyncio.Task[None] | None = None
+        self._last_view = 0.0
+        self.sending_since = 0.0  # monotonic time the frame being sent was handed over; 0 when none
 
     def start(self) -> None:
-        self.task = asyncio.create_task(self._sender())
-        self.wake.set()
+        self._kick()
 
     def send(self, message: dict[str, Any]) -> None:
         if self.closed:
             return
-        if len(self.outbox) >= MAX_OUTBOX:
+        if self.outbox is None:
+            self.outbox = deque()
+        elif len(self.outbox) >= MAX_OUTBOX:
             # A client that lets hundreds of acks pile up is stuck; let it reconnect.
             self.close_soon(1008)
             return
         self.outbox.append(dumps(message))
-        self.wake.set()
+        self._kick()
 
     def mark_dirty(self) -> None:
+        """Something this audience sees changed: render the newest view when sending next."""
         self.dirty = True
-        self.wake.set()
+        self.view = None
+        self._kick()
+
+    def offer(self, text: str, seq: int) -> None:
+        """The newest view, rendered at the moment its commit landed (``seq`` committed)."""
+        self.dirty = True
+        self.view, self.view_seq = text, seq
+        self._kick()
+
+    def _kick(self) -> None:
+        if self.task is None and not self.closed:
+            self.task = asyncio.get_running_loop().create_task(self._sender())
 
     def close_soon(self, code: int) -> None:
         self.closed = True
-        self.wake.set()
         asyncio.get_running_loop().create_task(self._close(code))
 
     async def _close(self, code: int) -> None:
@@ -81,38 +106,46 @@ class Conn:
             await self.ws.close(code)
 
     async def _sender(self) -> None:
-        interval = VIEW_INTERVAL if self.role != "player" else 0.0
-        last_view = 0.0
         try:
             while not self.closed:
-                await self.wake.wait()
-                self.wake.clear()
-                while self.outbox:
+                if self.outbox:
                     await self._send(self.outbox.popleft())
-                if self.dirty:
-                    wait = last_view + interval - time.monotonic()
+                    continue
+                if not self.dirty:
+                    break
+                if self.role != "player":  # screens and consoles: at most one view per interval
+                    wait = self._last_view + VIEW_INTERVAL - time.monotonic()
                     if wait > 0:
                         await asyncio.sleep(wait)
-                        while self.outbox:
-                            await self._send(self.outbox.popleft())
-                    self.dirty = False
-                    text = self.room.render(self)
-                    if text is not None:
-                        await self._send(text)
-                    last_view = time.monotonic()
-        except TimeoutError:
-            # A phone that has not read for SEND_TIMEOUT seconds is stuck: drop it so it
-            # reconnects and gets the newest view; nobody else ever waited for it.
-            log.info("closing a connection that stopped reading")
-            self.close_soon(CLOSE_TOO_SLOW)
+                        continue  # send what queued meanwhile first; still dirty
+                self.dirty = False
+                text = self.room.render(self)
+                if text is not None:
+                    await self._send(text)
+                    self._last_view = time.monotonic()
         except Exception:  # the socket went away; the receive loop cleans up
             log.debug("sender stopped", exc_info=True)
             self.closed = True
+        finally:
+            self.task = None
+            if not self.outbox:
+                self.outbox = None  # an idle connection keeps no queue
 
     async def _send(self, text: str) -> None:
-        # asyncio.timeout, not wait_for: wait_for wraps every frame in a task of its own.
-        async with asyncio.timeout(SEND_TIMEOUT):
-            await self.ws.send_text(text)
+        # No timer per frame (two frames per answer, thousands a second): the room's
+        # watchdog finds a frame that has waited SEND_TIMEOUT seconds (``drop_if_stuck``).
+        self.sending_since = time.monotonic()
+        await self.ws.send_text(text)
+        self.sending_since = 0.0
+
+    def drop_if_stuck(self, now: float) -> None:
+        """A phone that has not read for SEND_TIMEOUT seconds is stuck: drop it so it
+        reconnects and gets the newest view; nobody else ever waited for it."""
+        if self.sending_since and now - self.sending_since > SEND_TIMEOUT and not self.closed:
+            log.info("closing a connection that stopped reading")
+            if self.task is not None:
+                self.task.cancel()
+            self.close_soon(CLOSE_TOO_SLOW)
 
 
 class Room:
@@ -126,16 +159,20 @@ class Room:
         self.may_tick = may_tick
         self.conns: set[Conn] = set()
         self.hosts: set[Conn] = set()  # the screens and consoles among ``conns``
+        self._deferred: set[Conn] = set()  # asked for a view while a commit was in flight
         self.by_player: dict[str, list[Conn]] = {}
         self._cache: dict[str, tuple[tuple[int, int], str]] = {}
         self._timer: asyncio.TimerHandle | None = None
         self._timer_for: int | None = None
+        self._watchdog: asyncio.TimerHandle | None = None
         self.online_version = 0  # bumps on every player connect/disconnect
         live.hub.subscribe(live.code, self._on_publish)
 
     # -- membership -------------------------------------------------------------------------
     def add(self, conn: Conn) -> None:
         self.conns.add(conn)
+        if self._watchdog is None:
+            self._watchdog = asyncio.get_running_loop().call_later(WATCH_EVERY, self._watch)
         if conn.role != "player":
             self.hosts.add(conn)
         if conn.player_id is not None:
@@ -148,9 +185,9 @@ class Room:
 
     def remove(self, conn: Conn) -> None:
         conn.closed = True
-        conn.wake.set()
         self.conns.discard(conn)
         self.hosts.discard(conn)
+        self._deferred.discard(conn)
         if conn.player_id is not None:
             conns = self.by_player.get(conn.player_id, [])
             if conn in conns:
@@ -163,13 +200,35 @@ class Room:
     def online(self) -> set[str]:
         return set(self.by_player)
 
+    def _watch(self) -> None:
+        now = time.monotonic()
+        for conn in self.conns:
+            if conn.sending_since:
+                conn.drop_if_stuck(now)
+        self._watchdog = asyncio.get_running_loop().call_later(WATCH_EVERY, self._watch) if self.conns else None
+
     # -- views ------------------------------------------------------------------------------
     def render(self, conn: Conn) -> str | None:
-        """The newest committed view for this connection (None while a commit is in flight:
-        the commit's announce marks everyone dirty again, so nothing is missed)."""
-        if self.live.pending:
-            conn.dirty = True
+        """The newest committed view for this connection.
+
+        Views never show events that are not stored yet. While a commit is in flight
+        (``live.pending``) the connection gets the view it was offered when its latest
+        commit landed, if any; otherwise it waits in ``_deferred``, and the next commit's
+        announce renders its view then (so nothing is missed, and a burst of commits does
+        not keep waking it for nothing)."""
+        live = self.live
+        text = conn.view
+        if text is not None:
+            conn.view = None
+            if live.pending or conn.view_seq == live.committed_seq:
+                return text
+        if live.pending:
+            self._deferred.add(conn)  # not dirty meanwhile: the sender may rest until then
             return None
+        return self._render_now(conn)
+
+    def _render_now(self, conn: Conn) -> str:
+        """Render from the current state, which the caller knows to be committed."""
         st = self.live.state
         if conn.role == "player":
             assert conn.player_id is not None
@@ -191,6 +250,14 @@ class Room:
         for pid in pids:
             for conn in self.by_player.get(pid, ()):
                 conn.mark_dirty()
+
+    def _offer_players(self, pids: Iterable[str]) -> None:
+        """Render these players' views now, while the state is exactly what was committed."""
+        seq = self.live.committed_seq
+        for pid in pids:
+            for conn in self.by_player.get(pid, ()):
+                if not conn.closed:
+                    conn.offer(self._render_now(conn), seq)
 
     def _joins_dirty(self, events: list[Event]) -> None:
         """After joins: the hosts, and only the players whose own view a newcomer changes.
@@ -219,17 +286,26 @@ class Room:
         # tallies; anything else can change every view.
         events = self.live.last_events
         st = self.live.state
-        if events and all(e.type in ANSWERS and st.activity(e.data["card"]).impl.private_answers
-                          for e in events):
+        deferred, self._deferred = self._deferred, set()
+        if events and all(e.type in ANSWERS for e in events) and all(
+                st.activity(card).impl.private_answers for card in {e.data["card"] for e in events}):
             self._hosts_dirty()
             for ev in events:
                 targets = [ev.actor] if ev.data.get("as", ev.actor) == ev.actor else st.members(ev.data["as"])
-                self._players_dirty(targets)
+                self._offer_players(targets)
         elif events and all(e.type == "player_joined" for e in events):
             self._joins_dirty(events)
         else:
             for conn in self.conns:
                 conn.mark_dirty()
+        if deferred and self.live.pending:  # (a notice relayed while our own commit is out)
+            self._deferred |= deferred
+        elif deferred:
+            # They asked while the previous commit was on the disk; this one is stored.
+            seq = self.live.committed_seq
+            for conn in deferred:
+                if not conn.closed and conn.view is None:
+                    conn.offer(self._render_now(conn), seq)
         self.arm_timer()
 
     # -- time -----------------------------------------------------------------------------------
@@ -275,11 +351,13 @@ class Room:
     async def close_all(self, code: int) -> None:
         for conn in list(self.conns):
             conn.closed = True
-            conn.wake.set()
             with contextlib.suppress(Exception):
                 await conn.ws.close(code)
 
     def close(self) -> None:
+        if self._watchdog is not None:
+            self._watchdog.cancel()
+            self._watchdog = None
         if self._timer is not None:
             self._timer.cancel()
         self.live.hub.unsubscribe(self.live.code, self._on_publish)

@@ -10,11 +10,13 @@ answers and role.
 
 from __future__ import annotations
 
+import heapq
+from itertools import islice
 from typing import Any
 
 from games.base import CONSENSUS
 from sessions.phases import ENDED, OPEN, REVEALED
-from sessions.state import SessionState, Stage, step_name
+from sessions.state import Player, SessionState, Stage
 
 LOBBY_NAMES = 80  # the screen lists the newest names; a hall of thousands shows a count
 LEADERBOARD_SIZE = 10
@@ -23,14 +25,18 @@ LEADERBOARD_SIZE = 10
 def ranks(st: SessionState) -> dict[str, int]:
     """Competition ranks (ties share a rank), computed once per event, not once per phone."""
     if st.rank_cache[0] != st.seq:
-        table: dict[str, int] = {}
-        ranked = sorted(st.players, key=lambda q: -st.player_score(q))
-        previous, rank = None, 0
-        for i, q in enumerate(ranked, 1):
-            score = st.player_score(q)
-            if score != previous:
-                rank, previous = i, score
-            table[q] = rank
+        points = st.points
+        if not any(points.values()):  # nobody has scored yet (the lobby, the first card): all first
+            table = dict.fromkeys(st.players, 1)
+        else:
+            table = {}
+            ranked = sorted(st.players, key=lambda q: -points.get(q, 0))
+            previous, rank = None, 0
+            for i, q in enumerate(ranked, 1):
+                score = points.get(q, 0)
+                if score != previous:
+                    rank, previous = i, score
+                table[q] = rank
         st.rank_cache = (st.seq, table)
     return st.rank_cache[1]
 
@@ -53,17 +59,23 @@ def groups_view(st: SessionState) -> list[dict[str, Any]]:
 
 def leaderboard(st: SessionState, size: int | None = LEADERBOARD_SIZE) -> list[dict[str, Any]]:
     table = ranks(st)
-    ranked = sorted(st.players.values(), key=lambda p: (table.get(p.id, 0), p.joined_at))
-    rows = ranked if size is None else ranked[:size]
+
+    def order(p: Player) -> tuple[int, int]:
+        return table.get(p.id, 0), p.joined_at
+
+    # nsmallest is sorted(...)[:size] (ties keep their order) without sorting the whole hall.
+    rows = sorted(st.players.values(), key=order) if size is None else heapq.nsmallest(size, st.players.values(),
+                                                                                       key=order)
     return [{"id": p.id, "name": p.name, "group": p.group, "score": st.player_score(p.id),
              "rank": table.get(p.id)} for p in rows]
 
 
 def _timer(st: SessionState, stage: Stage) -> dict[str, Any]:
     act = st.activity(next(iter(stage.cards)))
-    steps = act.impl.steps(act.config)
-    return {"step": step_name(st, stage) if stage.status == OPEN else None,
-            "step_names": [s.name for s in steps], "round": stage.round, "rounds": act.impl.rounds(act.config),
+    impl = act.impl  # (a registry look-up each time: once per view, not three times)
+    steps = impl.steps(act.config)
+    return {"step": steps[stage.step].name if stage.status == OPEN else None,  # = step_name(st, stage)
+            "step_names": [s.name for s in steps], "round": stage.round, "rounds": impl.rounds(act.config),
             "deadline": stage.deadline, "paused": stage.paused_left is not None,
             "time_left": stage.paused_left, "advance_at": stage.advance_at}
 
@@ -127,7 +139,7 @@ def podium(st: SessionState) -> dict[str, Any]:
 
 
 def screen_view(st: SessionState, connected: int) -> dict[str, Any]:
-    newest = list(st.players.values())[-LOBBY_NAMES:]
+    newest = list(islice(reversed(st.players.values()), LOBBY_NAMES))[::-1]  # without copying the hall
     show = st.show_leaderboard
     return {
         "session": _session(st),
@@ -143,7 +155,8 @@ def screen_view(st: SessionState, connected: int) -> dict[str, Any]:
 
 def console_view(st: SessionState, online: set[str]) -> dict[str, Any]:
     view = screen_view(st, len(online))
-    view["leaderboard"] = leaderboard(st)
+    if view["leaderboard"] is None:  # the screen's (when shown) is the same table
+        view["leaderboard"] = leaderboard(st)
     view["groups"] = groups_view(st)
     view["podium"] = podium(st) if st.phase == ENDED else None
     stage = st.stage

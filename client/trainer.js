@@ -85,12 +85,12 @@ function currentDeck() {
   return S.decks.find((d) => d.id === $('#deck').value) || null;
 }
 
-/** What the form can pick from: the deck's modules when the server lists them, else its activities. */
+/** What the form can pick from: whole modules when every activity belongs to one, else activities. */
 function choices(deck) {
   if (!deck) return { by: 'modules', items: [] };
   const modules = Array.isArray(deck.modules) ? deck.modules.filter((m) => m && m.id) : [];
-  if (modules.length) {
-    const acts = Array.isArray(deck.activities) ? deck.activities : [];
+  const acts = Array.isArray(deck.activities) ? deck.activities : [];
+  if (modules.length && acts.length && acts.every((a) => a.module)) {
     return {
       by: 'modules',
       items: modules.map((m) => {

@@ -73,7 +73,7 @@ raw_frames = st.one_of(
 )
 senders = st.sampled_from(["p1", "p2", "console", "anon"])
 junk = st.lists(st.lists(st.tuples(senders, raw_frames), min_size=4, max_size=12), min_size=len(VALID),
-                max_size=len(VALID))  # at least 4 x 9 x 40 = 1,440 junk frames over the examples
+                max_size=len(VALID))  # at least 4 x 9 x 30 = 1,080 junk frames over the examples
 
 
 @pytest.fixture(scope="module")
@@ -120,7 +120,7 @@ async def play(srv: RunningServer, junk_batches: list[list[tuple[str, str | byte
     return code
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
                                                                  HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(junk=junk)
 def test_junk_changes_nothing(fuzz_server: RunningServer, junk: list[list[tuple[str, str | bytes]]]) -> None:

@@ -57,19 +57,11 @@ CHOICES = ("a", "b", "c")
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
+from server.cli import open_files_limit  # noqa: E402
+
 # -- small helpers ----------------------------------------------------------------------------------
 
-def raise_open_files() -> int:
-    """Lift this process's soft open-files limit to the hard one; returns the soft limit now."""
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    want = hard if hard != resource.RLIM_INFINITY else 1_048_576
-    if soft < want:
-        try:
-            resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard))
-            soft = want
-        except (ValueError, OSError):
-            pass
-    return soft
+raise_open_files = open_files_limit  # the server's own, for the generator processes too
 
 
 def proc_stats(pid: int) -> dict[str, float]:

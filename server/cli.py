@@ -14,8 +14,8 @@ from server.config import Config
 WS_MAX_FRAME = 65_536
 
 
-def raise_open_files() -> str:
-    """Lift the soft open-files limit to the hard one: each phone is a file descriptor."""
+def open_files_limit() -> int:
+    """Lift the soft open-files limit to the hard one (each phone is a file descriptor); the limit now."""
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     want = hard if hard != resource.RLIM_INFINITY else 1_048_576
     if soft < want:
@@ -24,6 +24,11 @@ def raise_open_files() -> str:
             soft = want
         except (ValueError, OSError):
             pass
+    return soft
+
+
+def raise_open_files() -> str:
+    soft = open_files_limit()
     return f"open-files limit {soft}" + ("" if soft >= 10_000 else
                                          " (low: raise it with `ulimit -n` for big events)")
 

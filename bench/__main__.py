@@ -21,6 +21,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="also run the same load against bench/ceiling.py and show ratios")
     parser.add_argument("--ceiling-loop", choices=("uvloop", "asyncio"), default="uvloop",
                         help="event loop of the ceiling server (default uvloop, as caseroom serve uses)")
+    parser.add_argument("--servers", type=int, default=1,
+                        help="caseroom processes sharing the session through PostgreSQL and Redis (default 1: "
+                             "the laptop mode); phones are spread over them")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--wait-quiet", type=float, default=0.0, metavar="S",
                         help="before each run, wait up to S seconds for other processes to go quiet")
@@ -39,7 +42,8 @@ def main(argv: list[str] | None = None) -> int:
     cfg = BenchConfig(phones=args.phones, window=args.window, workers=workers, ceiling=args.ceiling,
                       seed=args.seed, profile=args.profile, profile_rate=args.profile_rate,
                       profile_phase=args.profile_phase, profile_gil=args.profile_gil,
-                      ceiling_loop=args.ceiling_loop, quiet=args.quiet, wait_quiet=args.wait_quiet)
+                      ceiling_loop=args.ceiling_loop, quiet=args.quiet, wait_quiet=args.wait_quiet,
+                      servers=max(1, args.servers))
     report = run_bench(cfg)
     print(table(report))
     print("targets: " + ", ".join(f"{k}={'yes' if v else 'NO'}" for k, v in report["targets"].items()))

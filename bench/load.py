@@ -64,18 +64,20 @@ from server.cli import open_files_limit  # noqa: E402
 raise_open_files = open_files_limit  # the server's own, for the generator processes too
 
 
-def proc_stats(pid: int) -> dict[str, float]:
-    """CPU seconds (user+system, all threads), resident and peak resident memory (KiB) of a process."""
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    cpu = (int(fields[11]) + int(fields[12])) / CLK_TCK  # utime, stime: fields 14 and 15
-    out = {"cpu_s": cpu, "rss_kb": 0.0, "hwm_kb": 0.0}
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                out["rss_kb"] = float(line.split()[1])
-            elif line.startswith("VmHWM:"):
-                out["hwm_kb"] = float(line.split()[1])
+def proc_stats(pid: int | list[int]) -> dict[str, float]:
+    """CPU seconds (user+system, all threads), resident and peak resident memory (KiB) of a process,
+    or the sums over several (``--servers``)."""
+    out = {"cpu_s": 0.0, "rss_kb": 0.0, "hwm_kb": 0.0}
+    for one in pid if isinstance(pid, list) else [pid]:
+        with open(f"/proc/{one}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        out["cpu_s"] += (int(fields[11]) + int(fields[12])) / CLK_TCK  # utime, stime: fields 14 and 15
+        with open(f"/proc/{one}/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    out["rss_kb"] += float(line.split()[1])
+                elif line.startswith("VmHWM:"):
+                    out["hwm_kb"] += float(line.split()[1])
     return out
 
 
@@ -557,6 +559,7 @@ class BenchConfig:
     phones: int = 300
     window: float = 1.0
     workers: int = 2
+    servers: int = 1
     ceiling: bool = False
     seed: int = 1
     profile: str | None = None  # py-spy output file for the caseroom server (svg, txt=raw, json=speedscope)
@@ -574,8 +577,9 @@ class Target:
     """A server process to load: caseroom, or the ceiling."""
 
     kind = ""
-    pid = 0
+    pid: int | list[int] = 0
     url = ""
+    urls: list[str] = []  # noqa: RUF012 - set per instance; phones are spread over these
     code = "ceiling"
     key = "ceiling"
 
@@ -592,13 +596,35 @@ class CaseroomTarget(Target):
         # Every phone comes from 127.0.0.1: lift the per-address join limits for the run.
         env = {"CASEROOM_JOIN_BURST": str(2 * n + 100), "CASEROOM_JOIN_RATE": str(max(1000, 10 * n)),
                "CASEROOM_MAX_PLAYERS": str(max(10_000, n + 10)), "PYTHONUNBUFFERED": "1"}
-        self.server = serverproc.start(extra_env=env)
-        self.pid = self.server.proc.pid
+        self.schema: str | None = None
+        if cfg.servers > 1:  # several processes: the shared log in PostgreSQL, coordination in Redis
+            import uuid
+            from urllib.parse import quote
+
+            import psycopg
+
+            base = os.environ.get("CASEROOM_BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
+            self.schema = f"caseroom_bench_{uuid.uuid4().hex[:10]}"
+            with psycopg.connect(base, autocommit=True) as conn:
+                conn.execute(f'CREATE SCHEMA "{self.schema}"')
+            self.pg_base = base
+            env["CASEROOM_DATABASE_URL"] = f"{base}?options={quote(f'-csearch_path={self.schema}')}"
+            env["CASEROOM_REDIS_URL"] = os.environ.get("CASEROOM_BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
+        self.servers = [serverproc.start(extra_env=env) for _ in range(cfg.servers)]
+        self.server = self.servers[0]
+        self.pid = [s.proc.pid for s in self.servers] if cfg.servers > 1 else self.server.proc.pid
         self.url = self.server.ws
+        self.urls = [s.ws for s in self.servers]
         self.code, self.key = serverproc.session(self.server, DECK_FILE.read_bytes(), DECK_ID)
 
     def stop(self) -> None:
-        self.server.stop()
+        for server in self.servers:
+            server.stop()
+        if self.schema is not None:
+            import psycopg
+
+            with psycopg.connect(self.pg_base, autocommit=True) as conn:
+                conn.execute(f'DROP SCHEMA IF EXISTS "{self.schema}" CASCADE')
 
 
 class CeilingTarget(Target):
@@ -617,6 +643,7 @@ class CeilingTarget(Target):
             raise SystemExit("the ceiling server did not start")
         self.pid = self.proc.pid
         self.url = f"ws://127.0.0.1:{port}/ws"
+        self.urls = [self.url]
 
     def stop(self) -> None:
         if self.proc.poll() is None:
@@ -675,14 +702,16 @@ async def run_target(cfg: BenchConfig, kind: str) -> dict[str, Any]:
                            "load_average_1m": load_average(), "machine_busy_cores_before": busy_before}
     try:
         names = [f"ph{i:05d}" for i in range(n)]
-        jobs = [WorkerJob(target.url, target.code, names[i::w], cfg.seed * 1000 + i, contract) for i in range(w)]
+        urls = target.urls or [target.url]  # with --servers K, worker i loads server i mod K
+        jobs = [WorkerJob(urls[i % len(urls)], target.code, names[i::w], cfg.seed * 1000 + i, contract)
+                for i in range(w)]
         workers = Workers(w, jobs)
         await workers.gather("ready", 60)
         await hosts.connect()
         await asyncio.sleep(0.3)
         idle = proc_stats(target.pid)
         if kind == "caseroom" and cfg.profile_phase == "all":
-            profiler = _start_profiler(cfg, target.pid)
+            profiler = _start_profiler(cfg, target.pid if isinstance(target.pid, int) else target.pid[0])
 
         # 1. join
         _say(cfg, f"[{kind}] {n} phones joining over {w} worker process(es)")
@@ -727,7 +756,7 @@ async def run_target(cfg: BenchConfig, kind: str) -> dict[str, Any]:
         # 3. the burst
         await asyncio.sleep(0.3)
         if kind == "caseroom" and cfg.profile_phase == "burst":
-            profiler = _start_profiler(cfg, target.pid)
+            profiler = _start_profiler(cfg, target.pid if isinstance(target.pid, int) else target.pid[0])
         _say(cfg, f"[{kind}] burst: {joined} answers within {cfg.window:g} s")
         before_vote = proc_stats(target.pid)
         busy0, own0 = machine_busy_s(), _own_cpu()

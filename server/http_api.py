@@ -100,7 +100,7 @@ async def healthz(request: Request) -> Response:
 async def list_decks(request: Request) -> Response:
     if (denied := _require_admin(request)) is not None:
         return denied
-    decks = _svc(request).decks
+    decks = _svc(request).deck_catalogue()
     return ORJSONResponse({"decks": [deck.summary() for deck in decks.values()]})
 
 

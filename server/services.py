@@ -57,11 +57,6 @@ class Services:
         hub = hub or LocalHub()
         decks = builtin_decks()
         builtin_ids = set(decks)
-        for deck_id, source in store.load_decks():
-            try:
-                decks[deck_id] = parse_deck(source, f"uploaded deck {deck_id}")
-            except DeckInvalid as exc:  # a deck that a newer rule rejects: skip, say so
-                log.warning("uploaded deck %s no longer validates: %s", deck_id, exc)
         sessions = Sessions(store, hub, decks.get)
         committer = Committer(store, clock.now_ms)
         svc = cls(config=config, store=store, clock=clock, hub=hub,
@@ -77,7 +72,30 @@ class Services:
             assert isinstance(hub, RedisHub)
             svc.cluster = Cluster(hub, sessions, committer, lambda code: svc.rooms.room(code).arm_timer())
             svc.rooms.may_tick = svc.cluster.is_owner
+        svc.refresh_decks()
         return svc
+
+    def refresh_decks(self) -> None:
+        """Take up decks uploaded to the store (by this process earlier, or by another one in a cluster).
+
+        A source already parsed is not parsed again, so a refresh costs one read when nothing changed.
+        """
+        for deck_id, source in self.store.load_decks():
+            if deck_id in self.builtin_ids:
+                continue
+            known = self.decks.get(deck_id)
+            if known is not None and known.source == source:
+                continue
+            try:
+                self.decks[deck_id] = parse_deck(source, f"uploaded deck {deck_id}")
+            except DeckInvalid as exc:  # a deck that a newer rule rejects: skip, say so
+                log.warning("uploaded deck %s no longer validates: %s", deck_id, exc)
+
+    def deck_catalogue(self) -> dict[str, Deck]:
+        """Every deck this server offers; with Redis, other processes' uploads count too."""
+        if self.cluster is not None:
+            self.refresh_decks()
+        return self.decks
 
     async def start(self) -> int:
         """Start the committer; restore live sessions (single process) or join the cluster (Redis)."""
@@ -126,7 +144,7 @@ class Services:
     # -- sessions ---------------------------------------------------------------------------
     def create_session(self, deck_id: str, title: str | None, agenda: object = None,
                        modules: object = None) -> tuple[LiveSession, str]:
-        deck = self.decks.get(deck_id)
+        deck = self.deck_catalogue().get(deck_id)
         if deck is None:
             raise Refused("unknown_deck", f"there is no deck '{deck_id[:64]}'")
         chosen = choose_agenda(deck, agenda, modules)

@@ -47,8 +47,10 @@ def test_three_processes_share_a_session_and_survive_the_owner(tmp_path: Path) -
 
 def run_scenario(servers: list[RunningServer]) -> None:
     s1, s2, s3 = servers
-    with s1.admin() as api:
+    with s2.admin() as api:
         assert api.post("/api/decks", content=(FIXTURES / "kinds.yaml").read_bytes()).status_code == 201
+    with s1.admin() as api:  # a deck uploaded to one process is offered by every other
+        assert "kinds" in {d["id"] for d in api.get("/api/decks").json()["decks"]}
         session = api.post("/api/sessions", json={"deck": "kinds"}).json()
     code, key = session["code"], session["host_key"]
     owner_port = s1.port

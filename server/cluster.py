@@ -9,7 +9,10 @@ from the shared log (PostgreSQL) and applies the owner's committed events as
 they arrive over the hub, so it renders its own phones' views locally.
 
 A command that reaches a non-owner is relayed to the owner over Redis and
-answered once the owner has committed it: an ack still means "stored". If the
+answered once the owner has committed it: an ack still means "stored". Relayed
+commands and their answers travel in batches, one Redis message per peer for
+whatever queued while the previous one was being sent, so a burst of a thousand
+answers costs a few messages rather than two thousand. If the
 owner dies, its lease runs out; a process that watches the session takes the
 lease, rebuilds the session from the log, re-arms its timers and carries on. A
 relayed command that got no answer is sent again with the same client id, so
@@ -38,7 +41,7 @@ log = logging.getLogger("caseroom.cluster")
 
 LEASE_MS = 4000
 RENEW_EVERY = 1.0
-RELAY_TIMEOUT = 2.5
+RELAY_TIMEOUT = 5.0  # longer than a lease, so a dead owner has been replaced when we look again
 RELAY_ATTEMPTS = 8
 
 # Renew only a lease we still hold; take a free one. Both atomic in Redis.
@@ -65,6 +68,11 @@ class Cluster:
         self._ids = itertools.count(1)
         self._tasks: list[asyncio.Task[None]] = []
         self._answering: set[asyncio.Task[None]] = set()
+        self._owners: dict[str, str] = {}  # code -> the owner last read from its lease
+        self._requests: dict[str, list[dict[str, Any]]] = {}  # owner -> relayed commands to send
+        self._replies: dict[str, list[dict[str, Any]]] = {}  # relaying node -> answers to send
+        self._outbox_ready = asyncio.Event()
+        self.rpc_messages = 0
         self.relayed = 0
         self.takeovers = 0
 
@@ -74,6 +82,7 @@ class Cluster:
         self._rpc = self.redis.pubsub()
         await self._rpc.subscribe(f"caseroom:rpc:{self.node}")
         self._tasks = [asyncio.create_task(self._serve_rpc(), name="cluster-rpc"),
+                       asyncio.create_task(self._send_rpc(), name="cluster-rpc-writer"),
                        asyncio.create_task(self._keep_leases(), name="cluster-leases")]
 
     async def close(self) -> None:
@@ -129,16 +138,17 @@ class Cluster:
         for _attempt in range(RELAY_ATTEMPTS):
             if live.code in self.owned:
                 return await self.committer.run(live, cmd)
-            owner = await self.redis.get(lease_key(live.code))
+            owner = await self._owner(live.code)
             if owner is None:
-                if await self.try_own(live.code):
-                    continue
+                await self.try_own(live.code)
                 continue
-            reply = await self._relay(owner.decode(), live.code, cmd)
-            if reply is None:
-                continue  # the owner did not answer: it may be dying; look again
+            reply = await self._relay(owner, live.code, cmd)
+            if reply is None:  # the owner did not answer: it may be dying; look again
+                self._owners.pop(live.code, None)
+                continue
             if "error" in reply:
                 if reply["error"]["code"] == "not_owner":
+                    self._owners.pop(live.code, None)
                     await asyncio.sleep(0.1)
                     continue
                 raise Refused(reply["error"]["code"], reply["error"]["message"])
@@ -146,20 +156,52 @@ class Cluster:
             return Outcome([Event(**e) for e in reply["events"]], duplicate=reply.get("duplicate", False))
         raise Refused("unavailable", "the session is moving to another server; send it again")
 
+    async def _owner(self, code: str) -> str | None:
+        """The session's owner, as last seen: one Redis read per owner change, not per command."""
+        owner = self._owners.get(code)
+        if owner is None:
+            raw = await self.redis.get(lease_key(code))
+            if raw is None:
+                return None
+            owner = self._owners[code] = raw.decode()
+        return owner
+
     async def _relay(self, owner: str, code: str, cmd: Command) -> dict[str, Any] | None:
         req = f"{self.node}:{next(self._ids)}"
         fut: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
         self._pending[req] = fut
-        payload = orjson.dumps({"kind": "request", "req": req, "reply_to": self.node, "code": code,
-                                "cmd": {"name": cmd.name, "actor": cmd.actor, "args": cmd.args,
-                                        "client_id": cmd.client_id}})
+        self._post(owner, {"req": req, "code": code, "cmd": {"name": cmd.name, "actor": cmd.actor,
+                                                              "args": cmd.args, "client_id": cmd.client_id}})
         try:
-            await self.redis.publish(f"caseroom:rpc:{owner}", payload)
             return await asyncio.wait_for(fut, RELAY_TIMEOUT)
         except TimeoutError:
             return None
         finally:
             self._pending.pop(req, None)
+
+    def _post(self, node: str, item: dict[str, Any], reply: bool = False) -> None:
+        """Queue a request (or a reply) for ``node``; the writer sends each node's queue as one message."""
+        (self._replies if reply else self._requests).setdefault(node, []).append(item)
+        self._outbox_ready.set()
+
+    async def _send_rpc(self) -> None:
+        """Send what queued while the previous send was out: a burst of answers costs a few messages."""
+        while True:
+            await self._outbox_ready.wait()
+            self._outbox_ready.clear()
+            requests, self._requests = self._requests, {}
+            replies, self._replies = self._replies, {}
+            messages = [(node, {"kind": "requests", "reply_to": self.node, "items": items})
+                        for node, items in requests.items()]
+            messages += [(node, {"kind": "replies", "items": items}) for node, items in replies.items()]
+            try:
+                async with self.redis.pipeline(transaction=False) as pipe:
+                    for node, body in messages:
+                        pipe.publish(f"caseroom:rpc:{node}", orjson.dumps(body))
+                    await pipe.execute()
+                self.rpc_messages += len(messages)
+            except Exception:  # requests are sent again by their relays; replies are answered again
+                log.exception("sending %d cluster message(s) failed", len(messages))
 
     async def _serve_rpc(self) -> None:
         while True:
@@ -171,24 +213,29 @@ class Cluster:
                 continue
             if msg is None or msg.get("type") != "message":
                 continue
-            body = orjson.loads(msg["data"])
-            if body["kind"] == "reply":
-                fut = self._pending.get(body["req"])
-                if fut is not None and not fut.done():
-                    fut.set_result(body)
-            else:
-                task = asyncio.create_task(self._answer(body))
-                self._answering.add(task)
-                task.add_done_callback(self._answering.discard)
+            try:
+                body = orjson.loads(msg["data"])
+                if body["kind"] == "replies":
+                    for item in body["items"]:
+                        fut = self._pending.get(item["req"])
+                        if fut is not None and not fut.done():
+                            fut.set_result(item)
+                elif body["kind"] == "requests":
+                    for item in body["items"]:
+                        task = asyncio.create_task(self._answer(item, body["reply_to"]))
+                        self._answering.add(task)
+                        task.add_done_callback(self._answering.discard)
+            except Exception:  # a malformed message from a peer must not stop the reader
+                log.exception("bad cluster message")
 
-    async def _answer(self, body: dict[str, Any]) -> None:
-        code = body["code"]
-        reply: dict[str, Any] = {"kind": "reply", "req": body["req"]}
+    async def _answer(self, item: dict[str, Any], reply_to: str) -> None:
+        code = item["code"]
+        reply: dict[str, Any] = {"req": item["req"]}
         try:
             if code not in self.owned:
                 raise Refused("not_owner", "this node does not own the session")
             live = await self.session(code)
-            c = body["cmd"]
+            c = item["cmd"]
             out = await self.committer.run(live, Command(c["name"], c["actor"], c["args"], c["client_id"]))
             reply.update(events=[e.as_dict() for e in out.events], duplicate=out.duplicate)
         except Refused as exc:
@@ -196,7 +243,7 @@ class Cluster:
         except Exception as exc:  # ours: the relaying node will retry
             log.exception("relayed command failed")
             reply["error"] = {"code": "not_owner", "message": str(exc)}
-        await self.redis.publish(f"caseroom:rpc:{body['reply_to']}", orjson.dumps(reply))
+        self._post(reply_to, reply, reply=True)
 
     # -- replicas and leases ----------------------------------------------------------------------
     def _on_remote(self, code: str, events: list[Event]) -> None:

@@ -25,7 +25,9 @@ class Client:
 
     @classmethod
     async def open(cls, url: str) -> Client:
-        return cls(await connect(url, open_timeout=TIMEOUT))
+        # Never pause reading: a test may leave replies unread, and a paused reader
+        # cannot see the server's close frame, so closing would wait the close timeout.
+        return cls(await connect(url, open_timeout=TIMEOUT, max_queue=None))
 
     async def send(self, msg: dict[str, Any]) -> None:
         await self.ws.send(json.dumps(msg))

@@ -43,6 +43,7 @@ class Phone:
         self.ack_times: dict[str, float] = {}
         self.sent_at: dict[str, float] = {}
         self.reconnects = 0
+        self.ready = False  # connected, identified and every older message resent
         self.resume_times: list[float] = []
         self.bytes_in = 0
         self._reader: asyncio.Task[None] | None = None
@@ -52,6 +53,7 @@ class Phone:
     async def connect(self, timeout: float = 10.0) -> None:
         """Join the first time, resume after; then resend everything not yet acknowledged."""
         started = time.monotonic()
+        self.ready = False
         self.ws = await connect(self.url, open_timeout=timeout, max_queue=64, compression=None)
         if self.token is None:
             first = {"type": "join", "code": self.code, "name": self.name, "id": f"join-{self.name}"}
@@ -72,8 +74,14 @@ class Phone:
         if self.reconnects:
             self.resume_times.append(time.monotonic() - started)
         self._reader = asyncio.create_task(self._read(self.ws))
-        for msg_id, msg in list(self.unacked.items()):
-            await self._send(msg_id, msg)
+        # Resend in the order the messages were made, including any made meanwhile, before
+        # new ones may go out directly: a newer answer must reach the server after an older one.
+        resent: set[str] = set()
+        while todo := [(i, m) for i, m in self.unacked.items() if i not in resent]:
+            for msg_id, msg in todo:
+                resent.add(msg_id)
+                await self._write(msg_id, msg)
+        self.ready = True
 
     async def _read(self, ws: ClientConnection) -> None:
         try:
@@ -100,6 +108,12 @@ class Phone:
             pass
 
     async def _send(self, msg_id: str, msg: dict[str, Any]) -> None:
+        """Send now if the connection is up and caught up; else ``connect`` sends it in turn."""
+        self.sent_at.setdefault(msg_id, time.monotonic())
+        if self.ready:
+            await self._write(msg_id, msg)
+
+    async def _write(self, msg_id: str, msg: dict[str, Any]) -> None:
         assert self.ws is not None
         self.sent_at.setdefault(msg_id, time.monotonic())
         with contextlib.suppress(ConnectionClosed):  # kept in unacked; resent after the reconnect

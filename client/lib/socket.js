@@ -222,13 +222,15 @@ export class Link {
   onWelcome(msg) {
     this.identified = true;
     this.attempt = 0;
+    // Resend before any callback can send something newer: the server must see the
+    // commands in the order they were made (a newer answer replaces an older one).
+    for (const [, p] of this.pending) this.write(p.msg); // same ids: no second effect
     this.sample(this.helloSentAt, msg.server_time);
     clearInterval(this.pinger);
     this.pinger = setInterval(() => this.ping(), PING_EVERY_MS);
     this.setStatus('open');
     if (this.opts.onWelcome) this.opts.onWelcome(msg);
     this.write({ type: 'ping', t: Date.now() });
-    for (const [, p] of this.pending) this.write(p.msg); // same ids: no second effect
   }
 
   onAck(msg) {

@@ -14,7 +14,8 @@ import httpx
 import pytest
 
 from bench.phones import Phone
-from tests.conftest import ADMIN, ROOT, RunningServer, free_port, start_server
+from bench.serverproc import free_port
+from tests.conftest import ADMIN, ROOT, RunningServer, start_server
 from tests.pg import fresh_schema
 from tests.test_hub import REDIS_URL, need_redis
 from tests.wsclient import host

@@ -87,15 +87,21 @@ async def scenario_cuts(n: int, share: float, rng: random.Random) -> dict[str, A
                 p.cut()
 
         await asyncio.gather(chaos(), *(vote(p) for p in phones))
-        await asyncio.gather(*(p.wait_acked(45) for p in phones), return_exceptions=True)
-        for t in keepers:
-            t.cancel()
-        await asyncio.gather(*keepers, return_exceptions=True)
-        result = audit(server, code, key, phones, "open")
-        await asyncio.gather(*(p.close() for p in phones), return_exceptions=True)
-        return result
+        return await settle_and_audit(server, code, key, phones, keepers)
     finally:
         server.stop()
+
+
+async def settle_and_audit(server: serverproc.Server, code: str, key: str, phones: list[Phone],
+                           keepers: list[asyncio.Task[None]]) -> dict[str, Any]:
+    """Wait for every ack (bounded), stop reconnecting, audit the record, close the phones."""
+    await asyncio.gather(*(p.wait_acked(45) for p in phones), return_exceptions=True)
+    for t in keepers:
+        t.cancel()
+    await asyncio.gather(*keepers, return_exceptions=True)
+    result = audit(server, code, key, phones, "open")
+    await asyncio.gather(*(p.close() for p in phones), return_exceptions=True)
+    return result
 
 
 async def scenario_kill(n: int, rng: random.Random) -> dict[str, Any]:
@@ -117,13 +123,7 @@ async def scenario_kill(n: int, rng: random.Random) -> dict[str, Any]:
         server = serverproc.start(server.data, server.port)
         until = time.monotonic() + 60
         keepers = [asyncio.create_task(p.keep_connected(until)) for p in phones]
-        await asyncio.gather(*(p.wait_acked(45) for p in phones), return_exceptions=True)
-        for t in keepers:
-            t.cancel()
-        await asyncio.gather(*keepers, return_exceptions=True)
-        result = audit(server, code, key, phones, "open")
-        await asyncio.gather(*(p.close() for p in phones), return_exceptions=True)
-        return result
+        return await settle_and_audit(server, code, key, phones, keepers)
     finally:
         server.stop()
 

@@ -237,7 +237,8 @@ def _parse_rubrics(m: dict[str, Any], ck: Checker) -> dict[str, Rubric]:
 def builtin_decks() -> dict[str, Deck]:
     """Every deck shipped in games/decks/, validated; a broken built-in deck is our bug."""
     out: dict[str, Deck] = {}
-    for path in sorted(BUILTIN_DIR.glob("*.yaml")):
+    # A deck is one YAML file, or a folder holding deck.yaml (and the media it names).
+    for path in sorted([*BUILTIN_DIR.glob("*.yaml"), *BUILTIN_DIR.glob("*/deck.yaml")]):
         deck = parse_deck(path.read_text(encoding="utf-8"), str(path))
         if deck.id in out:
             raise DeckInvalid([DeckProblem("id", None, f"two built-in decks use the id '{deck.id}'")])

@@ -18,7 +18,7 @@ from games.schema import KIND_PROPERTIES, deck_schema
 from sessions.errors import DeckInvalid
 from tests.conftest import FIXTURES, ROOT, RunningServer
 
-DECKS = sorted(BUILTIN_DIR.glob("*.yaml")) + sorted(FIXTURES.glob("*.yaml"))
+DECKS = sorted(BUILTIN_DIR.glob("*.yaml")) + sorted(BUILTIN_DIR.glob("*/deck.yaml")) + sorted(FIXTURES.glob("*.yaml"))
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess[str]:

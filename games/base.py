@@ -1,4 +1,4 @@
-"""The interface every activity kind implements, and the registry of kinds.
+"""The interface every activity kind implements.
 
 A kind is pure and synchronous: it validates its part of a deck, checks an
 answer against its own state, folds answers into that state, scores, and
@@ -6,8 +6,9 @@ renders its part of each audience's view. The session core
 (``sessions/core.py``) owns everything generic around it: which activity is
 current, its status, steps and deadlines, who may answer, group modes
 (consensus and majority are built from a kind's ``combine``), sequence
-numbers, awards and the leaderboard. Adding a kind is one new module
-registered in ``KINDS``; nothing dispatches on kind names.
+numbers, awards and the leaderboard. Adding a kind is one new module,
+listed in ``games/kinds.py`` (the registry); nothing dispatches on kind names.
+This module imports no kind, so every kind can import it.
 
 Answers are keyed by an *answerer*: a player id, or a group id when a group
 answers as one. ``scores`` returns points per answerer; the core credits a
@@ -21,8 +22,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from games.checker import Checker
+from games.errors import Refused
 from games.yamlsource import Path
-from sessions.errors import Refused
 
 INDIVIDUAL, GROUP, CONSENSUS, MAJORITY = "individual", "group", "group-consensus", "group-majority"
 MODES = (INDIVIDUAL, GROUP, CONSENSUS, MAJORITY)
@@ -187,22 +188,3 @@ class ActivityKind(ABC):
         """How the room did, for the review screen and exports."""
         return {}
 
-
-KINDS: dict[str, ActivityKind] = {}
-
-
-def register(kind: ActivityKind) -> ActivityKind:
-    KINDS[kind.name] = kind
-    return kind
-
-
-def kind_of(name: str) -> ActivityKind | None:
-    # Imported for the side effect of registration, lazily so kind modules can import this one.
-    from games import discuss, estimate, order, plan, roleplay, vote  # noqa: F401
-
-    return KINDS.get(name)
-
-
-def all_kinds() -> dict[str, ActivityKind]:
-    kind_of("vote")
-    return KINDS

@@ -9,8 +9,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from games.errors import DeckProblem
 from games.yamlsource import Path, path_str
-from sessions.errors import DeckProblem
 
 ID_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 

@@ -36,7 +36,7 @@ from typing import Any
 import yaml
 
 from games.decks import parse_deck
-from sessions.errors import DeckInvalid, DeckProblem
+from games.errors import DeckInvalid, DeckProblem
 
 LETTERS = "ABCDEF"
 COLUMNS = (["id", "module", "kind", "mode", "title", "time_limit", "situation", "customer_says", "facts",

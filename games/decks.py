@@ -22,12 +22,11 @@ from games.base import (
     Criterion,
     DeckContext,
     Rubric,
-    all_kinds,
-    kind_of,
 )
 from games.checker import Checker
+from games.errors import DeckInvalid, DeckProblem
+from games.kinds import all_kinds, kind_of
 from games.yamlsource import load
-from sessions.errors import DeckInvalid, DeckProblem
 
 BUILTIN_DIR = FsPath(__file__).parent / "decks"
 DEFAULT_SCORING = {"best": 100, "acceptable": 50, "poor": 0}

@@ -13,12 +13,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from games.base import GROUP, INDIVIDUAL, ActivityKind, DeckContext, Timing, Who, register
+from games.base import GROUP, INDIVIDUAL, ActivityKind, DeckContext, Timing, Who
 from games.cards import Card, parse_card
 from games.checker import Checker
+from games.errors import Refused
+from games.text import clean_text
 from games.yamlsource import Path
-from sessions.errors import Refused
-from sessions.names import clean_text
 
 BOARD_SIZE = 60
 
@@ -164,4 +164,4 @@ class Discuss(ActivityKind):
         return {"answered": len(state.per_author), "posts": self._board(state, None, hidden=False)[:10]}
 
 
-DISCUSS = register(Discuss())
+DISCUSS = Discuss()

@@ -12,11 +12,11 @@ import statistics
 from dataclasses import dataclass
 from typing import Any
 
-from games.base import CONSENSUS, INDIVIDUAL, MAJORITY, ActivityKind, DeckContext, Timing, Who, register
+from games.base import CONSENSUS, INDIVIDUAL, MAJORITY, ActivityKind, DeckContext, Timing, Who
 from games.cards import Card, LegalRef, parse_card, parse_legal_basis
 from games.checker import Checker
+from games.errors import Refused
 from games.yamlsource import Path
-from sessions.errors import Refused
 
 BINS = 10
 
@@ -161,4 +161,4 @@ class Estimate(ActivityKind):
                 "agreement": round(within / len(state.answers), 3) if state.answers else None}
 
 
-ESTIMATE = register(Estimate())
+ESTIMATE = Estimate()

@@ -14,11 +14,11 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
-from games.base import CONSENSUS, INDIVIDUAL, MAJORITY, ActivityKind, DeckContext, Timing, Who, register
+from games.base import CONSENSUS, INDIVIDUAL, MAJORITY, ActivityKind, DeckContext, Timing, Who
 from games.cards import Card, LegalRef, parse_card, parse_legal_basis
 from games.checker import Checker
+from games.errors import Refused
 from games.yamlsource import Path
-from sessions.errors import Refused
 
 
 @dataclass(frozen=True)
@@ -176,4 +176,4 @@ class Order(ActivityKind):
                 if state.answers else None, "average_points": self._average(config, state)}
 
 
-ORDER = register(Order())
+ORDER = Order()

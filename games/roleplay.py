@@ -20,11 +20,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from games.base import ActivityKind, DeckContext, Rubric, Scope, Step, Timing, Who, register
+from games.base import ActivityKind, DeckContext, Rubric, Scope, Step, Timing, Who
 from games.cards import Card, parse_card
 from games.checker import Checker
+from games.errors import Refused
 from games.yamlsource import Path
-from sessions.errors import Refused
 
 ROLES = ("customer", "agent", "observer")
 STEPS = ("prep", "play", "scoring")
@@ -286,4 +286,4 @@ class Roleplay(ActivityKind):
         return {"results": self.results(config, state), "rubric": config.rubric.as_dict()}
 
 
-ROLEPLAY = register(Roleplay())
+ROLEPLAY = Roleplay()

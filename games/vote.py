@@ -14,11 +14,11 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
-from games.base import CONSENSUS, INDIVIDUAL, MAJORITY, ActivityKind, DeckContext, Timing, Who, register
+from games.base import CONSENSUS, INDIVIDUAL, MAJORITY, ActivityKind, DeckContext, Timing, Who
 from games.cards import Card, LegalRef, parse_card, parse_legal_basis
 from games.checker import Checker
+from games.errors import Refused
 from games.yamlsource import Path
-from sessions.errors import Refused
 
 RATINGS = ("best", "acceptable", "poor")
 
@@ -203,4 +203,4 @@ class Vote(ActivityKind):
                 "agreement": round(state.tally.get(config.recommended, 0) / total, 3) if total else None}
 
 
-VOTE = register(Vote())
+VOTE = Vote()

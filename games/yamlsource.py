@@ -11,7 +11,7 @@ from typing import Any
 
 import yaml
 
-from sessions.errors import DeckInvalid, DeckProblem
+from games.errors import DeckInvalid, DeckProblem
 
 Path = tuple[str | int, ...]
 MAX_DECK_BYTES = 1_000_000

@@ -11,9 +11,9 @@ import jsonschema
 import pytest
 import yaml
 
-from games.base import all_kinds
 from games.deckimport import import_deck, write_template
 from games.decks import BUILTIN_DIR, COMMON_ACTIVITY_KEYS, DEAL_KEYS, parse_deck
+from games.kinds import all_kinds
 from games.schema import KIND_PROPERTIES, deck_schema
 from sessions.errors import DeckInvalid
 from tests.conftest import FIXTURES, ROOT, RunningServer

@@ -1,17 +1,16 @@
-// The trainer's console: agenda, controls and clock, the current activity with its answer key,
-// moderation and role-play scoring, session settings, groups, players and awards.
+// The trainer's console: agenda, controls and clock, the current activity (its answer key, moderation
+// or role-play scoring drawn by its kind's module in client/kinds/), session settings, groups, players
+// and awards.
 
-import { h, fill, setText, $, $$, show, letter } from './lib/dom.js';
+import { h, fill, setText, $, $$, show } from './lib/dom.js';
 import { t, apply, bindToggle, onLangChange } from './lib/i18n.js';
 import { Link } from './lib/socket.js';
 import {
   toast, errorText, showLinkStatus, renderCard, renderLegal, startCountdowns, countdown, signed,
   secretFromFragment, downloadExport, details, reviewUrl,
 } from './lib/ui.js';
-import {
-  CONSENSUS, timer, timerSteps, stepLabel, modeLabel, orderSteps, stepText, withUnit, fmtNum, anchorsText,
-  keepFocus, cardOutcome,
-} from './lib/kinds.js';
+import { CONSENSUS, timer, timerSteps, stepLabel, modeLabel, keepFocus } from './lib/kinds.js';
+import { kindOf } from './kinds/index.js';
 
 const match = location.pathname.match(/^\/console\/(\d{1,16})\/?$/);
 const CODE = match ? match[1] : null;
@@ -24,7 +23,6 @@ const S = {
   targetsSig: null,
   sigs: new Map(), // element -> signature of what it shows, to re-render only on change
   startGroup: {}, // activity id -> group chosen for a role-play start ('' = every group)
-  trainerScores: {}, // `${activity}:${round}:${group}` -> {sel: {crit: n}, sent: {crit: n}}
   rev: 0, // bumps on local UI changes (a picked mark), forcing the current panel to re-render
 };
 
@@ -241,17 +239,18 @@ function renderSession(v, ended) {
 }
 
 // -- the current activity ---------------------------------------------------------------------------
+/** The console part of a kind's module (client/kinds/), or null. */
+function consoleOf(kindName) {
+  const kind = kindOf(kindName);
+  return kind && kind.console ? kind.console : null;
+}
+
 function submittedLine(v, a) {
   const n = a.submitted || 0;
-  switch (a.kind) {
-    case 'discuss': return t('console.posts', { n: a.post_count || 0, authors: n });
-    case 'roleplay': return t('console.scorers', { n });
-    case 'plan': return t('console.planners', { n, joined: v.counts.joined });
-    case 'deal': return t('console.deal_answered', { n, of: (a.cards || []).length });
-    default:
-      if (a.mode === CONSENSUS && (v.groups || []).length) return t('console.groups_confirmed', { n, of: v.groups.length });
-      return t('console.submitted', { n, joined: v.counts.joined });
-  }
+  const kind = consoleOf(a.kind);
+  if (kind && kind.answered) return kind.answered(CTX, v, a, n);
+  if (a.mode === CONSENSUS && (v.groups || []).length) return t('console.groups_confirmed', { n, of: v.groups.length });
+  return t('console.submitted', { n, joined: v.counts.joined });
 }
 
 function consensusChips(a) {
@@ -268,15 +267,8 @@ function renderCurrent(v, a) {
   const module = ((v.session.modules || []).find((m) => m.id === a.module) || {}).title;
   const mode = modeLabel(a.mode);
   const key = a.answer_key || null;
-  const body = {
-    vote: () => voteKey(a, ''),
-    order: () => orderKey(a, ''),
-    estimate: () => estimateKey(a, ''),
-    discuss: () => moderation(v, a, null),
-    roleplay: () => roleplayPanel(v, a),
-    plan: () => planPanel(a),
-    deal: () => dealPanel(v, a),
-  }[a.kind];
+  const kind = consoleOf(a.kind);
+  const body = kind && kind.panel ? () => kind.panel(CTX, v, a) : null;
   return h('div', { class: ['current', `current-${a.status}`], testid: 'current', dataset: { status: a.status, kind: a.kind } },
     h('div', { class: 'current-head' },
       h('span', { class: ['chip', `chip-${a.status}`], testid: 'current-status' }, t(`status.${a.status}`)),
@@ -288,233 +280,17 @@ function renderCurrent(v, a) {
     h('div', { class: 'current-count', testid: 'current-submitted' }, submittedLine(v, a)),
     consensusChips(a),
     body ? body() : h('p', { class: 'muted' }, t('console.kind_unsupported')),
-    key && key.rationale && a.kind !== 'roleplay' ? details(`rationale:${a.id}`, t('reveal.rationale'),
+    key && key.rationale && !(kind && kind.ownRationale) ? details(`rationale:${a.id}`, t('reveal.rationale'),
       h('p', { class: 'key-rationale' }, key.rationale),
       renderLegal(key.legal_basis)) : null,
     a.card ? details(`card:${a.id}`, t('console.show_card'), renderCard(a.card)) : null);
 }
 
-/** A vote's options with the live tally and the answer key; `prefix` keeps test ids apart in a deal. */
-function voteKey(a, prefix) {
-  const key = a.answer_key || null;
-  const ratings = new Map(key ? (key.options || []).map((o) => [o.id, o]) : []);
-  const tally = a.tally || {};
-  const total = Object.values(tally).reduce((s, n) => s + (Number(n) || 0), 0);
-  const options = Array.isArray(a.options) ? a.options : [];
-  return h('ol', { class: 'key-options', testid: `${prefix}key-options` }, options.map((o, i) => {
-    const r = ratings.get(o.id);
-    const n = Number(tally[o.id]) || 0;
-    const p = total ? Math.round((n * 100) / total) : 0;
-    const bar = h('div', { class: 'mini-bar-fill' });
-    bar.style.width = `${p}%`;
-    return h('li', {
-      class: ['key-opt', r && `rating-${r.rating}`, key && key.recommended === o.id && 'is-recommended'],
-      testid: `${prefix}key-option-${o.id}`,
-    },
-    h('div', { class: 'key-opt-line' },
-      h('span', { class: 'key-letter' }, letter(i)),
-      h('span', { class: 'key-text' }, o.text),
-      h('span', { class: 'key-count', testid: `${prefix}key-count-${o.id}` }, `${n} · ${p}%`)),
-    h('div', { class: 'mini-bar' }, bar),
-    r ? h('div', { class: 'key-meta' },
-      h('span', { class: ['tag', `tag-${r.rating}`] }, t(`rating.${r.rating}`)),
-      h('span', { class: 'key-points' }, t('console.points', { points: signed(r.points) })),
-      r.feedback ? h('span', { class: 'key-feedback' }, r.feedback) : null) : null);
-  }));
-}
-
-function orderKey(a, prefix) {
-  const steps = orderSteps(a);
-  const correct = (a.answer_key && a.answer_key.correct) || (a.reveal && a.reveal.correct) || [];
-  const common = a.most_common || (a.reveal && a.reveal.most_common) || null;
-  const count = a.most_common_count || (a.reveal && a.reveal.most_common_count) || 0;
-  const average = a.reveal ? a.reveal.average_points : null;
-  return h('div', { class: 'key-order', testid: `${prefix}key-order` },
-    h('div', { class: 'key-col' },
-      h('div', { class: 'key-heading' }, t('console.order_correct')),
-      h('ol', { class: 'key-steps' }, correct.map((id) => h('li', { class: 'is-right' }, stepText(steps, id))))),
-    h('div', { class: 'key-col' },
-      h('div', { class: 'key-heading' }, t('console.order_common', { n: count })),
-      common ? h('ol', { class: 'key-steps' }, common.map((id, i) => h('li', {
-        class: correct[i] === id ? 'is-right' : 'is-wrong',
-      }, stepText(steps, id)))) : h('p', { class: 'muted' }, t('console.no_answers'))),
-    average !== null && average !== undefined
-      ? h('p', { class: 'key-note' }, t('host.average_points', { points: fmtNum(average) })) : null);
-}
-
-function estimateKey(a, prefix) {
-  const key = a.answer_key || {};
-  const counts = (a.histogram && a.histogram.counts) || [];
-  const top = Math.max(1, ...counts);
-  const median = a.median ?? (a.reveal ? a.reveal.median : null);
-  const mean = a.mean ?? (a.reveal ? a.reveal.mean : null);
-  return h('div', { class: 'key-estimate', testid: `${prefix}key-estimate` },
-    h('div', { class: 'key-facts' },
-      h('div', { class: 'key-fact is-key' },
-        h('span', { class: 'key-fact-label' }, t('console.estimate_answer')),
-        h('b', { testid: `${prefix}key-answer` }, withUnit(key.answer, a.unit)),
-        key.tolerance ? h('span', { class: 'muted' }, t('host.tolerance', { tol: fmtNum(key.tolerance) })) : null),
-      h('div', { class: 'key-fact' },
-        h('span', { class: 'key-fact-label' }, t('host.median_label')),
-        h('b', {}, withUnit(median, a.unit)),
-        mean !== null && mean !== undefined ? h('span', { class: 'muted' }, t('host.mean', { value: fmtNum(mean) })) : null)),
-    h('div', { class: 'mini-hist' }, counts.map((n) => {
-      const bar = h('div', { class: 'mini-hist-bar' });
-      bar.style.height = `${Math.round((n / top) * 100)}%`;
-      return h('div', { class: 'mini-hist-col', title: String(n) }, bar);
-    })),
-    h('div', { class: 'mini-hist-axis' }, h('span', {}, withUnit(a.min, a.unit)), h('span', {}, withUnit(a.max, a.unit))));
-}
-
-/** Discussion posts with the trainer's moderation: highlight, hide, award the author. */
-function moderation(v, a, card) {
-  const posts = a.all_posts || a.posts || [];
-  const act = (action, post) => command('act', card ? { action, post, card } : { action, post });
-  const award = (p, points) => command('award', {
-    target: p.author, points, reason: t('console.post_award_reason', { text: p.text.slice(0, 80) }),
-  }, t('console.award_ok'));
-  return h('div', { class: 'mod', testid: 'moderation' },
-    a.prompt ? h('p', { class: 'mod-prompt' }, a.prompt) : null,
-    posts.length ? h('ul', { class: 'mod-posts' }, posts.map((p) => h('li', {
-      class: ['mod-post', p.highlighted && 'is-highlighted', p.hidden && 'is-hidden'], testid: `mod-post-${p.id}`,
-    },
-    h('div', { class: 'mod-text' }, p.text),
-    h('div', { class: 'mod-meta' },
-      h('span', { class: 'mod-author' }, nameOf(v, p.author)),
-      h('span', { class: 'mod-votes' }, `▲ ${p.votes}`),
-      p.highlighted ? h('span', { class: 'tag tag-best' }, t('discuss.highlighted')) : null,
-      p.hidden ? h('span', { class: 'tag tag-poor' }, t('console.post_hidden')) : null),
-    h('div', { class: 'mod-actions' },
-      h('button', {
-        type: 'button', class: ['btn btn-small', p.highlighted && 'is-on'], testid: `post-highlight-${p.id}`,
-        onclick: () => act(p.highlighted ? 'unhighlight' : 'highlight', p.id),
-      }, p.highlighted ? t('console.unhighlight') : t('console.highlight')),
-      h('button', {
-        type: 'button', class: ['btn btn-small', p.hidden && 'is-on'], testid: `post-hide-${p.id}`,
-        onclick: () => act(p.hidden ? 'unhide' : 'hide', p.id),
-      }, p.hidden ? t('console.unhide') : t('console.hide')),
-      [10, 20].map((n) => h('button', {
-        type: 'button', class: 'btn btn-small btn-secondary', testid: `post-award-${p.id}-${n}`,
-        title: t('console.post_award_title', { name: nameOf(v, p.author) }), onclick: () => award(p, n),
-      }, `+${n}`)))))) : h('p', { class: 'muted', testid: 'mod-empty' }, t('console.no_posts')));
-}
-
-function scoreState(a, group) {
-  const k = `${a.id}:${a.round || 0}:${group}`;
-  if (!S.trainerScores[k]) S.trainerScores[k] = { sel: {}, sent: {} };
-  return S.trainerScores[k];
-}
-
-function trainerScoring(a, cast) {
-  const criteria = (a.rubric && a.rubric.criteria) || [];
-  const canScore = a.status === 'open' && (a.step === 'play' || a.step === 'scoring');
-  const st = scoreState(a, cast.group);
-  const todo = criteria.filter((c) => st.sel[c.id] && !st.sent[c.id]).map((c) => c.id);
-  const submit = async () => {
-    const scores = {};
-    for (const id of todo) scores[id] = st.sel[id];
-    if (await command('act', { action: 'score', group: cast.group, scores }, t('console.scores_ok'))) {
-      Object.assign(st.sent, scores);
-      S.rev += 1;
-      render();
-    }
-  };
-  return h('div', { class: 'trainer-score', testid: `trainer-score-${cast.group}` },
-    h('div', { class: 'key-heading' }, t('console.trainer_score')),
-    !canScore && a.status === 'open' ? h('p', { class: 'muted' }, t('rp.score_later')) : null,
-    criteria.map((c) => {
-      const value = st.sent[c.id] || st.sel[c.id] || null;
-      return h('div', { class: ['tcrit', st.sent[c.id] && 'is-done'] },
-        h('span', { class: 'tcrit-title', title: anchorsText(c) }, c.title),
-        h('span', { class: 'tcrit-scale' }, [1, 2, 3, 4, 5].map((n) => h('button', {
-          type: 'button', class: ['tcrit-btn', value === n && 'is-selected'], testid: `trainer-score-${cast.group}-${c.id}-${n}`,
-          'aria-pressed': value === n ? 'true' : 'false', disabled: !canScore || Boolean(st.sent[c.id]),
-          onclick: () => { st.sel[c.id] = n; S.rev += 1; render(); },
-        }, String(n)))),
-        h('span', { class: 'tcrit-anchor muted' }, value ? (c.anchors || {})[String(value)] || '' : ''));
-    }),
-    canScore && criteria.every((c) => st.sent[c.id])
-      ? h('p', { class: 'tcrit-done', testid: `trainer-score-done-${cast.group}` }, t('console.trainer_done'))
-      : canScore ? h('button', {
-        type: 'button', class: 'btn btn-small btn-primary', testid: `trainer-score-submit-${cast.group}`,
-        disabled: !todo.length, onclick: submit,
-      }, t('console.trainer_submit', { n: todo.length })) : null);
-}
-
-function roleplayPanel(v, a) {
-  const roles = a.roles || {};
-  const criteria = (a.rubric && a.rubric.criteria) || [];
-  const revealed = a.status === 'revealed' && a.reveal;
-  const rows = revealed ? a.reveal.results || [] : a.live || [];
-  return h('div', { class: 'rp-panel' },
-    h('div', { class: 'briefs', testid: 'briefs' },
-      ['customer', 'agent', 'observer'].filter((r) => a.briefs && a.briefs[r]).map((r) => h('div', {
-        class: ['brief', `brief-${r}`], testid: `brief-${r}`,
-      },
-      h('div', { class: 'brief-role' }, roles[r] || t(`rp.role_${r}`),
-        r === 'customer' ? h('span', { class: 'tag tag-poor' }, t('console.brief_secret')) : null),
-      h('p', { class: 'brief-text' }, a.briefs[r])))),
-    details(`scenario:${a.id}`, t('rp.scenario'), renderCard(a.scenario)),
-    (a.casts || []).map((c) => {
-      const live = rows.filter((r) => r.group === c.group);
-      return h('div', { class: 'cast-panel', testid: `cast-${c.group}` },
-        h('div', { class: 'cast-head' },
-          c.group ? h('b', {}, nameOf(v, c.group)) : null,
-          h('span', {}, `${roles.agent || t('rp.role_agent')}：`, h('b', {}, c.agent_name || '–')),
-          h('span', {}, `${roles.customer || t('rp.role_customer')}：`, h('b', {}, c.customer_name || '–'))),
-        live.map((res) => h('div', { class: 'live-agg', testid: `console-live-${c.group}` },
-          h('div', { class: 'live-agg-head' },
-            revealed && (a.rounds || 1) > 1 ? h('span', {}, t('rp.round', { n: res.round + 1, of: a.rounds })) : null,
-            h('span', {}, res.agent_name || ''),
-            h('span', { class: 'muted' }, t('host.rp_scorers', { n: res.scorers })),
-            h('b', { class: 'live-agg-total' }, `${fmtNum(res.total)} / ${res.max}`),
-            revealed ? h('span', { class: 'key-points' }, t('console.points', { points: signed(res.points) })) : null),
-          h('div', { class: 'live-agg-means' }, criteria.map((cr) => h('span', { class: 'live-agg-mean' },
-            cr.title, ' ', h('b', {}, fmtNum(res.means ? res.means[cr.id] : null))))))),
-        a.status === 'open' ? trainerScoring(a, c) : null);
-    }),
-    a.answer_key && a.answer_key.rationale ? details(`rationale:${a.id}`, t('reveal.rationale'),
-      h('p', { class: 'key-rationale' }, a.answer_key.rationale)) : null);
-}
-
-function planPanel(a) {
-  const notes = Array.isArray(a.highlights) ? a.highlights : [];
-  return h('div', { class: 'plan-panel', testid: 'console-plan' },
-    a.prompt ? h('p', { class: 'mod-prompt' }, a.prompt) : null,
-    h('p', { class: 'key-note' }, t('console.plan_items', { n: a.items || 0 })),
-    notes.length ? h('ul', { class: 'plan-notes' }, notes.map((n) => h('li', {},
-      h('span', {}, n.what),
-      n.by || n.module ? h('span', { class: 'muted' }, ` · ${[n.by, n.module].filter(Boolean).join(' · ')}`) : null)))
-      : h('p', { class: 'muted' }, t('host.no_plans')),
-    h('p', { class: 'muted' }, t('console.plan_review_on_screen')));
-}
-
-function dealPanel(v, a) {
-  const cards = Array.isArray(a.cards) ? a.cards : [];
-  return h('div', { class: 'deal-cards', testid: 'deal-cards' }, cards.map((c) => {
-    const out = cardOutcome(c);
-    const state = c.confirmed ? 'confirmed' : c.submitted ? 'answered' : 'open';
-    const prefix = `${c.group}-`;
-    const key = {
-      vote: () => voteKey(c, prefix),
-      order: () => orderKey(c, prefix),
-      estimate: () => estimateKey(c, prefix),
-      discuss: () => moderation(v, c, c.id),
-    }[c.kind];
-    return h('div', { class: ['deal-card', `is-${state}`], testid: `deal-card-${c.group}`, dataset: { state } },
-      h('div', { class: 'deal-card-head' },
-        h('b', {}, c.group_name || nameOf(v, c.group)),
-        h('span', { class: 'deal-card-title' }, c.title),
-        h('span', { class: 'chip chip-kind' }, t(`kind.${c.kind}`)),
-        h('span', { class: ['chip', `chip-deal-${state}`] }, t(`host.deal_${state}`, { n: c.submitted || 0 }))),
-      out ? h('p', { class: ['deal-outcome', out.ok ? 'is-right' : out.ok === false ? 'is-wrong' : null] },
-        t('console.deal_outcome', { answer: out.answer || t('host.nobody'), rec: out.recommended })) : null,
-      key ? key() : null,
-      c.answer_key && c.answer_key.rationale ? details(`rationale:${c.id}`, t('reveal.rationale'),
-        h('p', { class: 'key-rationale' }, c.answer_key.rationale)) : null,
-      c.card ? details(`card:${c.id}`, t('console.show_card'), renderCard(c.card)) : null);
-  }));
-}
+// -- what the frame lends each kind's console renderer (client/kinds/index.js) ------------------
+const CTX = {
+  now, kindOf, command, nameOf,
+  rerender: () => { S.rev += 1; render(); },
+};
 
 // -- agenda -----------------------------------------------------------------------------------------
 function renderAgenda(v, ended) {
@@ -534,7 +310,8 @@ function renderAgenda(v, ended) {
     const status = item.status || 'pending';
     const playable = !item.status && !ended;
     let groupPick = null;
-    if (item.kind === 'roleplay' && groups.length) {
+    const pickGroup = Boolean(consoleOf(item.kind) && consoleOf(item.kind).pickGroup);
+    if (pickGroup && groups.length) {
       const select = h('select', {
         class: 'input input-small', testid: `group-for-${item.id}`, disabled: !playable,
         'aria-label': t('console.rp_group'),
@@ -559,7 +336,7 @@ function renderAgenda(v, ended) {
       type: 'button', class: 'btn btn-small', testid: `start-${item.id}`,
       disabled: !playable,
       onclick: () => {
-        const group = item.kind === 'roleplay' ? S.startGroup[item.id] : '';
+        const group = pickGroup ? S.startGroup[item.id] : '';
         command('start', group ? { activity: item.id, group } : { activity: item.id });
       },
     }, t('console.start'))));

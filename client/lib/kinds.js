@@ -87,38 +87,6 @@ export function answerSummary(a, answer) {
   return '';
 }
 
-/** A card of a deal after reveal: the group's answer against the recommended one. */
-export function cardOutcome(card) {
-  const r = card && card.reveal;
-  if (!r) return null;
-  if (card.kind === 'vote') {
-    const tally = card.tally || {};
-    const top = Object.keys(tally).filter((k) => tally[k] > 0).sort((x, y) => tally[y] - tally[x])[0] || null;
-    return {
-      answer: top ? answerSummary(card, { choice: top }) : null,
-      recommended: answerSummary(card, { choice: r.recommended }),
-      ok: top === null ? null : top === r.recommended,
-    };
-  }
-  if (card.kind === 'order') {
-    const mc = r.most_common;
-    return {
-      answer: mc ? answerSummary(card, { order: mc }) : null,
-      recommended: answerSummary(card, { order: r.correct || [] }),
-      ok: mc ? JSON.stringify(mc) === JSON.stringify(r.correct) : null,
-    };
-  }
-  if (card.kind === 'estimate') {
-    const m = r.median;
-    return {
-      answer: m === null || m === undefined ? null : withUnit(m, card.unit),
-      recommended: withUnit(r.answer, card.unit),
-      ok: m === null || m === undefined ? null : Math.abs(m - r.answer) <= (r.tolerance || 0),
-    };
-  }
-  return null;
-}
-
 /** '1 激化 · 3 一般 · 5 平复' */
 export function anchorsText(criterion) {
   const anchors = (criterion && criterion.anchors) || {};

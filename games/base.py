@@ -18,11 +18,13 @@ group answer to every member of the group.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from games.checker import Checker
 from games.errors import Refused
+from games.media import MediaRef
 from games.yamlsource import Path
 
 INDIVIDUAL, GROUP, CONSENSUS, MAJORITY = "individual", "group", "group-consensus", "group-majority"
@@ -68,6 +70,9 @@ class DeckContext:
     scoring: dict[str, int]
     modules: dict[str, str]
     rubrics: dict[str, Rubric]
+    # The bundle's media files by relative path, and the files it holds that were refused (why).
+    media: Mapping[str, MediaRef] = field(default_factory=dict)
+    media_problems: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -119,6 +124,10 @@ class ActivityKind(ABC):
 
     def answer_steps(self, config: Any) -> tuple[str, ...]:
         return ("answer",)
+
+    def planned_seconds(self, config: Any) -> int:
+        """Planned seconds of the timed part (an agenda's plan adds the reveal/debrief allowance)."""
+        return sum(s.seconds or 0 for s in self.steps(config)) * self.rounds(config)
 
     @abstractmethod
     def new_state(self, config: Any, scope: Scope) -> Any:

@@ -9,7 +9,9 @@ resolvable.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path as FsPath
 from typing import Any
 
@@ -26,16 +28,28 @@ from games.base import (
 from games.checker import Checker
 from games.errors import DeckInvalid, DeckProblem
 from games.kinds import all_kinds, kind_of
-from games.yamlsource import load
+from games.media import EXTENSIONS, MediaRef
+from games.yamlsource import Path, load
 
 BUILTIN_DIR = FsPath(__file__).parent / "decks"
 DEFAULT_SCORING = {"best": 100, "acceptable": 50, "poor": 0}
 DECK_KEYS = {"id", "title", "locale", "version", "description", "disclaimer", "scoring", "groups",
-             "modules", "rubrics", "activities", "agenda"}
-COMMON_ACTIVITY_KEYS = {"id", "kind", "module", "title", "mode"}
+             "modules", "rubrics", "activities", "agenda", "timing", "agendas"}
+COMMON_ACTIVITY_KEYS = {"id", "kind", "module", "title", "mode", "debrief"}
 DEAL = "deal"  # an agenda entry that deals one card of a set to each group
-DEAL_KEYS = {"id", "kind", "module", "title", "mode", "cards", "time_limit"}
+DEAL_KEYS = {"id", "kind", "module", "title", "mode", "cards", "time_limit", "debrief"}
 LOCALES = {"zh-CN", "en"}
+# Planned reveal/debrief allowance per kind (seconds), beyond the timed steps: what a trainer
+# spends showing the result and talking it through. A deck's ``timing:`` overrides these.
+DEFAULT_TIMING = {"vote": 90, "order": 90, "estimate": 90, "discuss": 180, "roleplay": 240, "plan": 300,
+                  "deal": 120, "slide": 0}
+MAX_ALLOWANCE = 3600
+MAX_DAYS = 10
+# The stored form of a deck ends with this comment line, holding its media manifest (JSON): a
+# comment, so the YAML and its line numbers are untouched, and always last, so a copy of the
+# line inside an uploaded file is only ever read as a comment.
+MANIFEST_MARK = "#caseroom-media "
+NL = "\n"
 
 
 @dataclass(frozen=True)
@@ -48,6 +62,7 @@ class Activity:
     mode: str = INDIVIDUAL
     cards: tuple[str, ...] = ()  # for a deal: the cards dealt, one per group
     time_limit: int | None = None  # for a deal: overrides the cards' own limits
+    debrief: int | None = None  # planned reveal/debrief seconds; None: the deck's allowance for the kind
 
     @property
     def impl(self) -> ActivityKind:
@@ -64,6 +79,15 @@ class Activity:
 
 
 @dataclass(frozen=True)
+class Preset:
+    """A planned course: one list of activities per day (a session plays one day)."""
+
+    id: str
+    title: str
+    days: tuple[tuple[str, ...], ...]
+
+
+@dataclass(frozen=True)
 class Deck:
     id: str
     title: str
@@ -76,7 +100,26 @@ class Deck:
     rubrics: dict[str, Rubric]
     activities: dict[str, Activity]
     agenda: tuple[str, ...]
-    source: str  # the YAML text, kept so a session can be rebuilt from its own copy
+    source: str  # the stored form (YAML + media manifest), kept so a session is rebuilt from its own copy
+    timing: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_TIMING))
+    presets: tuple[Preset, ...] = ()
+    media: dict[str, MediaRef] = field(default_factory=dict)  # relative path -> file, those the deck names
+
+    def planned(self, activity_id: str) -> int:
+        """Planned seconds of one activity: its timed steps plus its reveal/debrief allowance."""
+        act = self.activities[activity_id]
+        allowance = act.debrief if act.debrief is not None else self.timing.get(act.kind, 0)
+        if act.is_deal:
+            first = self.activities[act.cards[0]]
+            steps = act.time_limit or first.impl.planned_seconds(first.config)
+            return steps + allowance
+        return act.impl.planned_seconds(act.config) + allowance
+
+    def planned_total(self, activities: tuple[str, ...] | list[str]) -> int:
+        return sum(self.planned(a) for a in activities)
+
+    def preset(self, preset_id: str) -> Preset | None:
+        return next((p for p in self.presets if p.id == preset_id), None)
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -84,12 +127,21 @@ class Deck:
             "title": self.title,
             "locale": self.locale,
             "modules": [{"id": m, "title": t} for m, t in self.modules],
-            "activities": [self.activities[a].summary() for a in self.agenda],
+            "activities": [{**self.activities[a].summary(), "planned": self.planned(a)} for a in self.agenda],
+            "presets": [{"id": p.id, "title": p.title, "days": [list(d) for d in p.days],
+                         "planned": [self.planned_total(d) for d in p.days]} for p in self.presets],
         }
 
 
-def parse_deck(text: str | bytes, source_name: str = "<deck>") -> Deck:
-    """Parse and validate a deck; raise DeckInvalid listing every problem."""
+def parse_deck(text: str | bytes, source_name: str = "<deck>", *, media: Mapping[str, MediaRef] | None = None,
+               media_problems: Mapping[str, str] | None = None) -> Deck:
+    """Parse and validate a deck; raise DeckInvalid listing every problem.
+
+    ``media`` are the files of the deck's bundle by relative path (none for a lone YAML
+    file), ``media_problems`` the bundle's files that were refused, with why: a slide
+    naming one gets the reason at its own line.
+    """
+    media = dict(media or {})
     data, lines = load(text)
     ck = Checker(lines)
     m = ck.mapping(data, (), DECK_KEYS, {"id", "title", "activities"})
@@ -124,7 +176,9 @@ def parse_deck(text: str | bytes, source_name: str = "<deck>") -> Deck:
     module_ids = {mod[0] for mod in modules}
 
     rubrics = _parse_rubrics(m, ck)
-    ctx = DeckContext(scoring=scoring, modules=dict(modules), rubrics=rubrics)
+    ctx = DeckContext(scoring=scoring, modules=dict(modules), rubrics=rubrics, media=media,
+                      media_problems=dict(media_problems or {}))
+    timing = _parse_timing(m, ck)
 
     activities: dict[str, Activity] = {}
     order: list[str] = []
@@ -156,14 +210,15 @@ def parse_deck(text: str | bytes, source_name: str = "<deck>") -> Deck:
             mode = modes[0]
         act_title = ck.text(am, "title", p, max_len=120)
         mod = module if isinstance(module, str) else None
+        debrief = ck.integer(am, "debrief", p, lo=0, hi=MAX_ALLOWANCE)
         if impl is None:
             cards = ck.seq(am, "cards", p, lo=1, hi=20)
             deals.append((act_id, p, cards))
             act = Activity(act_id, DEAL, act_title, mod, None, mode,
                            tuple(c for c in cards if isinstance(c, str)),
-                           ck.integer(am, "time_limit", p, lo=5, hi=7200))
+                           ck.integer(am, "time_limit", p, lo=5, hi=7200), debrief)
         else:
-            act = Activity(act_id, impl.name, act_title, mod, impl.parse(am, p, ck, ctx), mode)
+            act = Activity(act_id, impl.name, act_title, mod, impl.parse(am, p, ck, ctx), mode, debrief=debrief)
         if act_id and act_id not in activities:
             activities[act_id] = act
             order.append(act_id)
@@ -191,6 +246,8 @@ def parse_deck(text: str | bytes, source_name: str = "<deck>") -> Deck:
                 agenda.append(item)
     else:
         agenda = order
+    presets = _parse_presets(m, ck, activities)
+    named = {ref.path: ref for ref in _named_media(activities)}
 
     if ck.problems:
         raise DeckInvalid(ck.problems, source_name)
@@ -200,8 +257,85 @@ def parse_deck(text: str | bytes, source_name: str = "<deck>") -> Deck:
         disclaimer=ck.text(m, "disclaimer", (), max_len=2000, required=False),
         groups=tuple(groups), modules=tuple(modules), rubrics=rubrics, activities=activities,
         agenda=tuple(agenda),
-        source=text.decode("utf-8") if isinstance(text, bytes) else text,
+        source=stored_form(text.decode("utf-8") if isinstance(text, bytes) else text, named),
+        timing=timing, presets=presets, media=named,
     )
+
+
+def _parse_timing(m: dict[str, Any], ck: Checker) -> dict[str, int]:
+    timing = dict(DEFAULT_TIMING)
+    if "timing" in m:
+        kinds = set(DEFAULT_TIMING) | set(all_kinds())
+        tm = ck.mapping(m["timing"], ("timing",), kinds, set())
+        for kind in tm:
+            value = ck.integer(tm, kind, ("timing",), lo=0, hi=MAX_ALLOWANCE)
+            if value is not None and kind in kinds:
+                timing[kind] = value
+    return timing
+
+
+def _parse_presets(m: dict[str, Any], ck: Checker, activities: dict[str, Activity]) -> tuple[Preset, ...]:
+    raw = m.get("agendas")
+    if raw is None:
+        return ()
+    if not isinstance(raw, dict) or len(raw) > 20:
+        ck.problem(("agendas",), "should map preset ids (like one-day) to {title, days}, at most 20 of them")
+        return ()
+    out: list[Preset] = []
+    for pid, body in raw.items():
+        p: Path = ("agendas", pid)
+        pm = ck.mapping(body, p, {"title", "days"}, {"title", "days"})
+        ck.ident({"id": pid}, "id", p)
+        days: list[tuple[str, ...]] = []
+        for d, day in enumerate(ck.seq(pm, "days", p, lo=1, hi=MAX_DAYS)):
+            dp: Path = (*p, "days", d)
+            if not isinstance(day, list) or not day:
+                ck.problem(dp, "a day is a list of activity ids")
+                continue
+            ids: list[str] = []
+            for i, item in enumerate(day[:500]):
+                if not isinstance(item, str) or item not in activities:
+                    ck.problem((*dp, i), f"names the activity '{str(item)[:64]}', which the deck does not define")
+                elif item in ids:
+                    ck.problem((*dp, i), f"lists the activity '{item}' twice in one day")
+                else:
+                    ids.append(item)
+            days.append(tuple(ids))
+        out.append(Preset(str(pid), ck.text(pm, "title", p, max_len=100), tuple(days)))
+    return tuple(out)
+
+
+def _named_media(activities: dict[str, Activity]) -> list[MediaRef]:
+    return [ref for act in activities.values() for ref in getattr(act.config, "media", ()) or ()]
+
+
+def stored_form(yaml_text: str, media: Mapping[str, MediaRef]) -> str:
+    """The deck as the store keeps it: its YAML, then one comment line with its media manifest."""
+    manifest = json.dumps({path: ref.as_dict() for path, ref in sorted(media.items())}, ensure_ascii=False,
+                          separators=(",", ":"))
+    return f"{yaml_text.rstrip(NL)}{NL}{MANIFEST_MARK}{manifest}{NL}"
+
+
+def split_stored(source: str) -> tuple[str, dict[str, MediaRef]]:
+    """The YAML and the media manifest of a stored deck (older stored decks have no manifest)."""
+    body, _, last = source.rstrip("\n").rpartition("\n")
+    if not last.startswith(MANIFEST_MARK):
+        return source, {}
+    media: dict[str, MediaRef] = {}
+    try:
+        raw = json.loads(last[len(MANIFEST_MARK):])
+        for path, ref in raw.items():
+            if ref["type"] in EXTENSIONS:
+                media[path] = MediaRef(path, str(ref["sha256"]), ref["type"], int(ref["size"]))
+    except (ValueError, KeyError, TypeError, AttributeError):
+        media = {}
+    return body + "\n", media
+
+
+def parse_stored(source: str, source_name: str) -> Deck:
+    """A deck from its stored form (a session's own copy, or an uploaded deck in the store)."""
+    text, media = split_stored(source)
+    return parse_deck(text, source_name, media=media)
 
 
 def _parse_rubrics(m: dict[str, Any], ck: Checker) -> dict[str, Rubric]:
@@ -237,8 +371,13 @@ def builtin_decks() -> dict[str, Deck]:
     """Every deck shipped in games/decks/, validated; a broken built-in deck is our bug."""
     out: dict[str, Deck] = {}
     # A deck is one YAML file, or a folder holding deck.yaml (and the media it names).
+    from games.bundle import read_folder  # (it builds on this module)
+
     for path in sorted([*BUILTIN_DIR.glob("*.yaml"), *BUILTIN_DIR.glob("*/deck.yaml")]):
-        deck = parse_deck(path.read_text(encoding="utf-8"), str(path))
+        if path.name == "deck.yaml":
+            deck = read_folder(path.parent).deck(str(path))
+        else:
+            deck = parse_deck(path.read_text(encoding="utf-8"), str(path))
         if deck.id in out:
             raise DeckInvalid([DeckProblem("id", None, f"two built-in decks use the id '{deck.id}'")])
         out[deck.id] = deck

@@ -14,9 +14,10 @@ from games.estimate import ESTIMATE
 from games.order import ORDER
 from games.plan import PLAN
 from games.roleplay import ROLEPLAY
+from games.slide import SLIDE
 from games.vote import VOTE
 
-_ALL: tuple[ActivityKind, ...] = (VOTE, ORDER, ESTIMATE, DISCUSS, PLAN, ROLEPLAY)
+_ALL: tuple[ActivityKind, ...] = (VOTE, ORDER, ESTIMATE, DISCUSS, PLAN, ROLEPLAY, SLIDE)
 KINDS: dict[str, ActivityKind] = {kind.name: kind for kind in _ALL}
 
 

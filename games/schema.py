@@ -31,7 +31,10 @@ LEGAL = {"type": "array", "maxItems": 10, "items": {
 RATING = {"enum": ["best", "acceptable", "poor"]}
 
 COMMON = {"id": ID, "kind": {"type": "string"}, "module": ID, "title": _text(120),
-          "mode": {"enum": ["individual", "group", "group-consensus", "group-majority"]}}
+          "mode": {"enum": ["individual", "group", "group-consensus", "group-majority"]},
+          "debrief": _int(0, 3600)}
+LINES = {"type": "array", "maxItems": 12, "items": _text(200)}
+MEDIA_PATH = {"type": "string", "maxLength": 200, "pattern": "^(?!/)(?!.*\\.\\.)[^\\\\]+$"}
 
 KIND_PROPERTIES: dict[str, dict[str, Any]] = {
     "vote": {
@@ -72,10 +75,19 @@ KIND_PROPERTIES: dict[str, dict[str, Any]] = {
         "card": CARD, "prompt": _text(500), "max_items": _int(1, 10), "max_length": _int(10, 500),
         "time_limit": _int(5, 7200),
     },
+    "slide": {
+        "points": LINES, "image": MEDIA_PATH, "video": MEDIA_PATH, "audio": MEDIA_PATH, "caption": _text(200),
+        "quote": {"oneOf": [_text(1000), {"type": "object", "additionalProperties": False, "required": ["text"],
+                                          "properties": {"text": _text(1000), "source": _text(200)}}]},
+        "compare": {"type": "array", "minItems": 2, "maxItems": 4, "items": {
+            "type": "object", "additionalProperties": False, "required": ["title"],
+            "properties": {"title": _text(40), "points": {**LINES, "maxItems": 8}}}},
+        "notes": _text(2000), "duration": _int(0, 7200),
+    },
     "deal": {"cards": {"type": "array", "minItems": 1, "maxItems": 20, "items": ID}, "time_limit": _int(5, 7200)},
 }
 REQUIRED = {"vote": ["card", "options"], "order": ["steps"], "estimate": ["answer"], "discuss": ["prompt"],
-            "roleplay": ["scenario", "roles", "rubric"], "plan": ["prompt"], "deal": ["cards"]}
+            "roleplay": ["scenario", "roles", "rubric"], "plan": ["prompt"], "slide": [], "deal": ["cards"]}
 
 
 def activity_schema(kind: str) -> dict[str, Any]:
@@ -115,5 +127,12 @@ def deck_schema() -> dict[str, Any]:
             "activities": {"type": "array", "minItems": 1, "maxItems": 500,
                            "items": {"oneOf": [activity_schema(k) for k in KIND_PROPERTIES]}},
             "agenda": {"type": "array", "minItems": 1, "maxItems": 500, "items": ID},
+            "timing": {"type": "object", "additionalProperties": False,
+                       "properties": {k: _int(0, 3600) for k in [*KIND_PROPERTIES]}},
+            "agendas": {"type": "object", "maxProperties": 20, "propertyNames": ID, "additionalProperties": {
+                "type": "object", "additionalProperties": False, "required": ["title", "days"],
+                "properties": {"title": _text(100), "days": {
+                    "type": "array", "minItems": 1, "maxItems": 10, "items": {
+                        "type": "array", "minItems": 1, "maxItems": 500, "items": ID}}}}},
         },
     }

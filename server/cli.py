@@ -108,15 +108,19 @@ def serve(args: argparse.Namespace) -> int:
 
 
 def deck_check(args: argparse.Namespace) -> int:
-    """Validate deck files; print every problem as FILE:LINE: where: what. Exit 1 if any."""
-    from games.decks import parse_deck
+    """Validate decks (a YAML file, a bundle folder or a zip); print every problem as
+    FILE:LINE: where: what, naming the media file for a problem of a file. Exit 1 if any."""
+    from games.bundle import DECK_FILE, read_path
     from sessions.errors import DeckInvalid
 
     bad = 0
     for name in args.files:
         path = Path(name)
+        bundled = path.is_dir() or path.suffix.lower() == ".zip" or path.name == DECK_FILE
+        yaml_name = (f"{name.rstrip('/')}/{DECK_FILE}" if path.is_dir() or path.suffix.lower() == ".zip"
+                     else name)
         try:
-            deck = parse_deck(path.read_bytes(), name)
+            deck = read_path(path).deck(name)
         except OSError as exc:
             print(f"{name}: cannot read: {exc.strerror}", file=sys.stderr)
             bad += 1
@@ -124,12 +128,15 @@ def deck_check(args: argparse.Namespace) -> int:
         except DeckInvalid as exc:
             bad += 1
             for p in exc.problems:
-                where = f"{name}:{p.line}" if p.line else name
-                print(f"{where}: {p.path + ': ' if p.path else ''}{p.message}", file=sys.stderr)
+                is_file = bundled and p.line is None and p.path and not p.path.startswith(("activities", "agenda"))
+                where = f"{name}: {p.path}" if is_file else (f"{yaml_name}:{p.line}" if p.line else yaml_name)
+                what = p.message if is_file else f"{p.path + ': ' if p.path else ''}{p.message}"
+                print(f"{where}: {what}", file=sys.stderr)
             continue
         kinds = sorted({a.kind for a in deck.activities.values()})
+        media = f", {len(deck.media)} media files" if deck.media else ""
         print(f"{name}: ok: '{deck.id}', {len(deck.activities)} activities ({', '.join(kinds)}), "
-              f"{len(deck.agenda)} on the agenda")
+              f"{len(deck.agenda)} on the agenda{media}")
     return 1 if bad else 0
 
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 import segno
 
-from games.decks import Deck, builtin_decks, parse_deck
+from games.decks import Deck, builtin_decks, parse_deck, parse_stored
 from server.auth import PlayerTokens, admin_token, digest, new_join_code, new_secret, same
 from server.cluster import Cluster
 from server.config import Config
@@ -87,7 +87,7 @@ class Services:
             if known is not None and known.source == source:
                 continue
             try:
-                self.decks[deck_id] = parse_deck(source, f"uploaded deck {deck_id}")
+                self.decks[deck_id] = parse_stored(source, f"uploaded deck {deck_id}")
             except DeckInvalid as exc:  # a deck that a newer rule rejects: skip, say so
                 log.warning("uploaded deck %s no longer validates: %s", deck_id, exc)
 

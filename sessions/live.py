@@ -17,7 +17,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from games.decks import Deck, parse_deck
+from games.decks import Deck, parse_stored
 from sessions.core import Command, decide, existing_join, next_due
 from sessions.errors import NotFound, Refused
 from sessions.events import Event
@@ -180,7 +180,7 @@ class Sessions:
             record = self.store.get_session(code)
             if record is None or code in self.live:
                 continue
-            deck = parse_deck(record.deck_source, f"session {code}")
+            deck = parse_stored(record.deck_source, f"session {code}")
             self.live[code] = LiveSession(record, deck, self.store, self.hub,
                                           self.store.load_events(code))
         log.info("restored %d live session(s)", len(self.live))
@@ -193,5 +193,5 @@ class Sessions:
         record = self.store.get_session(code)
         if record is None:
             return None
-        deck = parse_deck(record.deck_source, f"session {code}")
+        deck = parse_stored(record.deck_source, f"session {code}")
         return LiveSession(record, deck, self.store, self.hub, self.store.load_events(code))

@@ -27,7 +27,7 @@ def start_server(data: Path, port: int | None = None, env: dict[str, str] | None
     """A real ``caseroom serve`` process; ``env`` adds settings (the default mode uses neither
     CASEROOM_DATABASE_URL nor any other service)."""
     base = {k: v for k, v in os.environ.items() if k != "CASEROOM_DATABASE_URL"}
-    return launch(data, port, env, admin=ADMIN, base_env=base, wait=20)
+    return launch(data, port, env, admin=ADMIN, base_env=base, wait=60)
 
 
 @pytest.fixture

@@ -16,6 +16,7 @@ from games.base import CONSENSUS, INDIVIDUAL, MAJORITY, ActivityKind, DeckContex
 from games.cards import Card, LegalRef, parse_card, parse_legal_basis
 from games.checker import Checker
 from games.errors import Refused
+from games.rounding import half_up
 from games.yamlsource import Path
 
 BINS = 10
@@ -47,7 +48,7 @@ def estimate_points(value: float, cfg: EstimateConfig) -> int:
         return cfg.points
     if d >= cfg.zero_at:
         return 0
-    return round(cfg.points * (cfg.zero_at - d) / (cfg.zero_at - cfg.tolerance))
+    return half_up(cfg.points * (cfg.zero_at - d) / (cfg.zero_at - cfg.tolerance))
 
 
 class Estimate(ActivityKind):
@@ -122,7 +123,7 @@ class Estimate(ActivityKind):
     def _stats(self, state: EstimateState) -> dict[str, float | None]:
         values = [v for v, _at in state.answers.values()]
         return {"median": statistics.median(values) if values else None,
-                "mean": round(statistics.fmean(values), 3) if values else None}
+                "mean": half_up(statistics.fmean(values), 3) if values else None}
 
     def public(self, config: EstimateConfig, state: EstimateState, revealed: bool) -> dict[str, Any]:
         return {
@@ -158,7 +159,7 @@ class Estimate(ActivityKind):
         within = sum(1 for v, _ in state.answers.values() if abs(v - config.answer) <= config.tolerance)
         return {"answered": len(state.answers), "recommended": config.answer, "unit": config.unit,
                 **self._stats(state), "histogram": self._histogram(config, state),
-                "agreement": round(within / len(state.answers), 3) if state.answers else None}
+                "agreement": half_up(within / len(state.answers), 3) if state.answers else None}
 
 
 ESTIMATE = Estimate()

@@ -18,6 +18,7 @@ from games.base import CONSENSUS, INDIVIDUAL, MAJORITY, ActivityKind, DeckContex
 from games.cards import Card, LegalRef, parse_card, parse_legal_basis
 from games.checker import Checker
 from games.errors import Refused
+from games.rounding import half_up
 from games.yamlsource import Path
 
 
@@ -45,7 +46,7 @@ def kendall_distance(order: tuple[str, ...] | list[str], correct: tuple[str, ...
 
 def order_points(order: tuple[str, ...], correct: tuple[str, ...], points: int) -> int:
     worst = len(correct) * (len(correct) - 1) // 2
-    return round(points * (1 - kendall_distance(order, correct) / worst))
+    return half_up(points * (1 - kendall_distance(order, correct) / worst))
 
 
 def _shuffle(ids: list[str], seed: str) -> tuple[str, ...]:
@@ -142,7 +143,7 @@ class Order(ActivityKind):
 
     def _average(self, config: OrderConfig, state: OrderState) -> float | None:
         scores = self.scores(config, state, Timing(0, None))
-        return round(sum(scores.values()) / len(scores), 1) if scores else None
+        return half_up(sum(scores.values()) / len(scores), 1) if scores else None
 
     def private(self, config: OrderConfig, state: OrderState) -> dict[str, Any]:
         common, n = self._common(state)
@@ -171,7 +172,7 @@ class Order(ActivityKind):
         correct = [s for s, _ in config.steps]
         return {"answered": len(state.answers), "class_choice": common, "class_choice_count": n,
                 "steps": [{"id": s, "text": t} for s, t in config.steps],
-                "recommended": correct, "agreement": round(
+                "recommended": correct, "agreement": half_up(
                     sum(1 for o, _ in state.answers.values() if list(o) == correct) / len(state.answers), 3)
                 if state.answers else None, "average_points": self._average(config, state)}
 

@@ -24,6 +24,7 @@ from games.base import ActivityKind, DeckContext, Rubric, Scope, Step, Timing, W
 from games.cards import Card, parse_card
 from games.checker import Checker
 from games.errors import Refused
+from games.rounding import half_up
 from games.yamlsource import Path
 
 ROLES = ("customer", "agent", "observer")
@@ -206,15 +207,15 @@ class Roleplay(ActivityKind):
         means: dict[str, float | None] = {}
         for crit in config.rubric.criteria:
             values = [m[crit.id] for m in marks.values() if crit.id in m]
-            means[crit.id] = round(sum(values) / len(values), 2) if values else None
+            means[crit.id] = half_up(sum(values) / len(values), 2) if values else None
         scored = [v for v in means.values() if v is not None]
-        total = round(sum(scored), 2)
+        total = half_up(sum(scored), 2)
         full = 5 * len(config.rubric.criteria) or 1
         agent = state.agents.get((round_no, group))
         return {"round": round_no, "group": group, "agent": agent,
                 "agent_name": state.names.get(agent or "", ""), "means": means, "total": total,
                 "max": full, "scorers": len(marks),
-                "points": round(config.points * total / full) if scored else 0}
+                "points": half_up(config.points * total / full) if scored else 0}
 
     def results(self, config: RoleplayConfig, state: RoleplayState) -> list[dict[str, Any]]:
         return [self.result(config, state, r, g) for (r, g) in sorted(state.agents, key=lambda k: (k[0], k[1]))

@@ -18,6 +18,7 @@ from games.base import CONSENSUS, INDIVIDUAL, MAJORITY, ActivityKind, DeckContex
 from games.cards import Card, LegalRef, parse_card, parse_legal_basis
 from games.checker import Checker
 from games.errors import Refused
+from games.rounding import half_up
 from games.yamlsource import Path
 
 RATINGS = ("best", "acceptable", "poor")
@@ -139,7 +140,7 @@ class Vote(ActivityKind):
             points = opt.points if opt else 0
             if opt and opt.rating == "best" and config.speed_bonus and span > 0 and timing.deadline:
                 left = max(0, min(span, timing.deadline - at))
-                points += round(config.speed_bonus * left / span)
+                points += half_up(config.speed_bonus * left / span)
             out[pid] = points
         return out
 
@@ -200,7 +201,7 @@ class Vote(ActivityKind):
         return {"distribution": dict(state.tally), "answered": total, "class_choice": top,
                 "options": [{"id": o.id, "text": o.text} for o in config.options],
                 "recommended": config.recommended,
-                "agreement": round(state.tally.get(config.recommended, 0) / total, 3) if total else None}
+                "agreement": half_up(state.tally.get(config.recommended, 0) / total, 3) if total else None}
 
 
 VOTE = Vote()

@@ -19,13 +19,13 @@ fairly and a group answer credited to every member counts once for the group.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from games.base import CONSENSUS, GROUP, INDIVIDUAL, MAJORITY, Scope, Timing, Who
 from games.decks import Activity, Deck
+from games.rounding import half_up
 from sessions.events import Event
 from sessions.phases import ACTIVITY_TABLE, CLOSED, ENDED, LOBBY, OPEN, REVEALED, RUNNING
 
@@ -138,7 +138,7 @@ class SessionState:
             table = {}
             for gid in self.groups:
                 size = self.group_sizes.get(gid, 0)
-                mean = math.floor(sums.get(gid, 0) / size + 0.5) if size else 0  # half up, by hand
+                mean = half_up(sums.get(gid, 0) / size) if size else 0
                 table[gid] = mean + self.group_points.get(gid, 0)
             self.group_cache = (self.seq, table)
         return self.group_cache[1]

@@ -25,6 +25,17 @@ def test_estimate_closeness() -> None:
     assert [estimate_points(v, cfg) for v in (100, 90, 111, 120, 130, 150, 400)] == [100, 100, 98, 75, 50, 0, 0]
 
 
+def test_one_rounding_rule_half_up() -> None:
+    """The audit's case: answer 5, tolerance 0, zero at 4 away; 6.5 is worth 62.5 points, which is 63
+    (Python's round gave 62, half to even). Group means and the other kinds round the same way."""
+    from games.rounding import half_up
+
+    cfg = EstimateConfig(None, "月", 5.0, 0.0, 4.0, 0.0, 24.0, 100, "", (), None)
+    assert estimate_points(6.5, cfg) == 63 and estimate_points(7.5, cfg) == 38
+    assert [half_up(x) for x in (0.5, 1.5, 2.5, 62.5, -2.5, 87.5)] == [1, 2, 3, 63, -2, 88]
+    assert half_up(0.1 + 0.2, 1) == 0.3 and half_up(2 / 3, 3) == 0.667 and half_up(0.125, 2) == 0.13
+
+
 def deck_problems(body: str) -> str:
     head = "id: t\ntitle: t\n"
     with pytest.raises(DeckInvalid) as info:

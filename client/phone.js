@@ -323,9 +323,7 @@ function renderRecord(closable) {
   const session = d.session || {};
   const awards = Array.isArray(d.awards) ? d.awards : [];
   const plan = Array.isArray(d.action_plan) ? d.action_plan : [];
-  // The plan has its own section below; its line among the answers would only repeat it.
-  const planLine = plan.map((p) => p.what).join(' / ');
-  const answers = (Array.isArray(d.answers) ? d.answers : []).filter((a) => !(plan.length && a.answer === planLine));
+  const answers = Array.isArray(d.answers) ? d.answers : [];
   const date = when(session.ended_at || session.started_at);
   return h('section', { class: 'panel record', testid: 'my-record', dataset: { state: 'ok' } },
     h('div', { class: 'record-head' },
@@ -344,18 +342,14 @@ function renderRecord(closable) {
           h('div', { class: 'stat-value', testid: 'record-rank' }, t('record.rank_of', { rank: me.rank, of: me.of })),
           h('div', { class: 'stat-label' }, t('me.rank'))) : null)),
     h('h3', { class: 'record-section' }, t('record.answers')),
-    answers.length ? h('ol', { class: 'record-list record-answers', testid: 'record-answers' }, answers.map((a) => h('li', { class: 'record-answer' },
-      h('div', { class: 'record-answer-head' },
-        h('span', { class: 'record-answer-title' }, a.title),
-        h('span', { class: ['record-points', (a.points || 0) > 0 && 'is-plus'] },
-          a.points === null || a.points === undefined ? '–' : t('phone.points', { points: signed(a.points) }))),
-      h('div', { class: 'record-answer-text' }, a.answer))))
+    answers.length ? h('ol', { class: 'record-list record-answers', testid: 'record-answers' }, answers.map((a) => recordLine(a, plan.length > 0)))
       : h('p', { class: 'muted' }, t('record.no_answers')),
     awards.length ? [
       h('h3', { class: 'record-section' }, t('record.awards')),
       h('ul', { class: 'record-list record-awards', testid: 'record-awards' }, awards.map((a) => h('li', {},
         h('b', { class: ['record-points', a.points > 0 && 'is-plus'] }, signed(a.points)), ' ', a.reason))),
     ] : null,
+    d.totals ? h('p', { class: 'record-totals', testid: 'record-totals' }, t('record.totals', d.totals)) : null,
     h('h3', { class: 'record-section' }, t('record.plan')),
     plan.length ? h('ol', { class: 'record-list record-plan', testid: 'record-plan' }, plan.map((p) => h('li', { class: 'record-plan-item' },
       h('div', { class: 'record-plan-what' }, p.what),
@@ -364,6 +358,34 @@ function renderRecord(closable) {
     session.disclaimer ? h('p', { class: 'record-note' }, session.disclaimer) : null,
     h('p', { class: 'record-privacy muted no-print' }, t('record.private')),
     actions);
+}
+
+/** One line of my record: an activity, where its points came from, and the answer that earned them. */
+function recordLine(a, planBelow) {
+  const parts = Array.isArray(a.parts) ? a.parts : [];
+  let pointsText = '–';
+  if (!a.present) pointsText = t('record.absent');
+  else if (a.points === null || a.points === undefined) pointsText = t('record.not_revealed');
+  else pointsText = t('phone.points', { points: signed(a.points) });
+  const rounds = Array.isArray(a.rounds) ? a.rounds : [];
+  const observed = Array.isArray(a.observer_scores) ? a.observer_scores : [];
+  // The plan has its own section below; its text here would only repeat it.
+  const answer = a.kind === 'plan' && planBelow ? '' : a.answer;
+  const split = parts.length > 1 || (parts.length === 1 && parts[0].source !== 'answer' && a.kind !== 'roleplay');
+  return h('li', { class: 'record-answer', dataset: { stage: a.stage } },
+    h('div', { class: 'record-answer-head' },
+      h('span', { class: 'record-answer-title' }, a.title),
+      h('span', { class: ['record-points', (a.points || 0) > 0 && 'is-plus'] }, pointsText)),
+    answer ? h('div', { class: 'record-answer-text' },
+      a.by_group ? h('span', { class: 'record-tag' }, t('record.group_answer')) : null,
+      a.by_group ? ' ' : null, answer) : null,
+    a.my_answer ? h('div', { class: 'record-answer-text muted' }, t('record.my_vote', { answer: a.my_answer })) : null,
+    rounds.map((r) => h('div', { class: 'record-answer-text' },
+      t('record.round_agent', { round: r.round, role: t('record.agent'), group: r.group_name || r.group, total: r.total, max: r.max }),
+      ' ', h('b', {}, signed(r.points)))),
+    observed.length ? h('div', { class: 'record-answer-text muted' }, t('record.observer_scores', { scores: observed.join('；') })) : null,
+    split ? h('div', { class: 'record-parts muted' }, parts.map((p) =>
+      `${t(`record.source.${p.source}`, { round: p.round })} ${signed(p.points)}`).join(' · ')) : null);
 }
 
 function recordScreen() {

@@ -24,17 +24,21 @@ def iso(ms: int | None) -> str | None:
 
 
 def submissions(live: LiveSession, events: list[Event]) -> list[dict[str, Any]]:
-    """Every acknowledged submission, with ``counted`` on the ones the record's scores used.
+    """Every acknowledged submission; ``counted`` marks at most one per player and card.
 
-    vote, order, estimate (individual and group-majority) and plan: each answerer's
-    last answer. group-consensus: the confirmation of each group's last confirmed
-    proposal, and that proposal. roleplay: every rubric score (each criterion is
-    given once and all of them count). discuss: posts and upvotes earn no points
-    by themselves, so none is ``counted``.
+    The counted row is the answer that stands for the player in the record (the
+    one the scores used, or would use if the activity is never revealed):
+    vote, order, estimate (individual and group-majority), role-play scores and
+    plans: the player's last submission. discuss: the player's last post (posts
+    earn no points by themselves; upvotes are never counted). group-consensus:
+    the group's last confirmed proposal and its confirmation (two players, one
+    row each). A role-play observer's earlier score messages (other criteria,
+    other rounds) are scored too, but only the last one is ``counted``, so that
+    counting ``counted`` rows counts answering players.
     """
     st = live.state
     out: list[dict[str, Any]] = []
-    last: dict[tuple[str, str, str], int] = {}
+    last: dict[tuple[str, str], int] = {}
     by_seq: dict[int, int] = {}
     confirmed: dict[tuple[str, str], int] = {}
     for ev in events:
@@ -44,19 +48,18 @@ def submissions(live: LiveSession, events: list[Event]) -> list[dict[str, Any]]:
         stage = st.stages.get(d["activity"])
         mode = stage.mode if stage else "individual"
         card = d.get("card", d["activity"])
-        kind = st.deck.activities[card].kind if card in st.deck.activities else ""
         answer = d["answer"] if ev.type == "answer_submitted" else {"confirm": d["proposal"]}
         row = {"seq": ev.seq, "player_id": ev.actor, "activity": card, "stage": d["activity"], "answer": answer,
                "client_id": ev.client_id, "at": iso(ev.at), "as": d.get("as", ev.actor), "mode": mode,
-               "counted": kind == "roleplay"}
+               "counted": False}
         if ev.type == "answer_confirmed" and d["proposal"] in by_seq:
             row["confirmed"] = out[by_seq[d["proposal"]]]["answer"]
         by_seq[ev.seq] = len(out)
         out.append(row)
         if ev.type == "answer_confirmed":
             confirmed[(card, d["as"])] = ev.seq
-        elif kind not in ("roleplay", "discuss") and not d.get("proposal"):
-            last[(ev.actor, card, d["as"])] = len(out) - 1
+        elif not d.get("proposal") and "upvote" not in answer:
+            last[(ev.actor, card)] = len(out) - 1
     for index in last.values():
         out[index]["counted"] = True
     for seq in confirmed.values():
@@ -169,29 +172,7 @@ def render(live: LiveSession, fmt: str) -> tuple[bytes, str, str]:
 
 
 def personal(live: LiveSession, pid: str) -> dict[str, Any]:
-    """One trainee's own record: answers, points, awards and plan; nobody else's."""
-    from sessions.tables import answer_text
+    """One trainee's own record (see ``sessions.personal``)."""
+    from sessions.personal import personal as build
 
-    rec = record(live)
-    st = live.state
-    p = st.players[pid]
-    titles = {a["id"]: a["title"] for a in rec["activities"]}
-    for a in rec["activities"]:
-        for c in a.get("cards", []):
-            titles[c["id"]] = c["title"]
-    answers = [{"activity": s["activity"], "title": titles.get(s["activity"], s["activity"]),
-                "answer": answer_text(live, s["activity"], s["answer"], s.get("confirmed")),
-                "points": rec["scores"]["activities"].get(s["stage"], {}).get(pid)}
-               for s in rec["submissions"] if s["player_id"] == pid and s["counted"]]
-    rank = next((r["rank"] for r in rec["scores"]["leaderboard"] if r["id"] == pid), None)
-    return {
-        "session": {k: rec["session"][k] for k in ("code", "title", "deck_title", "started_at", "ended_at",
-                                                    "disclaimer")},
-        "me": {"id": pid, "name": p.name, "group": st.groups.get(p.group or "", ""), "score": st.player_score(pid),
-               "rank": rank, "of": len(st.players)},
-        "answers": answers,
-        "awards": [{"points": a["points"], "reason": a["reason"]} for a in rec["awards"] if a["target"] == pid],
-        "action_plan": [{"what": x["what"], "by": x["by"], "module": x["module"],
-                         "module_title": dict(st.deck.modules).get(x["module"] or "", "")}
-                        for x in rec["action_plans"] if x["player_id"] == pid],
-    }
+    return build(live, pid)

@@ -119,6 +119,57 @@ def test_personal_record_shows_only_mine(recorded: Any) -> None:
     assert httpx.post(f"{srv.http}/api/sessions/{code}/me", content=b"[").status_code == 400
 
 
+def test_personal_record_adds_up_for_every_trainee(recorded: Any) -> None:
+    """Items + awards = score for every trainee, points earned through the group included
+    (a consensus the trainee neither proposed nor confirmed, a deal card, a majority, a role-play
+    round as the agent). Before the fix the lines came from the trainee's own submissions only."""
+    srv, code, _key, tokens = recorded
+    records = {pid: httpx.post(f"{srv.http}/api/sessions/{code}/me", json={"token": tok}).json()
+               for pid, tok in tokens.items()}
+    for pid, me in records.items():
+        lines, awards = me["answers"], me["awards"]
+        assert [a["stage"] for a in lines] == ["v-ind", "v-con", "o-maj", "e-ind", "d-grp", "rp", "deal-xyz", "plan"]
+        assert sum(a["points"] or 0 for a in lines) + sum(a["points"] for a in awards) == me["me"]["score"], pid
+        assert me["me"]["score"] == EXPECTED_SCORES[pid]
+        for line in lines:
+            assert sum(part["points"] for part in line["parts"]) == (line["points"] or 0), (pid, line)
+        assert me["totals"] == {"activities": sum(a["points"] or 0 for a in lines),
+                                "awards": sum(a["points"] for a in awards), "score": EXPECTED_SCORES[pid]}
+
+    def line(pid: str, stage: str) -> dict[str, Any]:
+        return next(a for a in records[pid]["answers"] if a["stage"] == stage)
+
+    # p6 sent nothing in the majority order but earns its group's points and sees the group's answer.
+    p6 = line("p6", "o-maj")
+    assert p6["by_group"] and p6["answer"] and p6["my_answer"] is None
+    assert p6["points"] == line("p5", "o-maj")["points"]
+    # p4 confirmed g2's consensus vote; p3 proposed it: the same group answer and points for both.
+    assert line("p3", "v-con")["answer"] == line("p4", "v-con")["answer"] and line("p3", "v-con")["by_group"]
+    assert line("p3", "v-con")["parts"][0]["source"] == "consensus"
+    # p1 played the agent in the role-play: the round's points, apart from any scores given.
+    rp = line("p1", "rp")
+    assert rp["rounds"] == [{"round": 1, "role": "agent", "group": "g1", "group_name": rp["rounds"][0]["group_name"],
+                             "points": 80, "total": 8.0, "max": 10}]
+    assert rp["parts"] == [{"source": "roleplay_agent", "round": 1, "points": 80}]
+    assert line("p3", "rp")["points"] == 0 and line("p3", "rp")["observer_scores"]
+    # The discussion line shows the post; the deal line the group's card answer.
+    assert line("p3", "d-grp")["answer"] == "停机没收到短信" and line("p4", "d-grp")["by_group"]
+    assert line("p5", "deal-xyz")["by_group"] and line("p5", "deal-xyz")["activity"] == "v-z"
+
+
+def test_counted_is_one_submission_per_player_and_activity(recorded: Any) -> None:
+    """One ``counted`` row per (player, card) that answered; group discussion posts count."""
+    srv, code, key, _ = recorded
+    rec = get(srv, code, key, "json").json()
+    counted = [(s["player_id"], s["activity"]) for s in rec["submissions"] if s["counted"]]
+    assert len(counted) == len(set(counted))
+    answered = {(s["player_id"], s["activity"]) for s in rec["submissions"]
+                if "upvote" not in s["answer"] and s["mode"] != "group-consensus"}
+    assert answered <= set(counted)
+    assert ("p3", "d-grp") in counted and ("p1", "d-grp") not in counted  # p1 only upvoted
+    assert {p for p, a in counted if a == "rp"} == {"p3", "p4"}
+
+
 def test_cli_lists_and_exports_sessions(recorded: Any, tmp_path: Any) -> None:
     srv, code, _key, _ = recorded
     env_data = ["--data", str(srv.data)]

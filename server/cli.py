@@ -208,6 +208,33 @@ def list_sessions(args: argparse.Namespace) -> int:
     return 0
 
 
+def delete_session(args: argparse.Namespace) -> int:
+    """Delete one session and its whole record, after the code is typed again (as on the trainer page)."""
+    sessions = _open_sessions(args.data)
+    store = sessions.store  # type: ignore[attr-defined]
+    rec = store.get_session(args.code)
+    if rec is None:
+        print(f"caseroom: no session {args.code}", file=sys.stderr)
+        return 1
+    confirm = args.confirm
+    if confirm is None:
+        print(f"This deletes session {rec.code} ({rec.title}) and its whole record for good: answers, scores,"
+              " action plans. It cannot be undone.")
+        try:
+            confirm = input("Type the session code again to confirm: ").strip()
+        except EOFError:
+            confirm = ""
+    if confirm != rec.code:
+        print("caseroom: the code typed again does not match; nothing was deleted", file=sys.stderr)
+        return 2
+    store.delete_session(rec.code)
+    print(f"deleted session {rec.code}")
+    if rec.ended_at is None:
+        print("note: the session was live; a server that is running it keeps it in memory until it restarts."
+              " Delete live sessions from the trainer page instead.", file=sys.stderr)
+    return 0
+
+
 def export(args: argparse.Namespace) -> int:
     from sessions.export import FORMATS, render
 
@@ -251,9 +278,15 @@ def main(argv: list[str] | None = None) -> int:
                    help="comma-separated addresses of reverse proxies whose X-Forwarded-For is believed")
     p.set_defaults(func=serve)
 
-    p = sub.add_parser("sessions", help="list live and past sessions")
+    p = sub.add_parser("sessions", help="list live and past sessions (or delete one)")
     p.add_argument("--data", default="data", help="data directory (default ./data)")
     p.set_defaults(func=list_sessions)
+    ps = p.add_subparsers(dest="sessions_command")
+    d = ps.add_parser("delete", help="delete a session and its whole record (asks for the code again)")
+    d.add_argument("code")
+    d.add_argument("--confirm", help="the code typed again, for scripts (otherwise asked on the terminal)")
+    d.add_argument("--data", default=argparse.SUPPRESS, help="data directory (default ./data)")
+    d.set_defaults(func=delete_session)
     p = sub.add_parser("export", help="write a session's record to a file")
     p.add_argument("code")
     p.add_argument("--format", default="json", help="json, csv (a zip), xlsx or html")

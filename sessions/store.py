@@ -157,6 +157,9 @@ class SqlStore:
                 cur.execute(f"PRAGMA synchronous={sync_mode}")
                 cur.execute("PRAGMA busy_timeout=5000")
                 cur.execute("PRAGMA foreign_keys=ON")
+                # A deleted session's rows are overwritten with zeros, not just unlinked (see
+                # delete_session): "deleted" must mean unreadable, also with a hex editor.
+                cur.execute("PRAGMA secure_delete=ON")
                 cur.close()
 
         try:
@@ -333,15 +336,38 @@ class SqlStore:
             return int(db.exec(query).one())
 
     def delete_session(self, code: str) -> bool:
-        """The only deletion there is: a trainer's explicit, confirmed removal of one session."""
-        with self._lock, Session(self.engine) as db:
-            row = db.get(SessionRow, code)
-            if row is None:
-                return False
-            db.execute(delete(EventRow).where(EventRow.session_code == code))  # type: ignore[arg-type]
-            db.delete(row)
-            db.commit()
+        """The only deletion there is: a trainer's explicit, confirmed removal of one session.
+
+        Afterwards nothing of it is readable on disk while the server keeps running. Its rows
+        go, and so does any damaged tail once set aside under ``code!…`` (``_quarantine``).
+        In SQLite, ``secure_delete`` (set on every connection) zeroes the freed content in
+        the database file, but the WAL still holds the pages as they were before the delete
+        until a checkpoint copies the zeroed pages back; so the delete is followed by a
+        ``wal_checkpoint(TRUNCATE)``, which also empties the WAL file. PostgreSQL keeps dead
+        rows until its own vacuum; that is its operator's concern (docs/security.md).
+        """
+        with self._lock:
+            with Session(self.engine) as db:
+                row = db.get(SessionRow, code)
+                if row is None:
+                    return False
+                db.execute(delete(EventRow).where(  # type: ignore[arg-type]
+                    (EventRow.session_code == code) | EventRow.session_code.startswith(code + "!")))  # type: ignore[attr-defined]
+                db.delete(row)
+                db.commit()
+            if self.is_sqlite:
+                self._checkpoint()
             return True
+
+    def _checkpoint(self) -> None:
+        """Copy the WAL into the database file and truncate it (with the write lock held)."""
+        for _attempt in range(20):
+            with self.engine.connect() as conn:
+                busy, _log, _done = conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").one()
+            if not busy:
+                return
+            time.sleep(0.05)  # a reader's snapshot pins the WAL: wait for it to finish
+        log.warning("WAL checkpoint after a deletion stayed busy; the next one will complete it")
 
     def close(self) -> None:
         self.engine.dispose()

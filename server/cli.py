@@ -74,7 +74,12 @@ def serve(args: argparse.Namespace) -> int:
     from server.netaddr import base_url
 
     cfg = Config.from_env(host=args.host, port=args.port, data_dir=Path(args.data),
-                          public_url=args.public_url)
+                          public_url=args.public_url, timezone=args.timezone)
+    try:
+        zone = cfg.zone()
+    except ValueError as exc:
+        print(f"caseroom: {exc}", file=sys.stderr)
+        return 2
     os.umask(0o077)  # the database, the token file and exports written here are the owner's alone
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     token = admin_token(cfg.data_dir, cfg.admin_token)
@@ -82,6 +87,9 @@ def serve(args: argparse.Namespace) -> int:
     print(f"caseroom: phones join at   {base}/", flush=True)
     print(f"caseroom: trainer page     {base}/trainer#token={token}", flush=True)
     print(f"caseroom: admin token      {token}", flush=True)
+    from sessions.i18n import zone_name
+
+    print(f"caseroom: exports show local times in {zone_name(zone)}", flush=True)
     print(f"caseroom: data in {cfg.data_dir.resolve()}; {raise_open_files()}; {loop} event loop, "
           f"{http} HTTP parser", flush=True)
     tune_gc()
@@ -237,17 +245,32 @@ def delete_session(args: argparse.Namespace) -> int:
 
 def export(args: argparse.Namespace) -> int:
     from sessions.export import FORMATS, render
+    from sessions.i18n import zone
+    from sessions.tables import TABLE_NAMES
 
     if args.format not in FORMATS:
         print(f"caseroom: unknown format '{args.format}' (use {', '.join(FORMATS)})", file=sys.stderr)
+        return 2
+    if args.table is not None and (args.format != "csv" or args.table not in TABLE_NAMES):
+        print(f"caseroom: --table goes with --format csv and is one of: {', '.join(TABLE_NAMES)}", file=sys.stderr)
+        return 2
+    try:
+        tz = zone(args.timezone)
+    except ValueError as exc:
+        print(f"caseroom: {exc}", file=sys.stderr)
         return 2
     sessions = _open_sessions(args.data)
     live = sessions.load(args.code)  # type: ignore[attr-defined]
     if live is None:
         print(f"caseroom: no session {args.code}", file=sys.stderr)
         return 1
-    body, _media, name = render(live, args.format)
+    body, _media, name = render(live, args.format, tz, args.table)
     out = Path(args.output or name)
+    if args.format == "csv" and args.table is None and out.suffix.lower() != ".zip":
+        # All the tables come as a zip; a .csv name would hide that from Excel and from the reader.
+        out = out.with_suffix(".zip")
+        print(f"caseroom: the CSV export of every table is a zip; writing {out} "
+              "(use --table NAME for one .csv)", file=sys.stderr)
     out.write_bytes(body)
     print(f"{out}: {len(body)} bytes")
     return 0
@@ -274,6 +297,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--public-url", default=None,
                    help="base URL phones use (default: http://<LAN address>:<port>)")
     p.add_argument("--quiet", action="store_true", help="log warnings only")
+    p.add_argument("--timezone", default=None,
+                   help="IANA time zone of the local times in exports, e.g. Asia/Shanghai (default: the "
+                        "system's; also CASEROOM_TIMEZONE)")
     p.add_argument("--trusted-proxies", default=os.environ.get("CASEROOM_TRUSTED_PROXIES"),
                    help="comma-separated addresses of reverse proxies whose X-Forwarded-For is believed")
     p.set_defaults(func=serve)
@@ -289,7 +315,10 @@ def main(argv: list[str] | None = None) -> int:
     d.set_defaults(func=delete_session)
     p = sub.add_parser("export", help="write a session's record to a file")
     p.add_argument("code")
-    p.add_argument("--format", default="json", help="json, csv (a zip), xlsx or html")
+    p.add_argument("--format", default="json", help="json, csv (a zip of every table, or --table), xlsx or html")
+    p.add_argument("--table", help="with --format csv: just this table as one .csv (trainees, groups, "
+                                   "action_plans, awards, activities, submissions, rubric_scores, events)")
+    p.add_argument("--timezone", help="IANA time zone of the local times (default: the system's)")
     p.add_argument("-o", "--output", help="file to write (default caseroom-CODE.EXT)")
     p.add_argument("--data", default="data", help="data directory (default ./data)")
     p.set_defaults(func=export)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from datetime import tzinfo
 from pathlib import Path
 
 
@@ -22,6 +23,7 @@ class Config:
     join_rate: float = 2.0  # ... then this many a second
     message_rate: float = 30.0  # messages a second per connection (burst: twice that)
     redis_url: str | None = None  # several processes serve the same sessions (server/cluster.py)
+    timezone: str | None = None  # IANA zone of the local times in exports (default: the system's)
 
     @classmethod
     def from_env(cls, **overrides: object) -> Config:
@@ -36,12 +38,19 @@ class Config:
             join_rate=float(os.environ.get("CASEROOM_JOIN_RATE", "2")),
             message_rate=float(os.environ.get("CASEROOM_MESSAGE_RATE", "30")),
             redis_url=os.environ.get("CASEROOM_REDIS_URL") or None,
+            timezone=os.environ.get("CASEROOM_TIMEZONE") or None,
         )
         for key, value in overrides.items():
             if value is not None:
                 setattr(cfg, key, value)
         cfg.data_dir = Path(cfg.data_dir)
         return cfg
+
+    def zone(self) -> tzinfo:
+        """The time zone of exports' local times; ValueError for an unknown name."""
+        from sessions.i18n import zone
+
+        return zone(self.timezone)
 
     def store_url(self) -> str:
         return self.database_url or f"sqlite:///{self.data_dir / 'caseroom.db'}"

@@ -18,6 +18,7 @@ from server.services import Services
 from sessions.errors import DeckInvalid, Refused
 from sessions.export import FORMATS, personal, render
 from sessions.live import LiveSession
+from sessions.tables import TABLE_NAMES
 from sessions.timeline import state_at, timeline
 from sessions.views import groups_view, leaderboard, review, screen_view
 
@@ -178,7 +179,10 @@ async def export_session(request: Request) -> Response:
     fmt = request.query_params.get("format", "json")
     if fmt not in FORMATS:
         return error(400, "bad_format", f"supported formats: {', '.join(FORMATS)}")
-    body, media, name = render(live, fmt)
+    table = request.query_params.get("table")
+    if table is not None and (fmt != "csv" or table not in TABLE_NAMES):
+        return error(400, "bad_table", f"table= goes with format=csv and is one of: {', '.join(TABLE_NAMES)}")
+    body, media, name = render(live, fmt, _svc(request).config.zone(), table)
     return Response(body, media_type=media, headers={"content-disposition": f'attachment; filename="{name}"'})
 
 

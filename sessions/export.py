@@ -8,7 +8,7 @@ was scored (the last one a player gave before the activity closed).
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 from sessions.events import Event
@@ -147,28 +147,44 @@ FORMATS = {
     "xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx"),
     "html": ("text/html; charset=utf-8", "html"),
 }
+CSV_ONE = ("text/csv; charset=utf-8", "csv")
 
 
-def render(live: LiveSession, fmt: str) -> tuple[bytes, str, str]:
-    """The record in one of the export formats: (body, media type, file name)."""
+def render(live: LiveSession, fmt: str, tz: tzinfo | None = None,
+           table: str | None = None) -> tuple[bytes, str, str]:
+    """The record in one of the export formats: (body, media type, file name).
+
+    ``tz``: the time zone of the local times in CSV, XLSX and HTML (default the server's).
+    ``table``: with ``csv``, that one table as a ``.csv`` file instead of the zip of all of
+    them (KeyError if there is no such table).
+    """
     import orjson
 
+    from sessions.i18n import zone
     from sessions.report import html_report
-    from sessions.spreadsheets import to_csv_zip, to_xlsx
+    from sessions.spreadsheets import to_csv, to_csv_zip
     from sessions.tables import tables
     from sessions.timeline import timeline
+    from sessions.workbook import build
 
+    tz = tz or zone()
     media, ext = FORMATS[fmt]
     rec = record(live)
     name = f"caseroom-{live.code}.{ext}"
     if fmt == "json":
         return orjson.dumps(rec, option=orjson.OPT_INDENT_2), media, name
     if fmt == "csv":
-        return to_csv_zip(tables(live, rec), f"caseroom-{live.code}"), media, name
+        data = tables(live, rec, tz)
+        if table is not None:
+            chosen = next((t for t in data if t.name == table), None)
+            if chosen is None:
+                raise KeyError(table)
+            return to_csv(chosen), CSV_ONE[0], f"caseroom-{live.code}-{table}.csv"
+        return to_csv_zip(data, f"caseroom-{live.code}"), media, name
     if fmt == "xlsx":
-        return to_xlsx(tables(live, rec)), media, name
+        return build(live, rec, tables(live, rec, tz), tz), media, name
     events = live.store.load_events(live.code)
-    return html_report(live, rec, timeline(live, events)).encode(), media, name
+    return html_report(live, rec, timeline(live, events), tz).encode(), media, name
 
 
 def personal(live: LiveSession, pid: str) -> dict[str, Any]:

@@ -7,6 +7,7 @@ so a name like ``<img onerror=…>`` prints as those characters.
 
 from __future__ import annotations
 
+from datetime import tzinfo
 from html import escape
 from typing import Any
 
@@ -177,7 +178,7 @@ def _trainee_page(live: LiveSession, rec: dict[str, Any], p: dict[str, Any], gro
             + "</section>")
 
 
-def html_report(live: LiveSession, rec: dict[str, Any], timeline: dict[str, Any]) -> str:
+def html_report(live: LiveSession, rec: dict[str, Any], timeline: dict[str, Any], tz: tzinfo | None = None) -> str:
     s = rec["session"]
     groups = {g["id"]: g["name"] for g in rec["groups"]}
     names = {p["id"]: p["name"] for p in rec["participants"]}

@@ -1,4 +1,4 @@
-"""CSV (a zip of one UTF-8-with-BOM file per table) and XLSX (one sheet per table) exports.
+"""CSV exports: one UTF-8-with-BOM file per table, alone or all of them in a zip (the XLSX is sessions.workbook).
 
 Spreadsheet injection: a cell that starts with = + - @ (or a tab or carriage
 return) can run as a formula in Excel (``=HYPERLINK(...)``). In CSV such text
@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import zipfile
+from datetime import datetime
 from typing import Any
 
 from sessions.tables import Table
@@ -24,55 +25,24 @@ def safe_csv(value: Any) -> Any:
         return "'" + value
     if value is None:
         return ""
+    if isinstance(value, datetime):  # local time, as Excel and LibreOffice parse it
+        return value.strftime("%Y-%m-%d %H:%M:%S")
     return value
+
+
+def to_csv(table: Table) -> bytes:
+    """One table as a UTF-8 CSV with a BOM (so Excel reads the Chinese as UTF-8) and CRLF lines."""
+    text = io.StringIO()
+    writer = csv.writer(text, lineterminator="\r\n")
+    writer.writerow(table.header)
+    for row in table.rows:
+        writer.writerow([safe_csv(v) for v in row])
+    return ("\ufeff" + text.getvalue()).encode()
 
 
 def to_csv_zip(tables: list[Table], prefix: str) -> bytes:
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
         for table in tables:
-            text = io.StringIO()
-            writer = csv.writer(text, lineterminator="\r\n")
-            writer.writerow(table.header)
-            for row in table.rows:
-                writer.writerow([safe_csv(v) for v in row])
-            zf.writestr(f"{prefix}-{table.name}.csv", "\ufeff" + text.getvalue())
-    return buf.getvalue()
-
-
-def _width(value: Any) -> int:
-    text = "" if value is None else str(value)
-    # CJK characters take two columns in Excel's default font.
-    return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text[:80])
-
-
-def to_xlsx(tables: list[Table]) -> bytes:
-    from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Font, PatternFill
-    from openpyxl.utils import get_column_letter
-
-    book = Workbook()
-    book.remove(book.active)
-    head_font, head_fill = Font(bold=True, color="FFFFFF"), PatternFill("solid", fgColor="1E3A8A")
-    for table in tables:
-        sheet = book.create_sheet(table.name[:31])
-        sheet.append(table.header)
-        for cell in sheet[1]:
-            cell.font, cell.fill = head_font, head_fill
-        for r, row in enumerate(table.rows, 2):
-            for c, value in enumerate(row, 1):
-                cell = sheet.cell(row=r, column=c)
-                cell.value = value
-                if isinstance(value, str):
-                    cell.data_type = "s"  # never a formula, whatever the text starts with
-                    if "\n" in value:
-                        cell.alignment = Alignment(wrap_text=True, vertical="top")
-        sheet.freeze_panes = "A2"
-        for c, name in enumerate(table.header, 1):
-            widest = max([_width(name), *(_width(row[c - 1]) for row in table.rows[:500])])
-            sheet.column_dimensions[get_column_letter(c)].width = min(60, max(8, widest + 2))
-        if table.rows:
-            sheet.auto_filter.ref = sheet.dimensions
-    buf = io.BytesIO()
-    book.save(buf)
+            zf.writestr(f"{prefix}-{table.name}.csv", to_csv(table))
     return buf.getvalue()

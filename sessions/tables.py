@@ -8,14 +8,21 @@ into words a training department can read ("B · 免费提供详单…").
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import tzinfo
 from typing import Any
 
+from sessions.i18n import KINDS, MODES, STATUS, language, local, words, zone
 from sessions.live import LiveSession
+
+# The CSV tables, by id (``format=csv&table=…``, ``caseroom export --format csv --table …``).
+TABLE_NAMES = ("trainees", "groups", "action_plans", "awards", "activities", "submissions", "rubric_scores",
+               "events")
 
 
 @dataclass(frozen=True)
 class Table:
-    name: str
+    name: str  # the id: a CSV file's name and ``table=`` of a CSV download
+    title: str  # the sheet's name, in the session's language
     header: list[str]
     rows: list[list[Any]]
 
@@ -49,55 +56,91 @@ def answer_text(live: LiveSession, card: str, answer: dict[str, Any],
     return str(answer)
 
 
-def tables(live: LiveSession, rec: dict[str, Any]) -> list[Table]:
+def tables(live: LiveSession, rec: dict[str, Any], tz: tzinfo | None = None) -> list[Table]:
+    """The record's data tables, headed in the session's language, times as local datetimes.
+
+    A points cell is blank (``None``), not 0, where the trainee earned nothing from an
+    activity because they did not take part in it: not played, not revealed, joined after
+    it, never answered, or a kind that scores nobody (discussion, plan).
+    """
     st = live.state
+    tz = tz or zone()
+    w = words(language(st))
+    kinds, modes, status = KINDS[language(st)], MODES[language(st)], STATUS[language(st)]
     names = {p["id"]: p["name"] for p in rec["participants"]}
     group_names = {g["id"]: g["name"] for g in rec["groups"]}
     ranks = {row["id"]: row["rank"] for row in rec["scores"]["leaderboard"]}
-    played = [a for a in rec["activities"] if a["status"] != "not_played"]
-
-    participants = Table("participants", ["id", "name", "group", "group_name", "joined_at", "score", "rank"], [
-        [p["id"], p["name"], p["group"], group_names.get(p["group"] or "", ""), p["joined_at"],
-         rec["scores"]["players"].get(p["id"], 0), ranks.get(p["id"])] for p in rec["participants"]])
-    groups = Table("groups", ["id", "name", "size", "score", "group_points"], [
-        [g["id"], g["name"], g["size"], rec["scores"]["groups"].get(g["id"], 0),
-         rec["scores"]["group_points"].get(g["id"], 0)] for g in rec["groups"]])
-    activities = Table("activities", ["id", "kind", "title", "module", "mode", "status", "opened_at", "closed_at",
-                                      "recommended", "rationale"], [
-        [a["id"], a["kind"], a["title"], a["module"], a["mode"], a["status"], a["opened_at"], a["closed_at"],
-         _recommended(live, a), a.get("rationale", "")] for a in rec["activities"]])
-    submissions = Table("submissions", ["seq", "at", "player_id", "name", "group", "activity", "answer",
-                                        "answer_json", "as", "mode", "client_id", "counted"], [
-        [s["seq"], s["at"], s["player_id"], names.get(s["player_id"], ""),
-         st.players[s["player_id"]].group if s["player_id"] in st.players else None, s["activity"],
-         answer_text(live, s["activity"], s["answer"], s.get("confirmed")), _json(s["answer"]), s["as"], s["mode"],
-         s["client_id"],
-         s["counted"]] for s in rec["submissions"]])
     award_totals: dict[str, int] = {}
     for a in rec["awards"]:
         award_totals[a["target"]] = award_totals.get(a["target"], 0) + a["points"]
-    score_rows = []
-    for p in rec["participants"]:
-        per = [rec["scores"]["activities"].get(a["id"], {}).get(p["id"], 0) for a in played]
-        score_rows.append([p["id"], p["name"], group_names.get(p["group"] or "", ""), *per,
-                           award_totals.get(p["id"], 0), rec["scores"]["players"].get(p["id"], 0)])
-    scores = Table("scores", ["player_id", "name", "group", *[a["id"] for a in played], "awards", "total"],
-                   score_rows)
-    criteria = sorted({c for r in rec["rubric_scores"] for c in r["means"]})
-    rubric = Table("rubric_scores", ["activity", "round", "group", "agent", "agent_name", *criteria, "total", "max",
-                                     "scorers", "points"], [
-        [r["activity"], r["round"] + 1, group_names.get(r["group"], r["group"]), r["agent"], r["agent_name"],
-         *[r["means"].get(c) for c in criteria], r["total"], r["max"], r["scorers"], r["points"]]
-        for r in rec["rubric_scores"]])
-    awards = Table("awards", ["seq", "at", "target", "target_name", "points", "reason"], [
-        [a["seq"], a["at"], a["target"], names.get(a["target"]) or group_names.get(a["target"], ""), a["points"],
-         a["reason"]] for a in rec["awards"]])
+    joined = {p.id: p.joined_at for p in st.players.values()} | {p.id: p.joined_at for p, _ in st.removed.values()}
+    credits = rec["scores"]["activities"]
+
+    trainees = Table("trainees", w["trainees"], [
+        w["id"], w["name"], w["group"], w["joined"],
+        *[a["title"] for a in rec["activities"]], w["award_points"], w["score"], w["rank"]], [
+        [p["id"], p["name"], group_names.get(p["group"] or "", ""), local(joined.get(p["id"]), tz),
+         *[credits.get(a["id"], {}).get(p["id"]) for a in rec["activities"]],
+         award_totals.get(p["id"]), rec["scores"]["players"].get(p["id"], 0), ranks.get(p["id"])]
+        for p in rec["participants"]])
+    groups = Table("groups", w["groups"], [w["id"], w["name"], w["size"], w["score"], w["group_points"]], [
+        [g["id"], g["name"], g["size"], rec["scores"]["groups"].get(g["id"], 0),
+         rec["scores"]["group_points"].get(g["id"], 0)] for g in rec["groups"]])
+    activities = Table("activities", w["activities"], [
+        w["id"], w["kind"], w["title"], w["module"], w["mode"], w["status"], w["opened"], w["closed"],
+        w["recommended"], w["rationale"]], [
+        [a["id"], kinds.get(a["kind"], a["kind"]), a["title"], a["module"], modes.get(a["mode"], a["mode"]),
+         status.get(a["status"], a["status"]), local(st.stages[a["id"]].opened_at, tz) if a["id"] in st.stages
+         else None, local(st.stages[a["id"]].closed_at, tz) if a["id"] in st.stages else None,
+         _recommended(live, a), a.get("rationale", "")] for a in rec["activities"]])
+    sub_at = {e.seq: e.at for e in live.store.load_events(live.code)} if rec["submissions"] else {}
+    titles = _titles(rec)
+    submissions = Table("submissions", w["submissions"], [
+        w["seq"], w["time"], w["id"], w["name"], w["group"], w["activity"], w["answer"], w["answer_json"],
+        w["as"], w["mode"], w["client_id"], w["counted"]], [
+        [s["seq"], local(sub_at.get(s["seq"]), tz), s["player_id"], names.get(s["player_id"], ""),
+         group_names.get(st.players[s["player_id"]].group or "", "") if s["player_id"] in st.players else "",
+         titles.get(s["activity"], s["activity"]),
+         answer_text(live, s["activity"], s["answer"], s.get("confirmed")), _json(s["answer"]),
+         names.get(s["as"]) or group_names.get(s["as"], s["as"]), modes.get(s["mode"], s["mode"]),
+         s["client_id"], s["counted"]] for s in rec["submissions"]])
+    criteria_titles: list[str] = []  # in rubric order, not alphabetical ids
+    found: list[tuple[dict[str, Any], dict[str, Any]]] = []
+    for r in rec["rubric_scores"]:
+        act = st.deck.activities.get(r["activity"])
+        crits = list(act.config.rubric.criteria) if act is not None and hasattr(act.config, "rubric") else []
+        criteria_titles += [c.title for c in crits if c.title not in criteria_titles]
+        found.append((r, {c.title: r["means"].get(c.id) for c in crits}))
+    rubric = Table("rubric_scores", w["rubric"], [
+        w["activity"], w["round"], w["group"], w["agent"], *criteria_titles, w["total"], w["max"], w["scorers"],
+        w["points"]], [
+        [titles.get(r["activity"], r["activity"]), r["round"] + 1, group_names.get(r["group"], r["group"]),
+         r["agent_name"], *[by_title.get(t) for t in criteria_titles], r["total"], r["max"], r["scorers"],
+         r["points"]] for r, by_title in found])
+    awards = Table("awards", w["awards"], [w["seq"], w["time"], w["target"], w["points"], w["reason"]], [
+        [a["seq"], local(_at(st, a["seq"]), tz), names.get(a["target"]) or group_names.get(a["target"], ""),
+         a["points"], a["reason"]] for a in rec["awards"]])
     modules = dict((m, t) for m, t in st.deck.modules)
-    plans = Table("action_plans", ["player_id", "name", "group", "activity", "what", "by", "module"], [
-        [p["player_id"], p["name"], group_names.get(st.players[p["player_id"]].group or "", "")
-         if p["player_id"] in st.players else "", p["activity"], p["what"], p["by"],
+    plans = Table("action_plans", w["plans"], [w["name"], w["group"], w["what"], w["by"], w["module"]], [
+        [p["name"], group_names.get(st.players[p["player_id"]].group or "", "")
+         if p["player_id"] in st.players else "", p["what"], p["by"],
          modules.get(p["module"] or "", p["module"] or "")] for p in rec["action_plans"]])
-    return [participants, groups, activities, submissions, scores, rubric, awards, plans]
+    event_rows = [[e.seq, local(e.at, tz), e.type, names.get(e.actor) or e.actor, _json(e.data)]
+                  for e in live.store.load_events(live.code)]
+    events = Table("events", w["events"], [w["seq"], w["time"], w["type"], w["actor"], w["data"]], event_rows)
+    return [trainees, groups, plans, awards, activities, submissions, rubric, events]
+
+
+def _at(st: Any, seq: int) -> int | None:
+    return next((a.at for a in st.awards if a.seq == seq), None)
+
+
+def _titles(rec: dict[str, Any]) -> dict[str, str]:
+    titles = {a["id"]: a["title"] for a in rec["activities"]}
+    for a in rec["activities"]:
+        for c in a.get("cards", []):
+            titles[c["id"]] = c["title"]
+    return titles
 
 
 def _recommended(live: LiveSession, a: dict[str, Any]) -> str:

@@ -20,7 +20,7 @@ from typing import Any
 from games.base import CONSENSUS, GROUP, INDIVIDUAL, MAJORITY
 from sessions.live import LiveSession
 from sessions.phases import REVEALED
-from sessions.state import SessionState, Stage
+from sessions.state import Player, SessionState, Stage
 from sessions.tables import answer_text
 
 # Where points come from; the phone names each one (client/i18n: record.source.*).
@@ -28,15 +28,19 @@ OWN, GROUP_ANSWER, MAJORITY_ANSWER, CONSENSUS_ANSWER, SPEED, AGENT = (
     "answer", "group", "majority", "consensus", "speed_bonus", "roleplay_agent")
 
 
-def personal(live: LiveSession, pid: str) -> dict[str, Any]:
-    """The trainee's record: session, standing, one line per played activity, awards and plan."""
+def personal(live: LiveSession, pid: str, rec: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The trainee's record: session, standing, one line per played activity, awards and plan.
+
+    ``rec``: the session's record when the caller has it already (the report builds a page per
+    trainee from one record). A removed (kicked) trainee keeps their record too.
+    """
     from sessions.export import record
 
-    rec = record(live)
+    rec = rec or record(live)
     st = live.state
-    p = st.players[pid]
+    p = st.players[pid] if pid in st.players else st.removed[pid][0]
     mine = [s for s in rec["submissions"] if s["player_id"] == pid]
-    lines = [_line(live, st, stage, pid, mine) for aid in st.agenda if (stage := st.stages.get(aid)) is not None]
+    lines = [_line(live, st, stage, p, mine) for aid in st.agenda if (stage := st.stages.get(aid)) is not None]
     awards = [{"points": a["points"], "reason": a["reason"]} for a in rec["awards"] if a["target"] == pid]
     rank = next((r["rank"] for r in rec["scores"]["leaderboard"] if r["id"] == pid), None)
     score = st.player_score(pid)
@@ -55,13 +59,13 @@ def personal(live: LiveSession, pid: str) -> dict[str, Any]:
     }
 
 
-def _line(live: LiveSession, st: SessionState, stage: Stage, pid: str,
+def _line(live: LiveSession, st: SessionState, stage: Stage, player: Player,
           mine: list[dict[str, Any]]) -> dict[str, Any]:
-    group = st.players[pid].group
+    pid, group = player.id, player.group
     card = st.card_for(stage, group) or next(iter(stage.cards))
     act = st.activity(card)
     revealed = stage.status == REVEALED
-    joined = st.players[pid].joined_at
+    joined = player.joined_at
     present = joined <= (stage.closed_at if stage.closed_at is not None else joined)
     own = next((s for s in reversed(mine) if s["activity"] == card and s["counted"]), None)
     line: dict[str, Any] = {
@@ -83,7 +87,7 @@ def _line(live: LiveSession, st: SessionState, stage: Stage, pid: str,
             line["my_answer"] = line["answer"]
         line.update(answer=answer_text(live, card, group_answer) if group_answer else "", by_group=True)
     if line["points"] is not None and act.kind != "roleplay":
-        line["parts"] = _parts(st, stage, card, pid, line["points"])
+        line["parts"] = _parts(st, stage, card, player, line["points"])
     return line
 
 
@@ -98,15 +102,15 @@ def _group_answer(st: SessionState, stage: Stage, card: str, group: str) -> dict
     return act.impl.combine(answers) if answers else None
 
 
-def _parts(st: SessionState, stage: Stage, card: str, pid: str, points: int) -> list[dict[str, Any]]:
+def _parts(st: SessionState, stage: Stage, card: str, player: Player, points: int) -> list[dict[str, Any]]:
     """The stage's credit split by source; the parts always add up to ``points``."""
     source = {CONSENSUS: CONSENSUS_ANSWER, MAJORITY: MAJORITY_ANSWER, GROUP: GROUP_ANSWER}.get(stage.mode, OWN)
     act = st.activity(card)
     bonus = 0
     if act.kind == "vote" and getattr(act.config, "speed_bonus", 0) and points:
-        group = st.players[pid].group
+        group = player.group
         if stage.mode == INDIVIDUAL:
-            chosen = act.impl.answers(stage.cards[card]).get(pid)
+            chosen = act.impl.answers(stage.cards[card]).get(player.id)
         else:
             chosen = _group_answer(st, stage, card, group or "")
         opt = act.config.option(chosen["choice"]) if chosen else None

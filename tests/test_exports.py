@@ -257,6 +257,16 @@ def test_html_report_escapes_everything(recorded: Any) -> None:
     assert "<script" not in html and html.count("<svg") >= 5
     assert html.count('class="page"') >= 2 + 6  # activities, awards/plans, one page per trainee
     assert "学员6" in html and "全部活动类型" in html
+    rec = get(srv, code, key, "json").json()
+    page1 = html[:html.index('<section class="page">')]
+    start = local(rec["session"]["started_at"])
+    assert f"<b>{start:%Y-%m-%d}</b> · 开始 {start:%H:%M}" in page1 and "Asia/Shanghai" in page1  # local, not ISO UTC
+    assert rec["session"]["started_at"] not in html
+    assert "选择推荐处理的比例" in page1 and "最薄弱的三题" in page1 and "全班平均分" in page1
+    assert "个人投票</td><td class='num'>5</td><td class='num'>60%</td>" in page1
+    assert "第 1 轮 Round 1" in html  # role-play rounds labelled
+    assert f'text-anchor="middle">{start:%H:%M:%S}</text>' in html  # the chart's x axis: local clock times
+    assert "活动合计 activities 200 + 加减分 awards 20</th><th class='num'>220" in html  # p6's page adds up
 
 
 def test_export_errors(recorded: Any) -> None:

@@ -20,8 +20,17 @@ Columns (header names, any order; unknown columns are an error so typos show):
     rationale     the recommended handling and why
     legal_source, legal_article, legal_quote    one legal reference
 
+Every column also has a Chinese header (``CHINESE``: 编号, 模块, 题型, 方式, 标题, …;
+``反馈A`` for feedback_A), and a header may carry both, as the template's do
+("标题 title", "title（标题）"). ``kind`` and ``mode`` values may be Chinese too
+(单选, 排序, 估值, 讨论, 行动计划; 个人, 小组, 小组共识, 小组多数). ``acceptable``
+letters are separated by commas, 、, ; or spaces, or run together ("BC"); each
+must name a filled option, or the row is refused.
+
 An XLSX file may also have a ``deck`` sheet (key / value rows: id, title,
-locale, description, disclaimer) and a ``modules`` sheet (id / title rows).
+locale, description, disclaimer, groups) and a ``modules`` sheet (id / title
+rows) and a ``groups`` sheet (id / name rows; or the deck sheet's ``groups``:
+names separated by commas or 、). A card in a group mode needs groups.
 Bad rows are reported by their row number in the sheet.
 """
 
@@ -44,6 +53,49 @@ COLUMNS = (["id", "module", "kind", "mode", "title", "time_limit", "situation", 
             "tolerance", "zero_at", "min", "max", "prompt", "rationale", "legal_source", "legal_article",
             "legal_quote"])
 KINDS = ("vote", "order", "estimate", "discuss", "plan")
+CHINESE = {
+    "编号": "id", "模块": "module", "题型": "kind", "方式": "mode", "作答方式": "mode", "标题": "title",
+    "限时": "time_limit", "限时（秒）": "time_limit", "情境": "situation", "案例": "situation",
+    "客户原话": "customer_says", "事实": "facts", "最佳": "best", "最佳选项": "best", "可接受": "acceptable",
+    "可接受选项": "acceptable", "步骤": "steps", "单位": "unit", "答案": "answer", "参考值": "answer",
+    "容差": "tolerance", "零分距离": "zero_at", "最小值": "min", "最大值": "max", "提示": "prompt",
+    "解析": "rationale", "法规": "legal_source", "法规来源": "legal_source", "条款": "legal_article",
+    "原文": "legal_quote", "法规原文": "legal_quote",
+    **{f"选项{x}": x for x in LETTERS}, **{f"反馈{x}": f"feedback_{x}" for x in LETTERS},
+}
+KIND_WORDS = {"单选": "vote", "投票": "vote", "排序": "order", "估值": "estimate", "估算": "estimate",
+              "讨论": "discuss", "行动计划": "plan", "计划": "plan"}
+MODE_WORDS = {"个人": "individual", "小组": "group", "小组共识": "group-consensus", "共识": "group-consensus",
+              "小组多数": "group-majority", "多数": "group-majority"}
+GROUP_MODES = ("group", "group-consensus", "group-majority")
+HEADER_PARTS = re.compile(r"[\s()（）/|]+")
+
+
+def column_of(header: str) -> str | None:
+    """A header cell's column: its English id, its Chinese name, or a cell holding both."""
+    h = header.strip()
+    if h in COLUMNS:
+        return h
+    if h in CHINESE:
+        return CHINESE[h]
+    for part in (x for x in HEADER_PARTS.split(h) if x):
+        if part in COLUMNS:
+            return part
+        if part in CHINESE:
+            return CHINESE[part]
+    return None
+
+
+def _letters(value: str) -> list[str] | None:
+    """Option letters of an ``acceptable`` cell ("B, D", "B、D", "B;D", "BD"), or None if unreadable."""
+    out: list[str] = []
+    for token in re.split(r"[\s,，、;；/]+", value.strip().upper()):
+        if not token:
+            continue
+        if not all(ch in LETTERS for ch in token):
+            return None
+        out += list(token)
+    return out
 DEFAULT_DISCLAIMER = "本课件为培训材料，不构成法律意见。"
 
 
@@ -67,6 +119,7 @@ def _card(row: dict[str, str], n: int, problems: list[DeckProblem]) -> dict[str,
         problems.append(DeckProblem(f"row {n}", n, message))
 
     kind = row.get("kind") or "vote"
+    kind = KIND_WORDS.get(kind, kind.lower())
     if kind not in KINDS:
         bad(f"kind '{kind}' is not one of {', '.join(KINDS)} (role-plays need briefs: write them in YAML)")
         return None
@@ -75,9 +128,8 @@ def _card(row: dict[str, str], n: int, problems: list[DeckProblem]) -> dict[str,
     if module:
         card["module"] = module
     card["title"] = row.get("title", "")
-    for key in ("mode",):
-        if row.get(key):
-            card[key] = row[key]
+    if row.get("mode"):
+        card["mode"] = MODE_WORDS.get(row["mode"], row["mode"].lower())
     for key in ("time_limit",):
         value = _number(row.get(key, ""), n, key, problems)
         if value is not None:
@@ -91,7 +143,14 @@ def _card(row: dict[str, str], n: int, problems: list[DeckProblem]) -> dict[str,
         card["card"] = body
     if kind == "vote":
         best = row.get("best", "").strip().upper()
-        acceptable = {x for x in re.split(r"[\s,，、]+", row.get("acceptable", "").upper()) if x}
+        letters = _letters(row.get("acceptable", ""))
+        if letters is None:
+            bad(f"'acceptable' is '{row.get('acceptable')}': write option letters A-F, e.g. 'B, D'")
+            letters = []
+        for letter in letters:
+            if not row.get(letter):
+                bad(f"'acceptable' names {letter}, but there is no option {letter}")
+        acceptable = set(letters)
         options = []
         for letter in LETTERS:
             if row.get(letter):
@@ -147,10 +206,17 @@ def _table(rows: list[list[str]], problems: list[DeckProblem]) -> list[tuple[int
     if not rows:
         problems.append(DeckProblem("", 1, "the sheet is empty"))
         return []
-    header = [h.strip() for h in rows[0]]
-    for h in header:
-        if h and h not in COLUMNS:
-            problems.append(DeckProblem("row 1", 1, f"unknown column '{h}' (known: {', '.join(COLUMNS)})"))
+    header = []
+    unknown = False
+    for h in rows[0]:
+        column = column_of(h) if h.strip() else ""
+        if column is None:
+            problems.append(DeckProblem("row 1", 1, f"unknown column '{h.strip()}'"))
+            unknown = True
+        header.append(column or "")
+    if unknown:
+        problems.append(DeckProblem("row 1", 1, f"known columns: {', '.join(COLUMNS)} (or their Chinese names: "
+                                                f"{', '.join(CHINESE)})"))
     out = []
     for i, raw in enumerate(rows[1:], 2):
         row = {h: (raw[j].strip() if j < len(raw) and raw[j] is not None else "")
@@ -160,11 +226,16 @@ def _table(rows: list[list[str]], problems: list[DeckProblem]) -> list[tuple[int
     return out
 
 
-def import_deck(data: bytes, filename: str, *, deck_id: str | None = None, title: str | None = None) -> str:
-    """Spreadsheet bytes -> deck YAML text that passes validation, or DeckInvalid by row."""
+def import_deck(data: bytes, filename: str, *, deck_id: str | None = None, title: str | None = None,
+                groups: list[str] | None = None) -> str:
+    """Spreadsheet bytes -> deck YAML text that passes validation, or DeckInvalid by row.
+
+    ``groups``: group names (``caseroom deck import --groups``), instead of a groups sheet.
+    """
     problems: list[DeckProblem] = []
     meta: dict[str, str] = {}
     modules: list[dict[str, str]] = []
+    group_list: list[dict[str, str]] = []
     if filename.lower().endswith(".csv"):
         card_rows = _rows_from_csv(data)
     elif filename.lower().endswith((".xlsx", ".xlsm")):
@@ -179,10 +250,22 @@ def import_deck(data: bytes, filename: str, *, deck_id: str | None = None, title
         for row in sheets.get("modules", [])[1:]:
             if len(row) >= 2 and row[0]:
                 modules.append({"id": row[0], "title": row[1]})
+        for row in sheets.get("groups", [])[1:]:
+            if len(row) >= 2 and row[0] and row[1]:
+                group_list.append({"id": row[0], "name": row[1]})
     else:
         raise DeckInvalid([DeckProblem("", None, "import reads .xlsx or .csv files")])
     rows = _table(card_rows, problems)
     cards = [c for n, row in rows if (c := _card(row, n, problems)) is not None]
+    named = groups or ([x for x in re.split(r"[,，、;；]+", meta.get("groups", "")) if x.strip()] if not group_list
+                       else [])
+    if named:
+        group_list = [{"id": f"g{i}", "name": name.strip()} for i, name in enumerate(named, 1)]
+    if not group_list:
+        for n, row in rows:
+            if MODE_WORDS.get(row.get("mode", ""), row.get("mode", "").lower()) in GROUP_MODES:
+                problems.append(DeckProblem(f"row {n}", n, f"mode '{row['mode']}' needs groups: add a 'groups' "
+                                                           "sheet (id / name rows) or --groups"))
     stem = re.sub(r"[^a-z0-9-]+", "-", Path(filename).stem.lower()).strip("-") or "imported"
     known = {m["id"] for m in modules}
     for card in cards:
@@ -195,6 +278,8 @@ def import_deck(data: bytes, filename: str, *, deck_id: str | None = None, title
         if meta.get(key):
             deck[key] = meta[key]
     deck["disclaimer"] = meta.get("disclaimer") or DEFAULT_DISCLAIMER
+    if group_list:
+        deck["groups"] = group_list
     if modules:
         deck["modules"] = modules
     deck["activities"] = cards
@@ -243,7 +328,10 @@ def write_template(path: Path) -> None:
     book = Workbook()
     cards = book.active
     cards.title = "cards"
-    cards.append(COLUMNS)
+    chinese = {}
+    for zh, column in CHINESE.items():
+        chinese.setdefault(column, zh)
+    cards.append([f"{chinese[c]} {c}" if c in chinese and c not in LETTERS else c for c in COLUMNS])
     for row in TEMPLATE_ROWS:
         cards.append([row.get(c, "") for c in COLUMNS])
     for cell in cards[1]:
@@ -253,6 +341,9 @@ def write_template(path: Path) -> None:
     for row in (["key", "value"], ["id", "my-course"], ["title", "我的课程"], ["locale", "zh-CN"],
                 ["disclaimer", DEFAULT_DISCLAIMER]):
         deck.append(row)
+    groups = book.create_sheet("groups")
+    for row in (["id", "name"], ["g1", "第一组"], ["g2", "第二组"], ["g3", "第三组"]):
+        groups.append(row)
     modules = book.create_sheet("modules")
     for row in (["id", "title"], ["m3", "赔偿标准的界定"], ["m5", "安抚客户的情绪"],
                 ["m10", "客户服务之难缠客户应对技巧"]):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import re
 import resource
 import sys
 from pathlib import Path
@@ -154,7 +155,8 @@ def deck_import(args: argparse.Namespace) -> int:
 
     path = Path(args.file)
     try:
-        text = import_deck(path.read_bytes(), path.name, deck_id=args.id, title=args.title)
+        groups = [g.strip() for g in re.split(r"[,，、]+", args.groups) if g.strip()] if args.groups else None
+        text = import_deck(path.read_bytes(), path.name, deck_id=args.id, title=args.title, groups=groups)
     except OSError as exc:
         print(f"{args.file}: cannot read: {exc.strerror}", file=sys.stderr)
         return 1
@@ -333,6 +335,8 @@ def main(argv: list[str] | None = None) -> int:
     d.add_argument("-o", "--output", help="write the deck here (default: print it)")
     d.add_argument("--id", help="the deck id (default: from the file)")
     d.add_argument("--title", help="the deck title")
+    d.add_argument("--groups", help="group names for group modes, e.g. '第一组,第二组,第三组' "
+                                    "(instead of a groups sheet)")
     d.set_defaults(func=deck_import)
     d = deck.add_parser("template", help="write the XLSX template for `deck import`")
     d.add_argument("-o", "--output", default="deck-template.xlsx")

@@ -108,10 +108,59 @@ def test_the_xlsx_template_round_trips_into_a_valid_deck(tmp_path: Path) -> None
     assert deck.activities["m5-three-step"].config.steps[0][1] == "表示理解客户感受"
     committed = ROOT / "docs" / "deck-template.xlsx"
     assert parse_deck(import_deck(committed.read_bytes(), committed.name)).id == "my-course"
+    assert [g for g, _name in parse_deck(import_deck(path.read_bytes(), path.name)).groups] == ["g1", "g2", "g3"]
+    # The CSV template's discussion is in group mode: without groups it would play as individual, so it is refused.
+    out = run_cli("deck", "import", str(ROOT / "docs" / "deck-template.csv"), "--id", "from-csv")
+    assert out.returncode == 1 and "needs groups" in out.stderr
     out = run_cli("deck", "import", str(ROOT / "docs" / "deck-template.csv"), "--id", "from-csv",
-                  "-o", str(tmp_path / "d.yaml"))
+                  "--groups", "第一组,第二组", "-o", str(tmp_path / "d.yaml"))
     assert out.returncode == 0, out.stderr
     assert run_cli("deck", "check", str(tmp_path / "d.yaml")).returncode == 0
+
+
+def test_import_reads_chinese_headers_and_kinds_and_sets_group_modes(tmp_path: Path) -> None:
+    """The audit's department wrote 编号, 题型, 标题…: all 26 columns were refused before."""
+    sheet = ("编号,模块,题型,方式,标题,情境,选项A,选项B,选项C,最佳,可接受,反馈A,解析,步骤\n"
+             "hv-01,m1,单选,个人,上门时客户不在家,约好的时间客户不在。,电话联系并改约,直接离开,留言后离开,A,C,有礼有节,先联系,\n"
+             "hv-02,m1,单选,小组多数,小组投票,情境,甲,乙,,B,,,理由,\n"
+             "hv-03,m1,排序,,上门步骤,,,,,,,,理由,\"敲门\n自我介绍\n说明来意\"\n")
+    text = import_deck(sheet.encode("utf-8-sig"), "hv.csv", groups=["第一组", "第二组", "第三组"])
+    deck = parse_deck(text)
+    vote = deck.activities["hv-01"]
+    assert vote.title == "上门时客户不在家" and vote.mode == "individual"
+    assert [o.rating for o in vote.config.options] == ["best", "poor", "acceptable"]
+    assert deck.activities["hv-02"].mode == "group-majority" and len(deck.groups) == 3
+    assert deck.activities["hv-03"].kind == "order"
+    with pytest.raises(DeckInvalid) as info:
+        import_deck(sheet.encode("utf-8-sig"), "hv.csv")
+    assert "row 3: mode '小组多数' needs groups" in "\n".join(str(p) for p in info.value.problems)
+    # Both forms in one header, as the template has them.
+    both = "标题 title,kind（题型）,情境,A,B,best 最佳,解析 rationale\n双语,vote,情境,甲,乙,A,理由\n"
+    assert parse_deck(import_deck(both.encode(), "both.csv")).activities["card-2"].title == "双语"
+    bad = "标题,题目类型\n一,二\n"
+    with pytest.raises(DeckInvalid) as info:
+        import_deck(bad.encode(), "bad.csv")
+    assert "unknown column '题目类型'" in str(info.value.problems[0])
+
+
+@pytest.mark.parametrize(("acceptable", "ratings", "error"), [
+    ("C，D", None, "'acceptable' names D, but there is no option D"),
+    ("B;C", ["best", "acceptable", "acceptable"], None),
+    ("BC", ["best", "acceptable", "acceptable"], None),
+    ("B、C", ["best", "acceptable", "acceptable"], None),
+    ("B C", ["best", "acceptable", "acceptable"], None),
+    ("乙", None, "'acceptable' is '乙': write option letters A-F"),
+    ("G", None, "'acceptable' is 'G'"),
+])
+def test_import_validates_acceptable_letters(acceptable: str, ratings: list[str] | None, error: str | None) -> None:
+    sheet = f"id,title,situation,rationale,A,B,C,best,acceptable\nq,题,情境,理由,甲,乙,丙,A,\"{acceptable}\"\n"
+    if error is None:
+        deck = parse_deck(import_deck(sheet.encode(), "a.csv"))
+        assert [o.rating for o in deck.activities["q"].config.options] == ratings
+    else:
+        with pytest.raises(DeckInvalid) as info:
+            import_deck(sheet.encode(), "a.csv")
+        assert error in "\n".join(str(p) for p in info.value.problems)
 
 
 def test_import_reports_bad_rows_by_row_number() -> None:

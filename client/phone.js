@@ -363,8 +363,11 @@ function renderRecord(closable) {
 /** One line of my record: an activity, where its points came from, and the answer that earned them. */
 function recordLine(a, planBelow) {
   const parts = Array.isArray(a.parts) ? a.parts : [];
-  let pointsText = '–';
+  // Discussions, plans and slides score nobody: no points column for them unless an award made it so.
+  const unscored = ['discuss', 'plan', 'slide'].includes(a.kind) && !a.points;
+  let pointsText = '';
   if (!a.present) pointsText = t('record.absent');
+  else if (unscored) pointsText = '';
   else if (a.points === null || a.points === undefined) pointsText = t('record.not_revealed');
   else pointsText = t('phone.points', { points: signed(a.points) });
   const rounds = Array.isArray(a.rounds) ? a.rounds : [];

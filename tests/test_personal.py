@@ -1,0 +1,54 @@
+"""The trainee's own record through the core: hidden posts, role-play agent and observer, late joiners.
+
+(The play-through of every kind and mode over the wire, with the sum checked for every trainee
+via ``POST /me``, is ``tests/test_exports.py::test_personal_record_adds_up_for_every_trainee``.)
+"""
+
+from __future__ import annotations
+
+from sessions.export import record
+from sessions.personal import personal
+from tests.test_kinds import Room
+
+
+def test_hidden_posts_late_joiners_and_role_play_lines_add_up() -> None:
+    r = Room()
+    st = r.live.state
+    r.host("start", activity="v-ind")
+    r.submit("p1", {"choice": "a"})
+    r.host("reveal")
+    r.clock.advance(5)
+    late, _ = r.live.join("迟到者", "g1", None, r.now)  # joins after v-ind: that line is "not present"
+    r.host("start", activity="d-grp")
+    r.submit("p3", {"post": "可以公开的帖子"})
+    r.submit("p4", {"post": "被讲师隐藏的帖子"})
+    hidden = next(pid for pid, post in st.stages["d-grp"].cards["d-grp"].posts.items() if post.text.startswith("被"))
+    r.host("act", action="hide", post=hidden)
+    r.host("reveal")
+    r.host("start", activity="rp", group="g1")
+    r.host("advance")  # play: p1 is the agent, p2 the customer
+    r.submit("p3", {"scores": {"calm": 4}})  # one observer's scores in two messages
+    r.submit("p3", {"scores": {"solve": 2}})
+    r.host("close")
+    r.host("reveal")
+    r.host("award", target="p2", points=-10, reason="迟交")
+    r.host("end")
+
+    for pid in [*(f"p{i}" for i in range(1, 7)), late]:
+        me = personal(r.live, pid)
+        assert me["totals"]["activities"] + me["totals"]["awards"] == me["me"]["score"] == st.player_score(pid)
+    p3 = {line["stage"]: line for line in personal(r.live, "p3")["answers"]}
+    p4 = {line["stage"]: line for line in personal(r.live, "p4")["answers"]}
+    assert p3["d-grp"]["answer"] == "可以公开的帖子" and p3["d-grp"]["by_group"]
+    assert "被讲师隐藏的帖子" not in str(personal(r.live, "p4")) and p4["d-grp"]["answer"] == "可以公开的帖子"
+    assert p3["rp"]["observer_scores"] == ["1: 情绪安抚 4, 解决方案 2"] and p3["rp"]["points"] == 0  # earns nothing
+    p1 = {line["stage"]: line for line in personal(r.live, "p1")["answers"]}
+    p2 = {line["stage"]: line for line in personal(r.live, "p2")["answers"]}
+    assert [x["round"] for x in p1["rp"]["rounds"]] == [1] and p2["rp"]["rounds"] == []
+    assert p1["rp"]["points"] == p1["rp"]["parts"][0]["points"] > 0
+    assert personal(r.live, "p2")["awards"] == [{"points": -10, "reason": "迟交"}]
+    newcomer = {line["stage"]: line for line in personal(r.live, late)["answers"]}
+    assert not newcomer["v-ind"]["present"] and newcomer["d-grp"]["present"]
+    # One counted row per player and card: p3 sent two role-play score messages, one counts.
+    counted = [(s["player_id"], s["activity"]) for s in record(r.live)["submissions"] if s["counted"]]
+    assert counted.count(("p3", "rp")) == 1 and len(counted) == len(set(counted))

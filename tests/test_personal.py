@@ -52,3 +52,69 @@ def test_hidden_posts_late_joiners_and_role_play_lines_add_up() -> None:
     # One counted row per player and card: p3 sent two role-play score messages, one counts.
     counted = [(s["player_id"], s["activity"]) for s in record(r.live)["submissions"] if s["counted"]]
     assert counted.count(("p3", "rp")) == 1 and len(counted) == len(set(counted))
+
+
+SPEED_DECK = """
+id: speed
+title: 抢答与多数
+version: 1
+groups:
+  - {id: g1, name: 一组}
+activities:
+  - id: fast
+    kind: vote
+    title: 抢答
+    time_limit: 60
+    speed_bonus: 50
+    card: {situation: 客户来电。}
+    options:
+      - {id: a, text: 先道歉, rating: best}
+      - {id: b, text: 先解释, rating: poor}
+    rationale: 先处理心情。
+  - id: maj
+    kind: vote
+    mode: group-majority
+    title: 小组多数
+    card: {situation: 客户来电。}
+    options:
+      - {id: a, text: 先道歉, rating: best}
+      - {id: b, text: 先解释, rating: poor}
+    rationale: 先处理心情。
+agenda: [fast, maj]
+"""
+
+
+def test_speed_bonus_and_majority_are_parts_of_the_line() -> None:
+    from games.decks import parse_deck
+    from sessions.clock import FakeClock
+    from sessions.core import Command
+    from sessions.hub import LocalHub
+    from sessions.live import Sessions
+    from sessions.store import MemoryStore
+
+    clock = FakeClock()
+    live = Sessions(MemoryStore(), LocalHub(), lambda _id: None).create(parse_deck(SPEED_DECK), "抢答", "111222", "h",
+                                                                        clock.now_ms())
+    p1, _ = live.join("甲", "g1", None, clock.now_ms())
+    p2, _ = live.join("乙", "g1", None, clock.now_ms())
+
+    def run(actor: str, name: str, **args: object) -> None:
+        live.execute(Command(name, actor, dict(args)), clock.now_ms())
+
+    run("host", "start", activity="fast")
+    clock.advance(15)  # 45 of 60 s left: a bonus of 50 x 45/60 = 37.5 -> 38 (half up)
+    run(p1, "submit", activity="fast", answer={"choice": "a"})
+    run(p2, "submit", activity="fast", answer={"choice": "b"})
+    run("host", "reveal")
+    run("host", "start", activity="maj")
+    run(p1, "submit", activity="maj", answer={"choice": "a"})
+    run("host", "reveal")
+    mine = {line["stage"]: line for line in personal(live, p1)["answers"]}
+    assert mine["fast"]["points"] == 138
+    assert mine["fast"]["parts"] == [{"source": "answer", "points": 100}, {"source": "speed_bonus", "points": 38}]
+    theirs = {line["stage"]: line for line in personal(live, p2)["answers"]}
+    assert theirs["maj"]["by_group"] and theirs["maj"]["my_answer"] is None and theirs["maj"]["answer"] == "A · 先道歉"
+    assert theirs["maj"]["parts"] == [{"source": "majority", "points": 100}]
+    for pid in (p1, p2):
+        me = personal(live, pid)
+        assert me["totals"]["activities"] + me["totals"]["awards"] == me["me"]["score"]

@@ -8,7 +8,7 @@ into words a training department can read ("B · 免费提供详单…").
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import tzinfo
+from datetime import datetime, tzinfo
 from typing import Any
 
 from sessions.i18n import KINDS, MODES, STATUS, language, local, words, zone
@@ -93,12 +93,12 @@ def tables(live: LiveSession, rec: dict[str, Any], tz: tzinfo | None = None) -> 
          status.get(a["status"], a["status"]), local(st.stages[a["id"]].opened_at, tz) if a["id"] in st.stages
          else None, local(st.stages[a["id"]].closed_at, tz) if a["id"] in st.stages else None,
          _recommended(live, a), a.get("rationale", "")] for a in rec["activities"]])
-    sub_at = {e.seq: e.at for e in live.store.load_events(live.code)} if rec["submissions"] else {}
+
     titles = _titles(rec)
     submissions = Table("submissions", w["submissions"], [
         w["seq"], w["time"], w["id"], w["name"], w["group"], w["activity"], w["answer"], w["answer_json"],
         w["as"], w["mode"], w["client_id"], w["counted"]], [
-        [s["seq"], local(sub_at.get(s["seq"]), tz), s["player_id"], names.get(s["player_id"], ""),
+        [s["seq"], _local_iso(s["at"], tz), s["player_id"], names.get(s["player_id"], ""),
          group_names.get(st.players[s["player_id"]].group or "", "") if s["player_id"] in st.players else "",
          titles.get(s["activity"], s["activity"]),
          answer_text(live, s["activity"], s["answer"], s.get("confirmed")), _json(s["answer"]),
@@ -125,10 +125,17 @@ def tables(live: LiveSession, rec: dict[str, Any], tz: tzinfo | None = None) -> 
         [p["name"], group_names.get(st.players[p["player_id"]].group or "", "")
          if p["player_id"] in st.players else "", p["what"], p["by"],
          modules.get(p["module"] or "", p["module"] or "")] for p in rec["action_plans"]])
-    event_rows = [[e.seq, local(e.at, tz), e.type, names.get(e.actor) or e.actor, _json(e.data)]
-                  for e in live.store.load_events(live.code)]
+    # From the record's events (not the store's), so whatever the record leaves out stays out here too.
+    event_rows = [[e["seq"], _local_iso(e["at"], tz), e["type"], names.get(e["actor"]) or e["actor"],
+                   _json(e["data"])] for e in rec["events"]]
     events = Table("events", w["events"], [w["seq"], w["time"], w["type"], w["actor"], w["data"]], event_rows)
     return [trainees, groups, plans, awards, activities, submissions, rubric, events]
+
+
+def _local_iso(at: str | None, tz: tzinfo) -> datetime | None:
+    if not at:
+        return None
+    return datetime.fromisoformat(at.replace("Z", "+00:00")).astimezone(tz).replace(tzinfo=None)
 
 
 def _at(st: Any, seq: int) -> int | None:

@@ -118,3 +118,56 @@ def test_speed_bonus_and_majority_are_parts_of_the_line() -> None:
     for pid in (p1, p2):
         me = personal(live, pid)
         assert me["totals"]["activities"] + me["totals"]["awards"] == me["me"]["score"]
+
+
+SLIDE_DECK = """
+id: with-slide
+title: 讲解与投票
+version: 1
+activities:
+  - id: intro
+    kind: slide
+    title: 三段式法则
+    points: [认同感受, 说明事实, 给出方案]
+  - id: q
+    kind: vote
+    title: 先做什么
+    card: {situation: 客户来电。}
+    options:
+      - {id: a, text: 先道歉, rating: best}
+      - {id: b, text: 先解释, rating: poor}
+    rationale: 先处理心情。
+agenda: [intro, q]
+"""
+
+
+def test_a_session_with_a_slide_exports_in_every_format_and_its_record_adds_up() -> None:
+    import io
+
+    from openpyxl import load_workbook
+
+    from games.decks import parse_deck
+    from sessions.clock import FakeClock
+    from sessions.core import Command
+    from sessions.export import FORMATS, render
+    from sessions.hub import LocalHub
+    from sessions.live import Sessions
+    from sessions.store import MemoryStore
+
+    clock = FakeClock()
+    live = Sessions(MemoryStore(), LocalHub(), lambda _id: None).create(parse_deck(SLIDE_DECK), "讲解", "333444", "h",
+                                                                        clock.now_ms())
+    p1, _ = live.join("甲", None, None, clock.now_ms())
+    for actor, name, args in [("host", "start", {"activity": "intro"}), ("host", "start", {"activity": "q"}),
+                              (p1, "submit", {"activity": "q", "answer": {"choice": "a"}}), ("host", "reveal", {}),
+                              ("host", "end", {})]:
+        live.execute(Command(name, actor, args), clock.now_ms())
+        clock.advance(30)
+    me = personal(live, p1)
+    assert [line["kind"] for line in me["answers"]] == ["slide", "vote"]
+    assert me["totals"] == {"activities": 100, "awards": 0, "score": 100}
+    for fmt in FORMATS:
+        body, _media, _name = render(live, fmt)
+        assert body
+    book = load_workbook(io.BytesIO(render(live, "xlsx")[0]))
+    assert book.sheetnames[:3] == ["概览", "1 三段式法则", "2 先做什么"]

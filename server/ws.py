@@ -23,11 +23,12 @@ from typing import Any
 
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
+from games.grouping import group, label
 from server import authz, limits
 from server.protocol import CommandMsg, Host, IdRefused, Join, Message, Ping, Resume, Submit, dumps, parse
 from server.rooms import Conn, Room
 from server.services import Services
-from sessions.core import Command, existing_join
+from sessions.core import Command, cluster_request, existing_join
 from sessions.errors import NotFound, Refused
 
 log = logging.getLogger("caseroom.ws")
@@ -208,6 +209,8 @@ class Connection:
                 self.conn.send(self._pong(msg, msg_id))
                 return
             cmd = self._command(msg, msg_id)
+            if cmd.name == "cluster":
+                cmd = await self._clustered(cmd)
             out = await self.svc.run(self.room.live, cmd)
             if msg_id is not None:
                 self.conn.send({"type": "ack", "id": msg_id})
@@ -225,9 +228,30 @@ class Connection:
             assert self.conn.player_id is not None
             return Command("submit", self.conn.player_id, {"activity": msg.activity, "answer": msg.answer}, msg_id)
         assert isinstance(msg, CommandMsg)
-        if msg.name in ("join", "submit", "tick"):
+        if msg.name in ("join", "submit", "tick", "clustered"):
             raise Refused("unknown_command", f"unknown command '{msg.name}'")
         return Command(msg.name, "host", msg.args, msg_id)
+
+    async def _clustered(self, cmd: Command) -> Command:
+        """Group a discussion board in a thread (the loop and the committer go on meanwhile) and
+        return the ``clustered`` command that records the result; one grouping per session at a time."""
+        assert self.room is not None
+        live = self.room.live
+        activity, card, posts = cluster_request(live.state, cmd, self.svc.clock.now_ms())
+        if live.code in _GROUPING:
+            raise Refused("busy", "this board is being grouped already")
+        _GROUPING.add(live.code)
+        try:
+            groups, rest = await asyncio.to_thread(group, posts)
+        finally:
+            _GROUPING.discard(live.code)
+        clusters = [{"keys": g.keys, "posts": g.posts} for g in groups]
+        if rest:
+            clusters.append({"keys": [], "posts": rest})
+        log.info("grouped %d posts of %s/%s into %d clusters (%s)", len(posts), live.code, activity,
+                 len(groups), ", ".join(label(g.keys) for g in groups[:5]))
+        return Command("clustered", "system", {"activity": activity, "card": card, "clusters": clusters},
+                       cmd.client_id)
 
     def _pong(self, msg: Ping, msg_id: str | None) -> dict[str, Any]:
         pong: dict[str, Any] = {"type": "pong", "t": msg.t, "server_time": self.svc.clock.now_ms()}
@@ -235,6 +259,8 @@ class Connection:
             pong["id"] = msg_id  # a ping changes nothing, so its answer is the pong itself
         return pong
 
+
+_GROUPING: set[str] = set()  # sessions whose board is being grouped right now
 
 _TYPES = {Join: "join", Resume: "resume", Host: "host", Ping: "ping", Submit: "submit", CommandMsg: "command"}
 

@@ -42,9 +42,10 @@ MAX_AWARD = 10_000
 MAX_GROUPS = 50
 HOST_COMMANDS = frozenset({"start", "next", "advance", "close", "reveal", "pause", "resume", "extend",
                            "lock", "unlock", "award", "end", "group_add", "group_rename", "move",
-                           "leaderboard", "break", "break_end", "auto_advance", "act", "kick", "ban"})
+                           "leaderboard", "break", "break_end", "auto_advance", "act", "kick", "ban",
+                           "cluster"})
 DEFAULT_MAX_PLAYERS = 10_000
-SYSTEM_COMMANDS = frozenset({"tick"})
+SYSTEM_COMMANDS = frozenset({"tick", "clustered"})
 
 
 @dataclass(frozen=True)
@@ -392,7 +393,50 @@ def _act(st: SessionState, cmd: Command, now: int) -> list[Draft]:
         raise Refused("bad_message", "act needs an 'action' and, for a deal, a 'card' being played")
     act = st.activity(card)
     step = step_name(st, stage) if stage.status == OPEN else stage.status
+    if action == "clustered":
+        raise Refused("unknown_action", "clusters come from the cluster command")
     data = act.impl.check_action(act.config, stage.cards[card], action, cmd.args, step)
+    return [Draft("action_taken", {"activity": stage.id, "card": card, "data": data})]
+
+
+# -- grouping a discussion board ----------------------------------------------------------------
+# ``cluster`` is decided in two halves so the grouping itself (seconds of CPU at worst) runs in the
+# driver's thread, never here: ``cluster_request`` checks the command and hands the driver the posts;
+# the driver groups them (games/grouping.py) and sends ``clustered`` as the system, whose event
+# records the clusters. Posts written in between are placed by the kind when the event applies.
+
+def _cluster_target(st: SessionState, args: dict[str, Any]) -> tuple[Stage, str]:
+    stage = st.stage
+    if stage is None:
+        raise Refused("no_activity", "no activity is being played")
+    activity = args.get("activity")
+    if not isinstance(activity, str) or activity not in (stage.id, *stage.cards):
+        raise Refused("not_current", "that activity is not the one being played")
+    card = activity if activity in stage.cards else args.get("card") or next(iter(stage.cards))
+    if card not in stage.cards:
+        raise Refused("bad_message", "for a deal, 'card' names a card being played")
+    if st.activity(card).kind != "discuss":
+        raise Refused("not_discussion", "only a discussion board can be grouped")
+    return stage, card
+
+
+def cluster_request(st: SessionState, cmd: Command, now: int) -> tuple[str, str, list[tuple[str, str]]]:
+    """Check a ``cluster`` command; the activity, card and ``(post id, text)`` list the driver groups."""
+    decide(st, cmd, now)
+    stage, card = _cluster_target(st, cmd.args)
+    act = st.activity(card)
+    return stage.id, card, act.impl.cluster_input(stage.cards[card])
+
+
+def _cluster(st: SessionState, cmd: Command, now: int) -> list[Draft]:
+    _cluster_target(st, cmd.args)
+    return []  # the driver groups the posts and records the result with ``clustered``
+
+
+def _clustered(st: SessionState, cmd: Command, now: int) -> list[Draft]:
+    stage, card = _cluster_target(st, cmd.args)
+    act = st.activity(card)
+    data = act.impl.check_action(act.config, stage.cards[card], "clustered", cmd.args, "")
     return [Draft("action_taken", {"activity": stage.id, "card": card, "data": data})]
 
 
@@ -467,6 +511,8 @@ _HANDLERS = {
     "resume": _resume,
     "extend": _extend,
     "act": _act,
+    "cluster": _cluster,
+    "clustered": _clustered,
     "lock": _lock,
     "unlock": _unlock,
     "award": _award,
@@ -482,4 +528,4 @@ _HANDLERS = {
     "end": _end,
 }
 
-__all__ = ["CONSENSUS", "GROUP", "MAJORITY", "Command", "decide", "existing_join", "next_due"]
+__all__ = ["CONSENSUS", "GROUP", "MAJORITY", "Command", "cluster_request", "decide", "existing_join", "next_due"]

@@ -67,7 +67,7 @@ _ANYTIME = {"join", "start", "next", "lock", "unlock", "award", "end", "group_ad
 SESSION_ACCEPTS: dict[str, frozenset[str]] = {
     LOBBY: frozenset(_ANYTIME),
     RUNNING: frozenset(_ANYTIME | {"submit", "advance", "close", "reveal", "pause", "resume", "extend",
-                                   "act"}),
+                                   "act", "cluster", "clustered"}),
     ENDED: frozenset(),
 }
 

@@ -174,6 +174,14 @@ def _activity_section(live: LiveSession, rec: dict[str, Any], row: dict[str, Any
                          f"{esc(groups.get(res['group'], res['group']))} · 坐席 agent: {esc(res['agent_name'])} · "
                          f"{res['total']:g}/{res['max']} · {res['points']} 分 ({res['scorers']} 位评分人)</p>")
             parts.append(_bars([(crit.get(c, c), v or 0, False) for c, v in res["means"].items()], " /5"))
+    elif act.kind == "discuss" and row.get("clusters"):  # grouped by the trainer: themes, largest first
+        texts = {p["id"]: p for p in row.get("posts", [])}
+        for cluster in row["clusters"][:12]:
+            title = cluster["label"] or "其他 Other"
+            parts.append(f"<p><b>{esc(title)}</b> <span class='muted'>({cluster['count']})</span></p>")
+            for pid in cluster["posts"][:3]:
+                post = texts[pid]
+                parts.append(f"<p>“{esc(post['text'])}” <span class='muted'>+{post['votes']}</span></p>")
     elif act.kind == "discuss":
         for post in row.get("posts", [])[:8]:  # the review's board: hidden posts are not on it
             star = "★ " if post.get("highlighted") else ""

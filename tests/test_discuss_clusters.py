@@ -12,7 +12,7 @@ import httpx
 import yaml
 
 from games import grouping
-from tests.conftest import RunningServer
+from tests.conftest import RunningServer, start_server
 from tests.wsclient import Client, host, player
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -103,6 +103,7 @@ def check_partition(activity: dict[str, Any]) -> dict[str, str]:
 
 def test_cluster_groups_a_seeded_board_and_the_trainer_edits_it(server: RunningServer) -> None:
     code, key = board_session(server)
+    final: list[str] = []
 
     async def scenario() -> None:
         phones, screen, console = await seed_board(server, code, key)
@@ -176,6 +177,7 @@ def test_cluster_groups_a_seeded_board_and_the_trainer_edits_it(server: RunningS
         await cmd("cluster", activity="d-board")
         view = await screen.view_until(lambda v: all(c["label"] != "网络信号" for c in v["activity"]["clusters"]))
         check_partition(view["activity"])
+        final.extend(c["label"] for c in view["activity"]["clusters"] if not c["other"])
         for c in (screen, console, extra, *phones):
             await c.close()
 
@@ -186,6 +188,11 @@ def test_cluster_groups_a_seeded_board_and_the_trainer_edits_it(server: RunningS
     assert r.status_code == 200, r.text
     board = next(row for row in r.json()["review"] if row["id"] == "d-board")
     assert board["clusters"] and sum(c["count"] for c in board["clusters"]) == 48  # 49 posts, t2 hidden
+    assert [c["label"] for c in board["clusters"] if not c["other"]] == final
+    r = httpx.get(f"{server.http}/api/sessions/{code}/export?format=html",
+                  headers={"Authorization": f"Bearer {key}"}, timeout=30)
+    assert r.status_code == 200, r.text
+    assert f"<b>{final[0]}</b>" in r.text  # the printable report shows the themes
 
 
 def test_cluster_needs_posts_and_a_discussion(server: RunningServer) -> None:
@@ -201,3 +208,34 @@ def test_cluster_needs_posts_and_a_discussion(server: RunningServer) -> None:
         await console.close()
 
     asyncio.run(scenario())
+
+
+def test_a_restarted_server_shows_the_clusters_the_room_saw(tmp_path: Path) -> None:
+    srv = start_server(tmp_path / "data")
+    seen: list[Any] = []
+    try:
+        code, key = board_session(srv)
+
+        async def before() -> None:
+            phones, screen, console = await seed_board(srv, code, key, players=8)
+            reply = await console.request({"type": "command", "name": "cluster", "args": {"activity": "d-board"}})
+            assert reply["type"] == "ack", reply
+            view = await screen.view_until(lambda v: bool(v["activity"] and v["activity"]["clusters"]))
+            seen.append(view["activity"]["clusters"])
+            for c in (screen, console, *phones):
+                await c.close()
+
+        asyncio.run(before())
+    finally:
+        srv.stop()
+    srv = start_server(tmp_path / "data")  # replays the log
+    try:
+        async def after() -> None:
+            screen = await host(srv.ws, code, key, "screen")
+            view = await screen.view_until(lambda v: v["activity"] is not None)
+            assert view["activity"]["clusters"] == seen[0]
+            await screen.close()
+
+        asyncio.run(after())
+    finally:
+        srv.stop()

@@ -415,8 +415,8 @@ def _cluster_target(st: SessionState, args: dict[str, Any]) -> tuple[Stage, str]
     card = activity if activity in stage.cards else args.get("card") or next(iter(stage.cards))
     if card not in stage.cards:
         raise Refused("bad_message", "for a deal, 'card' names a card being played")
-    if st.activity(card).kind != "discuss":
-        raise Refused("not_discussion", "only a discussion board can be grouped")
+    if st.activity(card).kind not in ("discuss", "plan"):
+        raise Refused("not_discussion", "only a discussion board or the action plans can be grouped")
     return stage, card
 
 

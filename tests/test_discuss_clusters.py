@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 import yaml
 
 from games import grouping
@@ -239,3 +240,61 @@ def test_a_restarted_server_shows_the_clusters_the_room_saw(tmp_path: Path) -> N
         asyncio.run(after())
     finally:
         srv.stop()
+
+
+# -- the plan review's highlights, grouped the same way (core, no server) ----------------------------
+
+PLAN_DECK = """
+id: plans
+title: 行动计划
+version: 1
+activities:
+  - {id: plan, kind: plan, title: 行动计划, prompt: 回到岗位后，我会……, max_items: 3, max_length: 60}
+"""
+
+
+def test_the_plan_highlights_are_grouped_by_the_same_method() -> None:
+    from games.decks import parse_deck
+    from sessions.clock import FakeClock
+    from sessions.core import Command, cluster_request
+    from sessions.errors import Refused
+    from sessions.hub import LocalHub
+    from sessions.live import Sessions
+    from sessions.store import MemoryStore
+    from sessions.views import screen_view
+
+    clock = FakeClock()
+    live = Sessions(MemoryStore(), LocalHub(), lambda _id: None).create(
+        parse_deck(PLAN_DECK), "测试", "123456", "hash", clock.now_ms())
+    plans = [["先安抚客户情绪再解释", "解释账单时逐项说明费用"], ["安抚情绪，先道歉"],
+             ["账单费用逐项解释给客户听", "投诉记录当天归档"], ["每周复盘投诉记录"], ["学会安抚客户情绪"]]
+    live.execute(Command("start", "host", {"activity": "plan"}), clock.now_ms())
+    for n, items in enumerate(plans):
+        pid = live.join(f"学员{n}", None, None, clock.now_ms())[0]
+        clock.advance(1)
+        live.execute(Command("submit", pid, {"activity": "plan", "answer": {"items": [{"what": w} for w in items]}}),
+                     clock.now_ms())
+    assert screen_view(live.state, 0)["activity"]["highlight_groups"] is None
+    cmd = Command("cluster", "host", {"activity": "plan"})
+    activity, card, posts = cluster_request(live.state, cmd, clock.now_ms())
+    assert (activity, card) == ("plan", "plan") and len(posts) == 7
+    groups, rest = grouping.group(posts)
+    clusters = [{"keys": g.keys, "posts": g.posts} for g in groups] + [{"keys": [], "posts": rest}]
+    with pytest.raises(Refused) as info:
+        live.execute(Command("clustered", "host", {"activity": "plan", "clusters": clusters}), clock.now_ms())
+    assert info.value.code == "forbidden"  # only the driver records a grouping
+    live.execute(Command("clustered", "system", {"activity": "plan", "clusters": clusters}), clock.now_ms())
+    shown = screen_view(live.state, 0)["activity"]["highlight_groups"]
+    assert sum(g["count"] for g in shown) == 7
+    themes = {g["label"]: {h["what"] for h in g["highlights"]} for g in shown}
+    calm = next(v for k, v in themes.items() if "情绪" in k or "安抚" in k)
+    assert {"安抚情绪，先道歉", "学会安抚客户情绪"} <= calm, themes
+    # An item written later joins the theme its words share.
+    pid = live.join("后来的学员", None, None, clock.now_ms())[0]
+    clock.advance(1)
+    live.execute(Command("submit", pid, {"activity": "plan", "answer": {"items": [{"what": "耐心安抚情绪"}]}}),
+                 clock.now_ms())
+    shown = screen_view(live.state, 0)["activity"]["highlight_groups"]
+    assert sum(g["count"] for g in shown) == 8
+    assert any("耐心安抚情绪" in {h["what"] for h in g["highlights"]} and ("情绪" in g["label"] or "安抚" in g["label"])
+               for g in shown), shown

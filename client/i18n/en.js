@@ -297,6 +297,8 @@ export default {
   'discuss.other': 'Other',
   'discuss.cluster_count': '{n} posts',
   'discuss.themes': '{n} themes',
+  'discuss.more': '{n} more…',
+  'plan.group_count': '{n} items',
   'console.cluster': 'Group by theme',
   'console.recluster': 'Group again',
   'console.cluster_ok': 'Grouped by theme.',

@@ -297,6 +297,8 @@ export default {
   'discuss.other': '其他',
   'discuss.cluster_count': '{n} 条',
   'discuss.themes': '{n} 个主题',
+  'discuss.more': '还有 {n} 条……',
+  'plan.group_count': '{n} 条',
   'console.cluster': '按主题归类',
   'console.recluster': '重新归类',
   'console.cluster_ok': '已按主题归类。',

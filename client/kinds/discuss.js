@@ -1,5 +1,5 @@
 // A discussion: short posts, upvoted. Phone: compose and upvote; screen: the wall of posts;
-// console: moderation (highlight, hide, award the author).
+// console: moderation (highlight, hide, award the author), and the board grouped by theme.
 
 import { fill, h } from '../lib/dom.js';
 import { t } from '../lib/i18n.js';
@@ -106,6 +106,12 @@ function updateDiscuss(ctx, v, a, refs) {
   const { groupName } = ctx;
   const posts = Array.isArray(a.posts) ? a.posts : [];
   const groups = a.mode === GROUP;
+  const clustered = Array.isArray(a.clusters) && a.clusters.length > 0;
+  refs.posts.classList.toggle('is-clustered', clustered);
+  if (clustered) {
+    fill(refs.posts, clusteredBoard(a.clusters, posts));
+    return;
+  }
   fill(refs.posts, posts.length ? posts.map((p) => h('div', {
     class: ['h-post', p.highlighted && 'is-highlighted'], testid: `host-post-${p.id}`,
     dataset: { highlighted: p.highlighted ? 'true' : 'false' },
@@ -118,45 +124,120 @@ function updateDiscuss(ctx, v, a, refs) {
     : h('div', { class: 'h-empty h-empty-big' }, t('host.no_posts')));
 }
 
+const CLUSTER_SHOWN = 4; // posts shown per theme on the projector; the rest are counted
+
+/** The board grouped by theme (the `cluster` command): one card per theme, its label and count, and
+ * its first posts in board order (highlighted, then most upvoted), so the room reads themes, not a wall. */
+function clusteredBoard(clusters, posts) {
+  const byId = new Map(posts.map((p) => [p.id, p]));
+  return clusters.map((c) => {
+    const inside = c.posts.map((id) => byId.get(id)).filter(Boolean);
+    const shown = inside.slice(0, CLUSTER_SHOWN);
+    return h('section', { class: ['h-cluster', c.other && 'is-other'], testid: `host-cluster-${c.id}` },
+      h('header', { class: 'h-cluster-head' },
+        h('span', { class: 'h-cluster-label', testid: `host-cluster-label-${c.id}` }, c.other ? t('discuss.other') : c.label),
+        h('span', { class: 'h-cluster-count', testid: `host-cluster-count-${c.id}` }, t('discuss.cluster_count', { n: c.count }))),
+      h('ul', { class: 'h-cluster-posts' }, shown.map((p) => h('li', {
+        class: ['h-cluster-post', p.highlighted && 'is-highlighted'], testid: `host-post-${p.id}`,
+        dataset: { highlighted: p.highlighted ? 'true' : 'false' },
+      },
+      p.highlighted ? h('span', { class: 'h-cluster-star', 'aria-label': t('discuss.highlighted') }, '★') : null,
+      h('span', { class: 'h-cluster-text' }, p.text),
+      h('span', { class: 'h-cluster-votes', testid: `host-votes-${p.id}` }, `▲ ${p.votes}`)))),
+      inside.length > shown.length
+        ? h('div', { class: 'h-cluster-more' }, t('discuss.more', { n: inside.length - shown.length })) : null);
+  });
+}
+
 /** The discussion's line in the course review (on the plan's screen): how many wrote, the top post. */
 function reviewDiscuss(ctx, v, r) {
   const top = (r.posts || [])[0];
+  const themes = Array.isArray(r.clusters) ? r.clusters.filter((c) => !c.other) : [];
+  if (themes.length) {
+    return [t('review.discuss', { n: r.answered || 0 }),
+      h('span', { class: 'h-review-themes' }, themes.slice(0, 4).map((c) => `${c.label}（${c.count}）`).join('、'))];
+  }
   return [t('review.discuss', { n: r.answered || 0 }), top ? h('span', { class: 'h-review-quote' }, `“${top.text}”`) : null];
 }
 
 // -- console -----------------------------------------------------------------------------------
-/** Discussion posts with the trainer's moderation: highlight, hide, award the author. */
+/** Discussion posts with the trainer's moderation: highlight, hide, award the author; group the board
+ * by theme, then rename a theme, merge two, or move a post to another. */
 function moderation(ctx, v, a, card) {
   const { command, nameOf } = ctx;
   const posts = a.all_posts || a.posts || [];
-  const act = (action, post) => command('act', card ? { action, post, card } : { action, post });
+  const withCard = (args) => (card ? { ...args, card } : args);
+  const act = (action, post) => command('act', withCard({ action, post }));
   const award = (p, points) => command('award', {
     target: p.author, points, reason: t('console.post_award_reason', { text: p.text.slice(0, 80) }),
   }, t('console.award_ok'));
+  const clusters = Array.isArray(a.clusters) ? a.clusters : null;
+  const name = (c) => (c.other ? t('discuss.other') : c.label);
+  const item = (p) => h('li', {
+    class: ['mod-post', p.highlighted && 'is-highlighted', p.hidden && 'is-hidden'], testid: `mod-post-${p.id}`,
+  },
+  h('div', { class: 'mod-text' }, p.text),
+  h('div', { class: 'mod-meta' },
+    h('span', { class: 'mod-author' }, nameOf(v, p.author)),
+    h('span', { class: 'mod-votes' }, `▲ ${p.votes}`),
+    p.highlighted ? h('span', { class: 'tag tag-best' }, t('discuss.highlighted')) : null,
+    p.hidden ? h('span', { class: 'tag tag-poor' }, t('console.post_hidden')) : null),
+  h('div', { class: 'mod-actions' },
+    h('button', {
+      type: 'button', class: ['btn btn-small', p.highlighted && 'is-on'], testid: `post-highlight-${p.id}`,
+      onclick: () => act(p.highlighted ? 'unhighlight' : 'highlight', p.id),
+    }, p.highlighted ? t('console.unhighlight') : t('console.highlight')),
+    h('button', {
+      type: 'button', class: ['btn btn-small', p.hidden && 'is-on'], testid: `post-hide-${p.id}`,
+      onclick: () => act(p.hidden ? 'unhide' : 'hide', p.id),
+    }, p.hidden ? t('console.unhide') : t('console.hide')),
+    [10, 20].map((n) => h('button', {
+      type: 'button', class: 'btn btn-small btn-secondary', testid: `post-award-${p.id}-${n}`,
+      title: t('console.post_award_title', { name: nameOf(v, p.author) }), onclick: () => award(p, n),
+    }, `+${n}`)),
+    clusters && !p.hidden ? pick(`post-move-${p.id}`, t('console.cluster_move'),
+      clusters.filter((c) => !c.posts.includes(p.id)),
+      (to) => command('act', withCard({ action: 'cluster_move', cluster: to, post: p.id }))) : null));
+  const pick = (testid, label, choices, onpick) => h('select', {
+    class: 'input input-small mod-cluster-pick', testid, 'aria-label': label,
+    onchange: (event) => { const to = event.target.value; event.target.value = ''; if (to) onpick(to); },
+  }, h('option', { value: '' }, label), choices.map((c) => h('option', { value: c.id }, name(c))));
+  const toolbar = posts.length ? h('div', { class: 'mod-cluster-bar' },
+    h('button', {
+      type: 'button', class: 'btn btn-small btn-secondary', testid: 'post-cluster',
+      onclick: () => command('cluster', withCard({ activity: a.id }), t('console.cluster_ok')),
+    }, clusters ? t('console.recluster') : t('console.cluster'))) : null;
+  if (!posts.length) {
+    return h('div', { class: 'mod', testid: 'moderation' },
+      a.prompt ? h('p', { class: 'mod-prompt' }, a.prompt) : null,
+      h('p', { class: 'muted', testid: 'mod-empty' }, t('console.no_posts')));
+  }
+  if (!clusters) {
+    return h('div', { class: 'mod', testid: 'moderation' },
+      a.prompt ? h('p', { class: 'mod-prompt' }, a.prompt) : null, toolbar,
+      h('ul', { class: 'mod-posts' }, posts.map(item)));
+  }
+  const byId = new Map(posts.map((p) => [p.id, p]));
+  const placed = new Set(clusters.flatMap((c) => c.posts));
+  const rename = (c) => {
+    const label = window.prompt(t('console.cluster_rename_prompt'), c.label || '');
+    if (label !== null) command('act', withCard({ action: 'cluster_rename', cluster: c.id, label }));
+  };
   return h('div', { class: 'mod', testid: 'moderation' },
-    a.prompt ? h('p', { class: 'mod-prompt' }, a.prompt) : null,
-    posts.length ? h('ul', { class: 'mod-posts' }, posts.map((p) => h('li', {
-      class: ['mod-post', p.highlighted && 'is-highlighted', p.hidden && 'is-hidden'], testid: `mod-post-${p.id}`,
-    },
-    h('div', { class: 'mod-text' }, p.text),
-    h('div', { class: 'mod-meta' },
-      h('span', { class: 'mod-author' }, nameOf(v, p.author)),
-      h('span', { class: 'mod-votes' }, `▲ ${p.votes}`),
-      p.highlighted ? h('span', { class: 'tag tag-best' }, t('discuss.highlighted')) : null,
-      p.hidden ? h('span', { class: 'tag tag-poor' }, t('console.post_hidden')) : null),
-    h('div', { class: 'mod-actions' },
-      h('button', {
-        type: 'button', class: ['btn btn-small', p.highlighted && 'is-on'], testid: `post-highlight-${p.id}`,
-        onclick: () => act(p.highlighted ? 'unhighlight' : 'highlight', p.id),
-      }, p.highlighted ? t('console.unhighlight') : t('console.highlight')),
-      h('button', {
-        type: 'button', class: ['btn btn-small', p.hidden && 'is-on'], testid: `post-hide-${p.id}`,
-        onclick: () => act(p.hidden ? 'unhide' : 'hide', p.id),
-      }, p.hidden ? t('console.unhide') : t('console.hide')),
-      [10, 20].map((n) => h('button', {
-        type: 'button', class: 'btn btn-small btn-secondary', testid: `post-award-${p.id}-${n}`,
-        title: t('console.post_award_title', { name: nameOf(v, p.author) }), onclick: () => award(p, n),
-      }, `+${n}`)))))) : h('p', { class: 'muted', testid: 'mod-empty' }, t('console.no_posts')));
+    a.prompt ? h('p', { class: 'mod-prompt' }, a.prompt) : null, toolbar,
+    h('p', { class: 'key-note' }, t('console.clusters', { n: clusters.length })),
+    clusters.map((c) => h('section', { class: ['mod-cluster', c.other && 'is-other'], testid: `mod-cluster-${c.id}` },
+      h('header', { class: 'mod-cluster-head' },
+        h('b', { class: 'mod-cluster-label', testid: `mod-cluster-label-${c.id}` }, name(c)),
+        h('span', { class: 'muted' }, t('discuss.cluster_count', { n: c.count })),
+        h('button', {
+          type: 'button', class: 'btn btn-small', testid: `cluster-rename-${c.id}`, onclick: () => rename(c),
+        }, t('console.cluster_rename')),
+        pick(`cluster-merge-${c.id}`, t('console.cluster_merge'), clusters.filter((o) => o.id !== c.id),
+          (into) => command('act', withCard({ action: 'cluster_merge', cluster: c.id, into })))),
+      h('ul', { class: 'mod-posts' }, c.posts.map((id) => byId.get(id)).filter(Boolean).map(item)))),
+    posts.some((p) => !placed.has(p.id))
+      ? h('ul', { class: 'mod-posts mod-posts-unplaced' }, posts.filter((p) => !placed.has(p.id)).map(item)) : null);
 }
 
 export default {

@@ -155,7 +155,15 @@ function updatePlan(ctx, v, a, refs) {
       h('b', { class: 'h-plan-n' }, a.submitted || 0),
       h('span', {}, t('host.plan_people'))));
   const notes = Array.isArray(a.highlights) ? a.highlights : [];
-  fill(refs.notes, notes.length ? notes.map((n, i) => h('div', { class: ['h-note', `h-note-${i % 4}`], testid: 'host-note' },
+  const themes = Array.isArray(a.highlight_groups) ? a.highlight_groups : [];
+  refs.notes.classList.toggle('is-grouped', themes.length > 0);
+  if (themes.length) {
+    fill(refs.notes, themes.map((g) => h('section', { class: ['h-note-group', g.other && 'is-other'], testid: 'host-note-group' },
+      h('header', { class: 'h-note-group-head' },
+        h('span', { class: 'h-note-group-label' }, g.other ? t('discuss.other') : g.label),
+        h('span', { class: 'h-note-group-count' }, t('plan.group_count', { n: g.count }))),
+      g.highlights.map((n) => h('div', { class: 'h-note-group-item', testid: 'host-note' }, n.what)))));
+  } else fill(refs.notes, notes.length ? notes.map((n, i) => h('div', { class: ['h-note', `h-note-${i % 4}`], testid: 'host-note' },
     h('div', { class: 'h-note-what' }, n.what),
     n.by || n.module ? h('div', { class: 'h-note-meta' }, [n.by, n.module].filter(Boolean).join(' · ')) : null))
     : h('div', { class: 'h-empty' }, t('host.no_plans')));
@@ -170,11 +178,16 @@ function updatePlan(ctx, v, a, refs) {
 }
 
 // -- console -----------------------------------------------------------------------------------
-function planPanel(a) {
+function planPanel(a, ctx) {
   const notes = Array.isArray(a.highlights) ? a.highlights : [];
+  const grouped = Array.isArray(a.highlight_groups);
   return h('div', { class: 'plan-panel', testid: 'console-plan' },
     a.prompt ? h('p', { class: 'mod-prompt' }, a.prompt) : null,
     h('p', { class: 'key-note' }, t('console.plan_items', { n: a.items || 0 })),
+    a.items ? h('button', {
+      type: 'button', class: 'btn btn-small btn-secondary', testid: 'plan-cluster',
+      onclick: () => ctx.command('cluster', { activity: a.id }, t('console.cluster_ok')),
+    }, grouped ? t('console.recluster') : t('console.cluster')) : null,
     notes.length ? h('ul', { class: 'plan-notes' }, notes.map((n) => h('li', {},
       h('span', {}, n.what),
       n.by || n.module ? h('span', { class: 'muted' }, ` · ${[n.by, n.module].filter(Boolean).join(' · ')}`) : null)))
@@ -190,7 +203,7 @@ export default {
     answered: (ctx, v, a, n) => ({ n, label: t('host.planners', { joined: v.counts.joined }) }),
   },
   console: {
-    panel: (ctx, v, a) => planPanel(a),
+    panel: (ctx, v, a) => planPanel(a, ctx),
     answered: (ctx, v, a, n) => t('console.planners', { n, joined: v.counts.joined }),
   },
 };

@@ -298,3 +298,15 @@ def test_the_plan_highlights_are_grouped_by_the_same_method() -> None:
     assert sum(g["count"] for g in shown) == 8
     assert any("耐心安抚情绪" in {h["what"] for h in g["highlights"]} and ("情绪" in g["label"] or "安抚" in g["label"])
                for g in shown), shown
+
+
+def test_the_method_bench_still_runs() -> None:
+    """bench/clusters.py cannot rot: its shipped method's row is printed with a sane score (not its time)."""
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "bench/clusters.py", "--only", "pure"], capture_output=True, text=True,
+                         timeout=300, check=True, cwd=Path(__file__).parent.parent).stdout
+    row = next(line for line in out.splitlines() if line.startswith("| pure |"))
+    automatic = float(row.split("|")[3])
+    assert automatic >= 0.3, out

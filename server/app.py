@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import AsyncIterator
+from typing import Any
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -14,6 +15,7 @@ from starlette.responses import Response
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.websockets import WebSocket
 
 from server import http_api, pages
 from server.config import Config
@@ -49,8 +51,35 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
+class WebSocketFastPath:
+    """``/ws`` goes straight to the websocket endpoint; everything else to the Starlette app.
+
+    Starlette runs every websocket frame a phone is sent through each middleware layer's
+    ``send`` wrapper and its routing closures, and keeps a dozen coroutine frames per
+    connection alive while it waits for the next message. The websocket endpoint needs none
+    of it (no HTTP headers, no exception pages: ``server/ws.py`` answers every fault itself),
+    so its connections skip the stack. With thousands of phones that is a large share of the
+    CPU of an answer burst and of the memory per phone (bench/README.md).
+    """
+
+    def __init__(self, app: Starlette, path: str = "/ws") -> None:
+        self.app = app
+        self.path = path
+
+    @property
+    def state(self) -> Any:
+        return self.app.state
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket" and scope["path"] == self.path:
+            scope["app"] = self.app  # what Starlette would set: the endpoint reads app.state
+            await websocket_endpoint(WebSocket(scope, receive, send))
+            return
+        await self.app(scope, receive, send)
+
+
 def create_app(config: Config | None = None, *, clock: Clock | None = None,
-               store: Store | None = None, hub: Hub | None = None) -> Starlette:
+               store: Store | None = None, hub: Hub | None = None) -> WebSocketFastPath:
     config = config or Config.from_env()
 
     @contextlib.asynccontextmanager
@@ -90,7 +119,7 @@ def create_app(config: Config | None = None, *, clock: Clock | None = None,
         Route("/api/sessions/{code}/review", http_api.review_session, methods=["GET"]),
         Route("/api/sessions/{code}/replay", http_api.replay_session, methods=["GET"]),
         Route("/api/sessions/{code}/me", http_api.personal_record, methods=["POST"]),
-        WebSocketRoute("/ws", websocket_endpoint),
+        WebSocketRoute("/ws", websocket_endpoint),  # (reached only through WebSocketFastPath)
         Route("/", pages.phone),
         Route("/j/{code}", pages.phone),
         Route("/host/{code}", pages.host),
@@ -104,5 +133,6 @@ def create_app(config: Config | None = None, *, clock: Clock | None = None,
         codes = {404: "not_found", 405: "method_not_allowed"}
         return http_api.error(exc.status_code, codes.get(exc.status_code, "bad_request"), str(exc.detail))
 
-    return Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(SecurityHeaders)],
-                     exception_handlers={HTTPException: http_error})
+    app = Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(SecurityHeaders)],
+                    exception_handlers={HTTPException: http_error})
+    return WebSocketFastPath(app)

@@ -106,6 +106,8 @@ class SettingRow(SQLModel, table=True):
 
 
 Index("ix_events_client", EventRow.session_code, EventRow.client_id)
+_EVENTS = EventRow.__table__  # type: ignore[attr-defined]
+_SESSIONS = SessionRow.__table__  # type: ignore[attr-defined]
 
 
 def _event_row(code: str, ev: Event) -> dict[str, Any]:
@@ -192,21 +194,22 @@ class SqlStore:
         return rows
 
     def append(self, code: str, events: list[Event]) -> None:
-        if not events:
-            return
-        with self._lock, Session(self.engine) as db:
-            db.execute(insert(EventRow), self._rows(code, events))
-            db.commit()
+        if events:
+            self.append_batch({code: events}, {})
 
     def append_batch(self, writes: dict[str, list[Event]], ended: dict[str, int]) -> None:
-        """Events of several sessions (and sessions that ended) in one transaction: one fsync."""
+        """Events of several sessions (and sessions that ended) in one transaction: one fsync.
+
+        Through SQLAlchemy Core, one ``executemany`` of plain rows: the ORM's bulk-insert path
+        costs several times as much per row, on the worker thread that holds the GIL while the
+        event loop waits (a burst of thousands of answers is one such batch).
+        """
         rows = [row for code, events in writes.items() for row in self._rows(code, events)]
-        with self._lock, Session(self.engine) as db:
+        with self._lock, self.engine.begin() as conn:
             if rows:
-                db.execute(insert(EventRow), rows)
+                conn.execute(_EVENTS.insert(), rows)
             for code, at in ended.items():
-                db.execute(update(SessionRow).where(SessionRow.code == code).values(ended_at=at))  # type: ignore[arg-type]
-            db.commit()
+                conn.execute(_SESSIONS.update().where(_SESSIONS.c.code == code).values(ended_at=at))
 
     def mark_ended(self, code: str, at: int) -> None:
         with self._lock, Session(self.engine) as db:

@@ -118,8 +118,13 @@ def serve(args: argparse.Namespace) -> int:
 
 def deck_check(args: argparse.Namespace) -> int:
     """Validate decks (a YAML file, a bundle folder or a zip); print every problem as
-    FILE:LINE: where: what, naming the media file for a problem of a file. Exit 1 if any."""
+    FILE:LINE: where: what, naming the media file for a problem of a file. Exit 1 if any.
+
+    A deck that is valid is also linted (``games/lint.py``): its warnings are printed the same
+    way, prefixed "warning:", and do not change the exit status.
+    """
     from games.bundle import DECK_FILE, read_path
+    from games.lint import lint_deck
     from sessions.errors import DeckInvalid
 
     bad = 0
@@ -142,6 +147,9 @@ def deck_check(args: argparse.Namespace) -> int:
                 what = p.message if is_file else f"{p.path + ': ' if p.path else ''}{p.message}"
                 print(f"{where}: {what}", file=sys.stderr)
             continue
+        for w in lint_deck(deck.source):
+            where = f"{yaml_name}:{w.line}" if w.line else yaml_name
+            print(f"{where}: warning: {w.path + ': ' if w.path else ''}{w.message}")
         kinds = sorted({a.kind for a in deck.activities.values()})
         media = f", {len(deck.media)} media files" if deck.media else ""
         print(f"{name}: ok: '{deck.id}', {len(deck.activities)} activities ({', '.join(kinds)}), "

@@ -13,6 +13,15 @@ observers (and the trainer, as one more scorer) score the agent on the
 deck's rubric: each criterion 1-5, each scorer once per criterion per round.
 A round's result is the mean per criterion; its points, points x (sum of
 means) / (5 x criteria), go to the agent and to the group.
+
+Per-round variants keep the secret. With rotation, the round-2 agent is the
+round-1 customer, who has read the hidden motive; so a deck may give
+``variants``, one per round, each with its own customer brief (a different
+motive or twist) and optionally its own observer and agent briefs. Round r
+deals variant r; a role without a brief in the variant keeps the base brief.
+Each phone sees only its own role's brief of the current round, so an agent
+only ever knows the secrets of rounds in which it was the customer, never the
+one it plays against.
 """
 
 from __future__ import annotations
@@ -47,6 +56,17 @@ class RoleplayConfig:
     rounds: int
     points: int
     rationale: str
+    # round r (0-based) -> role -> brief, overriding roles[role].brief in that round
+    variants: tuple[dict[str, str], ...] = ()
+
+    def brief(self, role: str, round_no: int) -> str:
+        """The brief a player of ``role`` reads in round ``round_no``."""
+        if round_no < len(self.variants) and role in self.variants[round_no]:
+            return self.variants[round_no][role]
+        return self.roles[role].brief
+
+    def briefs(self, round_no: int) -> dict[str, str]:
+        return {r: self.brief(r, round_no) for r in self.roles}
 
 
 @dataclass
@@ -74,7 +94,7 @@ class Roleplay(ActivityKind):
     private_answers = False  # every phone shows the live rubric
 
     def allowed_keys(self) -> set[str]:
-        return {"scenario", "roles", "rubric", "steps", "rounds", "points", "rationale"}
+        return {"scenario", "roles", "rubric", "steps", "rounds", "points", "rationale", "variants"}
 
     def parse(self, raw: dict[str, Any], path: Path, ck: Checker, ctx: DeckContext) -> RoleplayConfig:
         scenario = parse_card(raw.get("scenario"), (*path, "scenario"), ck)
@@ -100,12 +120,24 @@ class Roleplay(ActivityKind):
             for step in STEPS:
                 if step in sm:
                     seconds[step] = ck.integer(sm, step, (*path, "steps"), lo=0, hi=3600)
+        rounds = ck.integer(raw, "rounds", path, lo=1, hi=8, default=1) or 1
         return RoleplayConfig(
-            scenario=scenario, roles=roles, rubric=rubric, step_seconds=seconds,
-            rounds=ck.integer(raw, "rounds", path, lo=1, hi=8, default=1) or 1,
+            scenario=scenario, roles=roles, rubric=rubric, step_seconds=seconds, rounds=rounds,
             points=ck.integer(raw, "points", path, lo=0, hi=1000, default=100) or 0,
             rationale=ck.text(raw, "rationale", path, max_len=3000, required=False),
+            variants=self._variants(raw, path, ck, rounds),
         )
+
+    def _variants(self, raw: dict[str, Any], path: Path, ck: Checker, rounds: int) -> tuple[dict[str, str], ...]:
+        """One variant per round: at least ``rounds``, so no round falls back to a secret already played."""
+        if "variants" not in raw:
+            return ()
+        out: list[dict[str, str]] = []
+        for i, v in enumerate(ck.seq(raw, "variants", path, lo=rounds, hi=8)):
+            p = (*path, "variants", i)
+            vm = ck.mapping(v, p, set(ROLES), {"customer"})
+            out.append({role: ck.text(vm, role, p, max_len=2000) for role in ROLES if role in vm})
+        return tuple(out)
 
     def steps(self, config: RoleplayConfig) -> tuple[Step, ...]:
         return tuple(Step(s, config.step_seconds[s] or None) for s in STEPS)
@@ -261,7 +293,9 @@ class Roleplay(ActivityKind):
         return view
 
     def private(self, config: RoleplayConfig, state: RoleplayState) -> dict[str, Any]:
-        return {"briefs": {r: spec.brief for r, spec in config.roles.items()},
+        """The trainer's console: this round's briefs, and every round's when the deck has variants."""
+        return {"briefs": config.briefs(state.round),
+                "variants": [config.briefs(r) for r in range(len(config.variants))],
                 "answer_key": {"rationale": config.rationale}}
 
     def player(self, config: RoleplayConfig, state: RoleplayState, who: Who, revealed: bool) -> dict[str, Any]:
@@ -270,7 +304,7 @@ class Roleplay(ActivityKind):
         given = state.marks.get((state.round, cast.group), {}).get(who.pid, {}) if cast else {}
         view = self._public(config, state)
         view.update({
-            "my_role": role, "role_title": config.roles[role].title, "brief": config.roles[role].brief,
+            "my_role": role, "role_title": config.roles[role].title, "brief": config.brief(role, state.round),
             "observing": {"group": cast.group, "agent_name": state.names.get(cast.agent or "", "")}
             if cast and role == "observer" else None,
             "my_scores": given, "my_answer": {"scores": given} if given else None,

@@ -70,6 +70,9 @@ KIND_PROPERTIES: dict[str, dict[str, Any]] = {
                   "properties": {r: {"type": "object", "additionalProperties": False, "required": ["title"],
                                      "properties": {"title": _text(60), "brief": _text(2000)}}
                                  for r in ("customer", "agent", "observer")}},
+        "variants": {"type": "array", "minItems": 1, "maxItems": 8, "items": {
+            "type": "object", "additionalProperties": False, "required": ["customer"],
+            "properties": {r: _text(2000) for r in ("customer", "agent", "observer")}}},
     },
     "plan": {
         "card": CARD, "prompt": _text(500), "max_items": _int(1, 10), "max_length": _int(10, 500),

@@ -52,9 +52,17 @@ class DeckWarning:
     message: str
 
 
+CJK_RE = re.compile(r"[\u3400-\u9fff]")
+
+
 def _chars(*texts: Any) -> int:
-    """Characters a reader reads: whitespace does not count."""
-    return sum(len(re.sub(r"\s", "", t)) for t in texts if isinstance(t, str))
+    """Characters a reader reads: whitespace does not count. A text without any Chinese
+    (an English deck) counts two characters a word, i.e. 200 words a minute."""
+    out = 0
+    for t in texts:
+        if isinstance(t, str):
+            out += len(re.sub(r"\s", "", t)) if CJK_RE.search(t) else 2 * len(t.split())
+    return out
 
 
 def _card_texts(card: Any) -> list[str]:
@@ -104,6 +112,13 @@ def _option_letters(act: dict[str, Any]) -> list[tuple[Path, str]]:
         if isinstance(o, dict) and isinstance(o.get("feedback"), str):
             out.append((("options", i, "feedback"), o["feedback"]))
     return out
+
+
+def _inside_latin_words(text: str, start: int, end: int) -> bool:
+    """True when the nearest non-space characters on both sides are Latin letters (English prose)."""
+    before = text[:start].rstrip()[-1:]
+    after = text[end:].lstrip()[:1]
+    return before.isascii() and before.isalpha() and after.isascii() and after.isalpha()
 
 
 def _trigrams(text: str) -> set[str]:
@@ -187,6 +202,8 @@ def lint_deck(text: str | bytes) -> list[DeckWarning]:
         n = len(a.get("options", []))
         for sub, txt in _option_letters(a):
             for m in LETTER_RE.finditer(txt):
+                if _inside_latin_words(txt, m.start(), m.end()):
+                    continue  # "a" and "A" in English prose are words, not options
                 letter = m.group(1)
                 if letter.upper() not in LETTERS[:n]:
                     warn(("activities", i, *sub), f"'{a['id']}' names option {letter}, but the card shows "

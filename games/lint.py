@@ -161,6 +161,9 @@ def figures(text: str | bytes) -> dict[str, Any]:
     return {
         "vote_cards": len(votes),
         "longest_best": [a["id"] for a in votes if _longest_best(a.get("options", []))],
+        # how many options are strictly longer than the best one, card by card (0 = it is the longest)
+        "best_length_rank": [sum(len(o.get("text", "")) > len(b["text"]) for o in a["options"] if o is not b)
+                             for a in votes for b in a["options"] if b.get("rating") == "best"],
         "semicolon_best": sum("；" in t for t in best_texts),
         "semicolon_other": sum("；" in t for t in other_texts),
         "apology_best": sum(_has(t, APOLOGY_WORDS) for t in best_texts),

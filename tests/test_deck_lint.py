@@ -26,6 +26,9 @@ def test_builtin_course_answers_are_not_guessable() -> None:
     assert votes >= 41
     # the best option is strictly the longest in at most about a third of the cards
     assert len(fig["longest_best"]) <= votes / 3, fig["longest_best"]
+    # nor is "the second longest" or "the shortest": the best option's length rank is spread out
+    ranks = fig["best_length_rank"]
+    assert max(ranks.count(r) for r in set(ranks)) <= 0.4 * votes, sorted(ranks)
     # "；" and apology words are about as common in recommended options as in the others
     for key in ("semicolon", "apology"):
         best = fig[f"{key}_best"] / fig["best_options"]

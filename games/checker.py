@@ -6,6 +6,7 @@ problem: each check records a ``DeckProblem`` and returns a usable default.
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Any
 
@@ -13,6 +14,9 @@ from games.errors import DeckProblem
 from games.yamlsource import Path, path_str
 
 ID_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+# Numbers in a deck are amounts, counts and months: a trillion is plenty, and the bound keeps every
+# sum and difference the kinds compute (max - min, zero_at - tolerance) finite.
+MAX_NUMBER = 1e12
 
 
 class Checker:
@@ -90,6 +94,13 @@ class Checker:
             return None
         if not isinstance(value, (int, float)) or isinstance(value, bool):
             self.problem((*path, key), "should be a number")
+            return None
+        # .inf, -.inf and .nan are YAML floats; a 400-digit integer overflows float().
+        if isinstance(value, float) and not math.isfinite(value):
+            self.problem((*path, key), f"should be a finite number, not {value}")
+            return None
+        if not -MAX_NUMBER <= value <= MAX_NUMBER:
+            self.problem((*path, key), f"should be between -{MAX_NUMBER:,.0f} and {MAX_NUMBER:,.0f}")
             return None
         return float(value)
 

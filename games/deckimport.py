@@ -27,6 +27,11 @@ Every column also has a Chinese header (``CHINESE``: 编号, 模块, 题型, 方
 letters are separated by commas, 、, ; or spaces, or run together ("BC"); each
 must name a filled option, or the row is refused.
 
+Spreadsheets are untrusted files like decks: the importer answers every file
+with deck text or ``DeckInvalid`` (by row), never another exception, and looks
+at a zip's declared sizes before openpyxl inflates anything (an XLSX is a zip
+of XML; 12 MB of it can inflate to 2.4 GB). Rows and columns are capped.
+
 An XLSX file may also have a ``deck`` sheet (key / value rows: id, title,
 locale, description, disclaimer, groups) and a ``modules`` sheet (id / title
 rows) and a ``groups`` sheet (id / name rows; or the deck sheet's ``groups``:
@@ -38,7 +43,9 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 import re
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -97,6 +104,16 @@ def _letters(value: str) -> list[str] | None:
         out += list(token)
     return out
 DEFAULT_DISCLAIMER = "本课件为培训材料，不构成法律意见。"
+MAX_FILE_BYTES = 20_000_000  # the spreadsheet itself
+MAX_XLSX_INFLATED = 32_000_000  # the sum of the zip members' declared sizes
+MAX_XLSX_MEMBERS = 1_000
+MAX_ROWS = 2_000  # per sheet; a deck holds at most 500 activities
+MAX_COLUMNS = 100  # the cards sheet has 45 known columns
+MAX_SCANNED_ROWS = 20_000  # blank rows included; rows below are never read
+
+
+def _refuse(message: str, line: int | None = None) -> DeckInvalid:
+    return DeckInvalid([DeckProblem("", line, message)])
 
 
 def _lines(value: str) -> list[str]:
@@ -109,7 +126,10 @@ def _number(value: str, row: int, column: str, problems: list[DeckProblem]) -> f
     try:
         number = float(value)
     except ValueError:
-        problems.append(DeckProblem(f"row {row}", row, f"'{column}' should be a number, not '{value}'"))
+        number = math.nan
+    # "inf", "nan" and "1e999" are floats to Python, never amounts in a course.
+    if not math.isfinite(number):
+        problems.append(DeckProblem(f"row {row}", row, f"'{column}' should be a number, not '{value[:40]}'"))
         return None
     return int(number) if number.is_integer() else number
 
@@ -186,19 +206,65 @@ def _card(row: dict[str, str], n: int, problems: list[DeckProblem]) -> dict[str,
 
 
 def _rows_from_csv(data: bytes) -> list[list[str]]:
-    text = data.decode("utf-8-sig")
-    return [list(r) for r in csv.reader(io.StringIO(text))]
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise _refuse(f"the file is not UTF-8 text (byte {exc.start}, line {line}); save it as "
+                      "\"CSV UTF-8\"", line) from None
+    rows: list[list[str]] = []
+    reader = csv.reader(io.StringIO(text))
+    try:
+        for r in reader:
+            if len(rows) >= MAX_ROWS:
+                raise _refuse(f"the file has more than {MAX_ROWS} rows", reader.line_num)
+            rows.append(r[:MAX_COLUMNS])
+    except csv.Error as exc:  # a field over 128 KB, or a NUL byte
+        raise _refuse(f"line {reader.line_num}: not a readable CSV row ({exc})", reader.line_num) from None
+    return rows
+
+
+def _check_zip(data: bytes) -> None:
+    """Refuse a zip whose members would inflate past our bound, before anything inflates them.
+
+    zipfile never yields more than a member's declared size, so declared sizes bound the work.
+    """
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            members = zf.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+        raise _refuse("not a readable XLSX file (not a zip archive)") from None
+    if len(members) > MAX_XLSX_MEMBERS:
+        raise _refuse(f"not a plausible XLSX file: {len(members)} parts (at most {MAX_XLSX_MEMBERS})")
+    inflated = sum(m.file_size for m in members)
+    if inflated > MAX_XLSX_INFLATED:
+        raise _refuse(f"the XLSX file would inflate to {inflated} bytes; at most {MAX_XLSX_INFLATED} "
+                      "are read (is it a zip bomb?)")
 
 
 def _sheets_from_xlsx(data: bytes) -> dict[str, list[list[str]]]:
     from openpyxl import load_workbook
 
+    _check_zip(data)
     book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     out = {}
-    for sheet in book.worksheets:
-        out[sheet.title.strip().lower()] = [["" if c is None else str(c).strip() for c in r]
-                                            for r in sheet.iter_rows(values_only=True)]
-    book.close()
+    try:
+        for sheet in book.worksheets:
+            rows: list[list[str]] = []
+            filled = 0
+            # Blank rows (Excel keeps formatted ones) do not count, but even they are read only so far.
+            for r in sheet.iter_rows(values_only=True, max_row=MAX_SCANNED_ROWS, max_col=MAX_COLUMNS):
+                row = ["" if c is None else str(c).strip() for c in r]
+                if any(row):
+                    filled += 1
+                    if filled > MAX_ROWS:
+                        raise _refuse(f"the sheet '{sheet.title[:31]}' has more than {MAX_ROWS} rows")
+                rows.append(row)
+            while rows and not any(rows[-1]):
+                rows.pop()
+            out[sheet.title.strip().lower()] = rows
+    finally:
+        book.close()
     return out
 
 
@@ -236,11 +302,15 @@ def import_deck(data: bytes, filename: str, *, deck_id: str | None = None, title
     meta: dict[str, str] = {}
     modules: list[dict[str, str]] = []
     group_list: list[dict[str, str]] = []
+    if len(data) > MAX_FILE_BYTES:
+        raise _refuse(f"the file is larger than {MAX_FILE_BYTES} bytes")
     if filename.lower().endswith(".csv"):
         card_rows = _rows_from_csv(data)
     elif filename.lower().endswith((".xlsx", ".xlsm")):
         try:
             sheets = _sheets_from_xlsx(data)
+        except DeckInvalid:
+            raise
         except Exception as exc:  # openpyxl raises many kinds for a damaged file
             raise DeckInvalid([DeckProblem("", None, f"not a readable XLSX file ({exc.__class__.__name__})")]) from None
         card_rows = sheets.get("cards") or next(iter(sheets.values()), [])

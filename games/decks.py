@@ -135,12 +135,31 @@ class Deck:
 
 def parse_deck(text: str | bytes, source_name: str = "<deck>", *, media: Mapping[str, MediaRef] | None = None,
                media_problems: Mapping[str, str] | None = None) -> Deck:
-    """Parse and validate a deck; raise DeckInvalid listing every problem.
+    """Parse and validate a deck; raise DeckInvalid listing every problem, never anything else.
 
     ``media`` are the files of the deck's bundle by relative path (none for a lone YAML
     file), ``media_problems`` the bundle's files that were refused, with why: a slide
     naming one gets the reason at its own line.
+
+    Deck files are untrusted. The loader bounds size, nesting and alias expansion; the checks below
+    test every value's type before using it. Should one still trip over a value nobody foresaw, the
+    caller gets a DeckInvalid naming the deck as unreadable, not a traceback: a bad file must never
+    end a server task or a CLI run (the property tests in tests/test_deck_hostile.py hunt for that).
     """
+    try:
+        return _parse_deck(text, source_name, media=media, media_problems=media_problems)
+    except DeckInvalid:
+        raise
+    except Exception as exc:  # see the docstring: the message names the slip
+        raise DeckInvalid([DeckProblem("", None, f"{UNREADABLE} ({exc.__class__.__name__}: {exc})"[:300])],
+                          source_name) from exc
+
+
+UNREADABLE = "the deck could not be checked (a value of an unexpected type)"
+
+
+def _parse_deck(text: str | bytes, source_name: str, *, media: Mapping[str, MediaRef] | None = None,
+                media_problems: Mapping[str, str] | None = None) -> Deck:
     media = dict(media or {})
     data, lines = load(text)
     ck = Checker(lines)
@@ -148,7 +167,7 @@ def parse_deck(text: str | bytes, source_name: str = "<deck>", *, media: Mapping
     deck_id = ck.ident(m, "id", ())
     title = ck.text(m, "title", (), max_len=200)
     locale = m.get("locale", "zh-CN")
-    if locale not in LOCALES:
+    if not isinstance(locale, str) or locale not in LOCALES:
         ck.problem(("locale",), f"should be one of {', '.join(sorted(LOCALES))}")
     version = ck.integer(m, "version", (), lo=1, hi=1_000_000, default=1) or 1
 
@@ -201,7 +220,9 @@ def parse_deck(text: str | bytes, source_name: str = "<deck>", *, media: Mapping
         am = ck.mapping(raw, p, allowed, {"id", "kind", "title"} | ({"cards"} if impl is None else set()))
         act_id = ck.ident(am, "id", p)
         module = am.get("module")
-        if module is not None and module not in module_ids:
+        if module is not None and not isinstance(module, str):
+            ck.problem((*p, "module"), "should be a module id")
+        elif module is not None and module not in module_ids:
             ck.problem((*p, "module"), f"names the module '{module}', which the deck does not define")
         modes = impl.modes if impl is not None else (CONSENSUS, MAJORITY, GROUP)
         mode = am.get("mode", INDIVIDUAL if impl is not None else modes[0])
@@ -238,7 +259,9 @@ def parse_deck(text: str | bytes, source_name: str = "<deck>", *, media: Mapping
     if "agenda" in m:
         agenda: list[str] = []
         for i, item in enumerate(ck.seq(m, "agenda", (), lo=1, hi=500)):
-            if item not in activities:
+            if not isinstance(item, str):
+                ck.problem(("agenda", i), "should be an activity id (write `- my-card`, not `- card: my-card`)")
+            elif item not in activities:
                 ck.problem(("agenda", i), f"names the activity '{item}', which the deck does not define")
             elif item in agenda:
                 ck.problem(("agenda", i), f"lists the activity '{item}' twice")

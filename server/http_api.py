@@ -112,7 +112,7 @@ async def upload_deck(request: Request) -> Response:
     if isinstance(body, Response):
         return body
     try:
-        deck = _svc(request).add_deck(body)
+        deck = await _svc(request).add_deck(body)
     except DeckInvalid as exc:
         return error(422, "invalid_deck", f"the deck has {len(exc.problems)} problem(s)",
                      problems=[p.as_dict() for p in exc.problems])

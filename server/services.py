@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import secrets
 import socket
@@ -177,8 +178,13 @@ class Services:
         self.sessions.live.pop(code, None)
         return self.store.delete_session(code)
 
-    def add_deck(self, source: bytes) -> Deck:
-        deck = parse_deck(source, "uploaded deck")
+    async def add_deck(self, source: bytes) -> Deck:
+        """Validate and keep an uploaded deck; the parse runs in a thread, never on the event loop.
+
+        Parsing is bounded (games/yamlsource.py) but a 1 MB deck still takes about a second of CPU,
+        which live classes must not wait for.
+        """
+        deck = await asyncio.to_thread(parse_deck, source, "uploaded deck")
         if deck.id in self.builtin_ids:
             raise Refused("deck_exists", f"'{deck.id}' is a built-in deck; upload under another id")
         self.store.save_deck(deck.id, deck.source, self.clock.now_ms())

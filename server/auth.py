@@ -33,12 +33,26 @@ def same(a: str, b: str) -> bool:
     return hmac.compare_digest(a.encode(), b.encode())
 
 
+def private_data_dir(data_dir: Path) -> Path:
+    """Make the data directory the owner's alone: the directory 0700, every file in it 0600.
+
+    The database holds the key that signs resume tokens: whoever reads it can act as any trainee.
+    Called by every command that uses the directory (serve, db upgrade, export), whatever made the
+    directory or its files before (an older caseroom, a umask of 022, an administrator's mkdir).
+    """
+    data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    os.chmod(data_dir, 0o700)
+    for entry in data_dir.iterdir():
+        if entry.is_file() and not entry.is_symlink():
+            os.chmod(entry, 0o600)
+    return data_dir
+
+
 def admin_token(data_dir: Path, configured: str | None) -> str:
     """The configured token, or the one generated once and kept (owner-only) in the data dir."""
+    private_data_dir(data_dir)
     if configured:
         return configured
-    data_dir.mkdir(parents=True, exist_ok=True)
-    os.chmod(data_dir, 0o700)
     path = data_dir / TOKEN_FILE
     if path.exists():
         token = path.read_text().strip()

@@ -81,7 +81,6 @@ def serve(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"caseroom: {exc}", file=sys.stderr)
         return 2
-    os.umask(0o077)  # the database, the token file and exports written here are the owner's alone
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     token = admin_token(cfg.data_dir, cfg.admin_token)
     base = base_url(cfg.host, cfg.port, cfg.public_url)
@@ -198,6 +197,7 @@ def deck_schema(args: argparse.Namespace) -> int:
 
 
 def _open_sessions(data: str) -> object:
+    from server.auth import private_data_dir
     from server.config import Config
     from sessions.hub import LocalHub
     from sessions.live import Sessions
@@ -206,6 +206,7 @@ def _open_sessions(data: str) -> object:
     cfg = Config.from_env(data_dir=Path(data))
     if cfg.database_url is None and not (cfg.data_dir / "caseroom.db").exists():
         raise SystemExit(f"caseroom: no sessions recorded in {cfg.data_dir.resolve()} (use --data DIR)")
+    private_data_dir(cfg.data_dir)
     return Sessions(open_store(cfg.store_url()), LocalHub(), lambda _id: None)
 
 
@@ -281,23 +282,31 @@ def export(args: argparse.Namespace) -> int:
         out = out.with_suffix(".zip")
         print(f"caseroom: the CSV export of every table is a zip; writing {out} "
               "(use --table NAME for one .csv)", file=sys.stderr)
-    out.write_bytes(body)
+    # A record names every trainee: owner-only, even when the file already existed with a looser mode.
+    fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(body)
     print(f"{out}: {len(body)} bytes")
     return 0
 
 
 def db_upgrade(args: argparse.Namespace) -> int:
     """Bring the store's schema to the newest revision (the server also does it when it starts)."""
+    from server.auth import private_data_dir
     from sessions.migrate import upgrade
 
     cfg = Config.from_env(data_dir=Path(args.data))
-    if cfg.database_url is None:
-        cfg.data_dir.mkdir(parents=True, exist_ok=True)
-    print(f"caseroom: database schema at revision {upgrade(cfg.store_url())}")
+    private_data_dir(cfg.data_dir)
+    revision = upgrade(cfg.store_url())
+    private_data_dir(cfg.data_dir)  # the database file (and its journal) that the upgrade created
+    print(f"caseroom: database schema at revision {revision}")
     return 0
 
 
 def main(argv: list[str] | None = None) -> int:
+    # Everything caseroom writes (the database, the token file, exports) is the owner's alone.
+    os.umask(0o077)
     parser = argparse.ArgumentParser(prog="caseroom", description="live sessions for classroom training")
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("serve", help="start the server")

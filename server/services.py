@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 import segno
 
 from games.decks import Deck, builtin_decks, parse_deck, parse_stored
-from server.auth import PlayerTokens, admin_token, digest, new_join_code, new_secret, same
+from server.auth import PlayerTokens, admin_token, digest, new_join_code, new_secret, private_data_dir, same
 from server.cluster import Cluster
 from server.config import Config
 from server.limits import Limits, Rate
@@ -48,8 +48,9 @@ class Services:
     @classmethod
     def build(cls, config: Config, *, clock: Clock | None = None, store: Store | None = None,
               hub: Hub | None = None) -> Services:
-        config.data_dir.mkdir(parents=True, exist_ok=True)
+        private_data_dir(config.data_dir)
         store = store or open_store(config.store_url())
+        private_data_dir(config.data_dir)  # a database file just created, whatever the umask
         clock = clock or SystemClock()
         if hub is None and config.redis_url:
             from sessions.redis_hub import RedisHub

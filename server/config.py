@@ -19,8 +19,8 @@ class Config:
     handshake_timeout: float = 30.0
     allowed_origins: tuple[str, ...] = ()  # other origins a browser may open sockets from
     max_players: int = 10_000  # per session
-    join_burst: float = 100.0  # join attempts per address at once ...
-    join_rate: float = 2.0  # ... then this many a second
+    join_burst: float = 200.0  # valid-code joins per address and session at once ...
+    join_rate: float = 50.0  # ... then this many a second (server/limits.py)
     message_rate: float = 30.0  # messages a second per connection (burst: twice that)
     redis_url: str | None = None  # several processes serve the same sessions (server/cluster.py)
     timezone: str | None = None  # IANA zone of the local times in exports (default: the system's)
@@ -34,8 +34,8 @@ class Config:
             allowed_origins=tuple(o.strip().rstrip("/") for o in
                                   os.environ.get("CASEROOM_ALLOWED_ORIGINS", "").split(",") if o.strip()),
             max_players=int(os.environ.get("CASEROOM_MAX_PLAYERS", "10000")),
-            join_burst=float(os.environ.get("CASEROOM_JOIN_BURST", "100")),
-            join_rate=float(os.environ.get("CASEROOM_JOIN_RATE", "2")),
+            join_burst=float(os.environ.get("CASEROOM_JOIN_BURST", "200")),
+            join_rate=float(os.environ.get("CASEROOM_JOIN_RATE", "50")),
             message_rate=float(os.environ.get("CASEROOM_MESSAGE_RATE", "30")),
             redis_url=os.environ.get("CASEROOM_REDIS_URL") or None,
             timezone=os.environ.get("CASEROOM_TIMEZONE") or None,

@@ -259,10 +259,12 @@ async def session_public(request: Request) -> Response:
     """What a phone needs before joining: the title, whether joining is open, the groups."""
     svc = _svc(request)
     code = request.path_params["code"]
+    address = request.client.host if request.client else "unknown"
+    if not svc.limits.may_look_up(address, code, time.monotonic()):  # the join's rule (server/limits.py)
+        return error(429, "rate_limited", "too many wrong codes; wait a few minutes")
     live = svc.sessions.live.get(code)
     if live is None:
         # A wrong code here costs the same as a wrong join code: no second oracle for scanners.
-        address = request.client.host if request.client else "unknown"
         if not svc.limits.wrong_codes.take(address, time.monotonic()):
             return error(429, "rate_limited", "too many wrong codes; wait a few minutes")
         return error(404, "unknown_session", "there is no live session with that code")

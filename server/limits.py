@@ -1,12 +1,17 @@
 """Rate limits: token buckets per client address and per connection.
 
-A classroom sits behind one NAT address, so the join bucket is generous (a
-burst of 100 joins, then two a second: a class of 100 joins at once, 200 in a
-minute); a company event behind a single NAT raises it with
-CASEROOM_JOIN_BURST / CASEROOM_JOIN_RATE. Wrong join codes have a far smaller
-bucket of their own, so a code scanner is slowed after a few guesses and then
-refused, while the classroom's typos cost little.
-Buckets are pure bookkeeping with the time passed in, like the core.
+A company event seats 500 phones behind one corporate NAT address, so joins
+with a *valid* code are limited per address and session, generously: a burst
+of 200, then 50 a second (``CASEROOM_JOIN_BURST`` / ``CASEROOM_JOIN_RATE``);
+the trainer can raise that tenfold for the session from the console.
+
+Code guessing is what must stay slow, and it costs only wrong codes: 10, then
+one every 6 s per address, the later ones answered after a pause. Once an
+address has spent that bucket, it may still use the codes it has opened
+before (the class keeps joining its own session while a neighbour typos), but
+any other code is refused without being looked up, so a scanner learns
+nothing while it waits. Buckets are pure bookkeeping with the time passed in,
+like the core.
 """
 
 from __future__ import annotations
@@ -20,7 +25,9 @@ class Rate:
     per_second: float
 
 
-JOINS = Rate(burst=100, per_second=2.0)  # join/resume/host attempts per address
+JOINS = Rate(burst=200, per_second=50.0)  # join/resume/host with a valid code, per address and session
+RAISE_FACTOR = 10  # the console's "raise the limit": burst 2,000, then 500 a second
+MAX_TRUSTED = 100_000  # (address, code) pairs remembered as opened
 WRONG_CODES = Rate(burst=10, per_second=10 / 60)  # unknown codes per address: 10, then one every 6 s
 MESSAGES = Rate(burst=60, per_second=30)  # messages per connection
 SLOW_AFTER = 5  # wrong codes (within the bucket) after which each further answer waits
@@ -46,6 +53,11 @@ class Buckets:
             self._forget(now)
         return True
 
+    def has(self, key: str, now: float, cost: float = 1.0) -> bool:
+        """Whether ``take`` would succeed now, without taking."""
+        tokens, last = self._state.get(key, (self.rate.burst, now))
+        return min(self.rate.burst, tokens + (now - last) * self.rate.per_second) >= cost
+
     def used(self, key: str, now: float) -> float:
         tokens, last = self._state.get(key, (self.rate.burst, now))
         return self.rate.burst - min(self.rate.burst, tokens + (now - last) * self.rate.per_second)
@@ -64,3 +76,30 @@ class Limits:
         self.joins = Buckets(joins)
         self.wrong_codes = Buckets(WRONG_CODES)
         self.messages = messages
+        self.raised: dict[str, Buckets] = {}  # session code -> its raised join bucket
+        self._opened: dict[tuple[str, str], None] = {}  # (address, code) that identified; oldest first
+
+    def may_look_up(self, address: str, code: str, now: float) -> bool:
+        """Whether this attempt's code may be looked up at all (see the module docstring)."""
+        return self.wrong_codes.has(address, now) or (address, code) in self._opened
+
+    def opened(self, address: str, code: str) -> None:
+        """This address identified to this session: its later attempts there pass a spent wrong-code bucket."""
+        key = (address, code)
+        self._opened.pop(key, None)
+        self._opened[key] = None
+        if len(self._opened) > MAX_TRUSTED:
+            del self._opened[next(iter(self._opened))]
+
+    def join_rate(self, code: str) -> Rate:
+        return self.raised[code].rate if code in self.raised else self.joins.rate
+
+    def take_join(self, address: str, code: str, now: float) -> bool:
+        return self.raised.get(code, self.joins).take(f"{code} {address}", now)
+
+    def raise_joins(self, code: str) -> Rate:
+        """The trainer's one click: this session's join bucket, tenfold (once; in memory only)."""
+        if code not in self.raised:
+            base = self.joins.rate
+            self.raised[code] = Buckets(Rate(base.burst * RAISE_FACTOR, base.per_second * RAISE_FACTOR))
+        return self.raised[code].rate

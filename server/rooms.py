@@ -15,13 +15,14 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable, Iterable
 from typing import Any
 
 from starlette.websockets import WebSocket
 
 from server.protocol import dumps
+from server.refusals import WINDOW, JoinRefusals
 from sessions.clock import Clock
 from sessions.commit import Committer
 from sessions.core import Command
@@ -166,6 +167,9 @@ class Room:
         self._timer_for: int | None = None
         self._watchdog: asyncio.TimerHandle | None = None
         self.online_version = 0  # bumps on every player connect/disconnect
+        self.refusals = JoinRefusals()
+        self.join_limit: tuple[float, float, bool] = (0.0, 0.0, False)  # burst, per second, raised
+        self._refusals_expire: asyncio.TimerHandle | None = None
         live.hub.subscribe(live.code, self._on_publish)
 
     # -- membership -------------------------------------------------------------------------
@@ -233,14 +237,53 @@ class Room:
         if conn.role == "player":
             assert conn.player_id is not None
             return dumps({"type": "state", "seq": st.seq, "view": player_view(st, conn.player_id)})
-        key = (st.seq, self.online_version)
+        console = conn.role == "console"
+        key = (st.seq, self.online_version, self.refusals.version if console else 0)
         cached = self._cache.get(conn.role)
         if cached is None or cached[0] != key:
-            view = screen_view(st, len(self.by_player)) if conn.role == "screen" else console_view(st, self.online())
-            cached = (key, dumps({"type": "state", "seq": st.seq, "view": view,
-                                  "server_time": self.clock.now_ms()}))
+            view = console_view(st, self.online()) if console else screen_view(st, len(self.by_player))
+            frame = {"type": "state", "seq": st.seq, "view": view, "server_time": self.clock.now_ms()}
+            if console:  # runtime facts of this room, not of the session: beside the view, not in it
+                frame["joins_refused"] = self.joins_refused()
+            cached = (key, dumps(frame))
             self._cache[conn.role] = cached
         return cached[1]
+
+    # -- refused joins (server/refusals.py) ---------------------------------------------------------
+    def refused(self, reason: str, address: str, limit: tuple[float, float, bool]) -> None:
+        """A join was refused (rate, lock, full, ban): count it and tell the consoles."""
+        self.refusals.record(reason, address, time.monotonic())
+        self.join_limit = limit
+        self._consoles_dirty()
+        if self._refusals_expire is not None:
+            self._refusals_expire.cancel()
+        # Once the window has passed with no new refusal, the consoles' notice goes away by itself.
+        self._refusals_expire = asyncio.get_running_loop().call_later(WINDOW + 0.5, self._refusals_expired)
+
+    def _refusals_expired(self) -> None:
+        self._refusals_expire = None
+        self.refusals.version += 1
+        self._consoles_dirty()
+
+    def limit_changed(self, limit: tuple[float, float, bool]) -> None:
+        self.join_limit = limit
+        self.refusals.version += 1
+        self._consoles_dirty()
+
+    def joins_refused(self) -> dict[str, Any] | None:
+        summary = self.refusals.summary(time.monotonic(), self.join_limit[:2], self.join_limit[2])
+        if summary is not None:
+            # How many players joined from each address: the class's own NAT is not one to ban.
+            joined = Counter(self.live.state.addresses.values())
+            for row in summary["addresses"]:
+                row["joined"] = joined.get(row["address"], 0)
+                row["banned"] = row["address"] in self.live.state.banned
+        return summary
+
+    def _consoles_dirty(self) -> None:
+        for conn in self.hosts:
+            if conn.role == "console":
+                conn.mark_dirty()
 
     def _hosts_dirty(self) -> None:
         for conn in self.hosts:
@@ -355,6 +398,8 @@ class Room:
                 await conn.ws.close(code)
 
     def close(self) -> None:
+        if self._refusals_expire is not None:
+            self._refusals_expire.cancel()
         if self._watchdog is not None:
             self._watchdog.cancel()
             self._watchdog = None

@@ -26,6 +26,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from games.grouping import group, label
 from server import authz, limits
 from server.protocol import CommandMsg, Host, IdRefused, Join, Message, Ping, Resume, Submit, dumps, parse
+from server.refusals import CODE_REASON
 from server.rooms import Conn, Room
 from server.services import Services
 from sessions.core import Command, cluster_request, existing_join
@@ -39,6 +40,7 @@ CLOSE_HANDSHAKE_TIMEOUT = 4408
 CLOSE_FLOOD = 4429
 CLOSE_INTERNAL = 1011
 FLOOD_STRIKES = 3  # refused-for-rate messages in a row before the connection is closed
+RAISE_JOIN_LIMIT = "raise_join_limit"  # a console command the server answers itself
 
 
 def origin_allowed(ws: WebSocket, allowed: tuple[str, ...]) -> bool:
@@ -144,8 +146,9 @@ class Connection:
     async def _identify(self, msg_id: str | None, msg: Join | Resume | Host) -> None:
         now_s = time.monotonic()
         limit = self.svc.limits
-        if not limit.joins.take(self.address, now_s):
-            raise Refused("rate_limited", "too many attempts from this network; wait a minute")
+        if not limit.may_look_up(self.address, msg.code, now_s):
+            # Wrong codes spent and this code never opened from here: not even looked up.
+            raise Refused("rate_limited", "too many wrong codes; wait a few minutes")
         try:
             live = await self.svc.live(msg.code)
         except NotFound:
@@ -154,6 +157,10 @@ class Connection:
             if limit.wrong_codes.used(self.address, now_s) > limits.SLOW_AFTER:
                 await asyncio.sleep(limits.SLOW_DELAY)  # a scanner slows down; a typo costs nothing
             raise
+        if not limit.take_join(self.address, live.code, now_s):
+            if isinstance(msg, Join):
+                self._refused("rate", live.code)
+            raise Refused("rate_limited", "many phones are joining from this network; try again in a moment")
         now = self.svc.clock.now_ms()
         session = {"code": live.code, "title": live.state.title}
         if isinstance(msg, Host):
@@ -164,6 +171,7 @@ class Connection:
                        "join_url": self.svc.join_url(live.code),
                        "qr": self.svc.qr_data_uri(live.code), "server_time": now}
             self._attach(live.code, msg.view, None, welcome, msg_id)
+            limit.opened(self.address, live.code)
             return
         if isinstance(msg, Join):
             again = existing_join(live.state, msg_id, msg.name)
@@ -172,7 +180,12 @@ class Connection:
             else:
                 args = {"name": msg.name, "group": msg.group, "address": self._address_key(live.code),
                         "max_players": self.svc.config.max_players}
-                out = await self.svc.run(live, Command("join", "join", args, msg_id))
+                try:
+                    out = await self.svc.run(live, Command("join", "join", args, msg_id))
+                except Refused as exc:
+                    if exc.code in CODE_REASON:  # locked, full, banned: the trainer may want to know
+                        self._refused(CODE_REASON[exc.code], live.code)
+                    raise
                 pid = out.events[-1].data["player_id"]
         else:
             pid = self.svc.tokens.check(live.code, msg.token)
@@ -185,6 +198,12 @@ class Connection:
                    "token": self.svc.tokens.issue(live.code, pid), "group": player.group,
                    "name": player.name, "session": session, "server_time": now}
         self._attach(live.code, "player", pid, welcome, msg_id)
+        limit.opened(self.address, live.code)
+
+    def _refused(self, reason: str, code: str) -> None:
+        rate = self.svc.limits.join_rate(code)
+        self.svc.rooms.room(code).refused(reason, self._address_key(code),
+                                          (rate.burst, rate.per_second, code in self.svc.limits.raised))
 
     def _address_key(self, code: str) -> str:
         """The network address as the log keeps it: hashed with the session, never in clear."""
@@ -208,6 +227,9 @@ class Connection:
             if isinstance(msg, Ping):
                 self.conn.send(self._pong(msg, msg_id))
                 return
+            if isinstance(msg, CommandMsg) and msg.name == RAISE_JOIN_LIMIT:
+                self._raise_join_limit(msg_id)
+                return
             cmd = self._command(msg, msg_id)
             if cmd.name == "cluster":
                 cmd = await self._clustered(cmd)
@@ -221,6 +243,21 @@ class Connection:
             self.conn.send(_error(exc.msg_id, exc))
         except Refused as exc:
             self.conn.send(_error(msg_id, exc))
+
+    def _raise_join_limit(self, msg_id: str | None) -> None:
+        """The console's one click: this session's join limit, tenfold, in this process's memory.
+
+        A setting of the server, not of the session (nothing is stored, like the refusals it answers),
+        so it is handled here and not by the core. Idempotent: a second click changes nothing.
+        """
+        assert self.conn is not None and self.room is not None
+        code = self.room.live.code
+        rate = self.svc.limits.raise_joins(code)
+        log.info("session %s: join limit raised to a burst of %g, then %g a second", code, rate.burst,
+                 rate.per_second)
+        self.room.limit_changed((rate.burst, rate.per_second, True))
+        if msg_id is not None:
+            self.conn.send({"type": "ack", "id": msg_id})
 
     def _command(self, msg: Message, msg_id: str | None) -> Command:
         assert self.conn is not None

@@ -43,7 +43,7 @@ MAX_GROUPS = 50
 HOST_COMMANDS = frozenset({"start", "next", "advance", "close", "reveal", "pause", "resume", "extend",
                            "lock", "unlock", "award", "end", "group_add", "group_rename", "move",
                            "leaderboard", "break", "break_end", "auto_advance", "act", "kick", "ban",
-                           "cluster"})
+                           "cluster", "ban_address"})
 DEFAULT_MAX_PLAYERS = 10_000
 SYSTEM_COMMANDS = frozenset({"tick", "clustered"})
 
@@ -180,6 +180,20 @@ def _kick(st: SessionState, cmd: Command, now: int) -> list[Draft]:
 
 def _ban(st: SessionState, cmd: Command, now: int) -> list[Draft]:
     return _remove(st, cmd, "banned")
+
+
+ADDRESS_KEY_LEN = 16  # the hashed address the log keeps (server/ws.py ``_address_key``)
+
+
+def _ban_address(st: SessionState, cmd: Command, now: int) -> list[Draft]:
+    """Refuse further joins from one (hashed) address, e.g. one flooding joins; its players stay."""
+    address = cmd.args.get("address")
+    if not isinstance(address, str) or len(address) != ADDRESS_KEY_LEN or \
+            any(c not in "0123456789abcdef" for c in address):
+        raise Refused("bad_address", "args.address is the 16-hex-digit address key the console shows")
+    if address in st.banned:
+        return []
+    return [Draft("address_banned", {"address": address})]
 
 
 # -- answering ---------------------------------------------------------------------------------------
@@ -525,6 +539,7 @@ _HANDLERS = {
     "move": _move,
     "kick": _kick,
     "ban": _ban,
+    "ban_address": _ban_address,
     "end": _end,
 }
 

@@ -59,7 +59,7 @@ CLOCK_TABLE: dict[tuple[str, str], str] = {
 }
 
 _ANYTIME = {"join", "start", "next", "lock", "unlock", "award", "end", "group_add", "group_rename", "move",
-            "leaderboard", "break", "break_end", "auto_advance", "tick", "kick", "ban"}
+            "leaderboard", "break", "break_end", "auto_advance", "tick", "kick", "ban", "ban_address"}
 
 # Which messages each session phase accepts at all (the rest are refused with
 # ``session_ended`` or ``not_started``). Moves inside a phase are then checked

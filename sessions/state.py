@@ -196,6 +196,10 @@ def _player_removed(st: SessionState, ev: Event) -> None:
         st.banned.add(st.addresses[p.id])
 
 
+def _address_banned(st: SessionState, ev: Event) -> None:
+    st.banned.add(ev.data["address"])
+
+
 def _group_added(st: SessionState, ev: Event) -> None:
     st.groups[ev.data["group"]] = ev.data["name"]
     st.group_sizes.setdefault(ev.data["group"], 0)
@@ -411,6 +415,7 @@ APPLY: dict[str, Callable[[SessionState, Event], None]] = {
     "group_renamed": _group_renamed,
     "player_moved": _player_moved,
     "player_removed": _player_removed,
+    "address_banned": _address_banned,
     "activity_started": _activity_started,
     "step_started": _step_started,
     "timer_paused": _timer_paused,

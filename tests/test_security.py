@@ -187,9 +187,12 @@ def test_a_flood_of_500_bots_does_not_bury_the_class(server: RunningServer) -> N
             await ws.close()
             return time.monotonic() - started
 
+        started = time.monotonic()
         results = await asyncio.gather(*(bot(i) for i in range(500)), *(trainee(i) for i in range(20)))
         bots_in = sum(1 for r in results[:500] if r is True)
-        assert bots_in <= 130, bots_in  # a burst of 100, then two a second
+        # Valid-code joins from one address: a burst of 200, then 50 a second (a company event behind
+        # one NAT must get in); the console shows a flood and bans its address (tests/test_join_limits.py).
+        assert bots_in <= 200 + 50 * (time.monotonic() - started) + 10, bots_in
         waits = results[500:]
         assert max(waits) < 10  # every real trainee got in (timing is in the closing note, not asserted tightly)
         view = await screen.view_until(lambda v: v["counts"]["joined"] == bots_in + 20, timeout=20)

@@ -20,6 +20,7 @@ const S = {
   link: null,
   key: null,
   view: null,
+  joins: null, // the state frame's joins_refused: joins this server refused lately (not session state)
   targetsSig: null,
   sigs: new Map(), // element -> signature of what it shows, to re-render only on change
   startGroup: {}, // activity id -> group chosen for a role-play start ('' = every group)
@@ -167,6 +168,7 @@ function render() {
   $('#btn-lock').disabled = ended;
   $('#btn-end').disabled = ended;
 
+  renderJoins(ended);
   renderTimerbar(v, a, ended);
   renderSession(v, ended);
   once($('#current'), JSON.stringify([a, lang(), S.rev, (v.players || []).map((p) => [p.id, p.name]),
@@ -177,6 +179,48 @@ function render() {
   renderAwards(v);
   renderGroups(v);
   renderPlayers(v);
+}
+
+// -- refused joins (a session-level notice in the page frame) ------------------------------------------
+const JOIN_REASONS = ['rate', 'lock', 'full', 'ban'];
+
+function renderJoins(ended) {
+  const j = ended ? null : S.joins;
+  show($('#joins'), Boolean(j));
+  once($('#joins'), JSON.stringify([j, lang()]), () => fill($('#joins'), j ? joinsNotice(j) : null));
+}
+
+function joinsNotice(j) {
+  const reasons = JOIN_REASONS.filter((r) => j.by_reason[r] > 0)
+    .map((r) => t(`console.joins_reason_${r}`, { n: j.by_reason[r] }));
+  const raise = j.limit.raised
+    ? h('span', { class: 'chip', testid: 'joins-raised' },
+      t('console.joins_raised', { burst: j.limit.burst, rate: j.limit.per_second }))
+    : h('button', {
+      type: 'button', class: 'btn btn-small btn-primary', testid: 'joins-raise',
+      title: t('console.joins_raise_help', { burst: j.limit.burst, rate: j.limit.per_second }),
+      onclick: () => command('raise_join_limit', {}, t('console.joins_raise_ok')),
+    }, t('console.joins_raise'));
+  const rows = j.addresses.map((a) => h('li', { class: 'joins-address', testid: 'joins-address' },
+    h('code', {}, a.address), ' ',
+    t('console.joins_address', { refused: a.refused, joined: a.joined }), ' ',
+    a.banned
+      ? h('span', { class: 'chip', testid: 'joins-banned' }, t('console.joins_banned'))
+      : h('button', {
+        type: 'button', class: 'btn btn-small btn-danger', testid: 'joins-ban',
+        onclick: () => {
+          if (a.joined && !window.confirm(t('console.joins_ban_confirm', { joined: a.joined }))) return;
+          command('ban_address', { address: a.address }, t('console.joins_ban_ok'));
+        },
+      }, t('console.joins_ban'))));
+  return [
+    h('div', { class: 'joins-head' },
+      h('b', { testid: 'joins-total' }, t('console.joins_refused', { n: j.total, s: j.window_s })), ' ',
+      h('span', { testid: 'joins-reasons' }, reasons.join(' · ')), ' ', j.by_reason.rate ? raise : null),
+    j.by_reason.rate && !j.limit.raised ? h('p', { class: 'muted joins-help' }, t('console.joins_rate_help',
+      { burst: j.limit.burst, rate: j.limit.per_second })) : null,
+    h('ul', { class: 'joins-addresses' }, rows),
+  ];
 }
 
 // -- the clock ------------------------------------------------------------------------------------
@@ -444,6 +488,7 @@ function init() {
     },
     onState: (msg) => {
       S.view = msg.view;
+      S.joins = msg.joins_refused || null;
       render();
     },
     onHelloError: (err) => {

@@ -162,9 +162,17 @@ def _xlsx_with_sheet(tmp_path: Path, rows: int) -> bytes:
 
 
 def test_import_refuses_an_xlsx_zip_bomb_before_inflating_it(tmp_path: Path) -> None:
-    bomb = _xlsx_with_sheet(tmp_path, 400_000)  # ~1 MB inflating to ~45 MB; the review's was 12 MB -> 2.4 GB
+    bomb = _xlsx_with_sheet(tmp_path, 400_000)  # under 2 MB, inflating to ~45 MB; the review's was 12 MB -> 2.4 GB
     assert len(bomb) < 2_000_000
     assert "would inflate to" in _import_refused(bomb, "bomb.xlsx")
+
+
+def test_import_refuses_a_zip_of_many_parts_before_listing_them() -> None:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as zf:
+        for i in range(5000):
+            zf.writestr(f"x/{i}", b"")
+    assert "5000 parts" in _import_refused(out.getvalue(), "parts.xlsx")
 
 
 def test_import_caps_the_rows_of_an_xlsx_sheet(tmp_path: Path) -> None:

@@ -196,6 +196,14 @@ function connect(code) {
     },
     onHelloError: (err) => {
       S.link = null;
+      if (err.code === 'rate_limited') {
+        // Many phones joining through one network (a company NAT): wait a moment and try again,
+        // keeping the resume token. Giving it up would make a returning trainee a new player.
+        if (S.helloKind === 'join') joinError(t('phone.busy_retrying'));
+        else setText(els.title, t('phone.busy_retrying'));
+        setTimeout(() => { if (!S.link && S.code === code) connect(code); }, 1000 + Math.random() * 2000);
+        return;
+      }
       if (S.helloKind === 'resume' && (err.code === 'unknown_session' || err.code === 'session_ended')) {
         // An ended session (after a restart it is no longer live): the token still opens my record.
         recordOnly(code, err);

@@ -51,6 +51,7 @@ export default {
   'join.need_name': 'Please enter your name.',
 
   'phone.doc_title': 'Join · caseroom',
+  'phone.busy_retrying': 'Many phones are joining; trying again in a moment…',
   'phone.loading': 'Loading…',
   'phone.joined_as': 'You are in, {name}!',
   'phone.in_group': 'Your group: {group}',

@@ -51,6 +51,7 @@ export default {
   'join.need_name': '请输入你的名字。',
 
   'phone.doc_title': '加入课堂 · caseroom',
+  'phone.busy_retrying': '同时加入的手机较多，稍后自动重试……',
   'phone.loading': '正在载入……',
   'phone.joined_as': '{name}，你已加入！',
   'phone.in_group': '你在 {group}',

@@ -220,7 +220,9 @@ def test_upload_answers_422_and_the_server_stays_responsive(server: RunningServe
     finally:
         done.set()
         poller.join()
-    assert len(stalls) > 10 and max(stalls) < 0.5, sorted(stalls)[-5:]
+    # The parse thread shares the GIL, so /healthz may wait a moment on a busy machine (0.8 s seen at a
+    # load of 20 on 2 cores); on the event loop the 374-byte bomb blocked it 4 s and the 536-byte one 15 s+.
+    assert len(stalls) > 10 and max(stalls) < 2.0, sorted(stalls)[-5:]
 
 
 # -- property tests ---------------------------------------------------------------------------------

@@ -392,16 +392,23 @@ def _parse_rubrics(m: dict[str, Any], ck: Checker) -> dict[str, Rubric]:
 
 def builtin_decks() -> dict[str, Deck]:
     """Every deck shipped in games/decks/, validated; a broken built-in deck is our bug."""
-    out: dict[str, Deck] = {}
-    # A deck is one YAML file, or a folder holding deck.yaml (and the media it names).
+    return {deck_id: deck for deck_id, (deck, _files) in builtin_bundles().items()}
+
+
+def builtin_bundles() -> dict[str, tuple[Deck, dict[str, tuple[str, bytes]]]]:
+    """Every built-in deck with its media files (sha256 -> (MIME type, bytes)) for the store."""
     from games.bundle import read_folder  # (it builds on this module)
 
+    out: dict[str, tuple[Deck, dict[str, tuple[str, bytes]]]] = {}
+    # A deck is one YAML file, or a folder holding deck.yaml (and the media it names).
     for path in sorted([*BUILTIN_DIR.glob("*.yaml"), *BUILTIN_DIR.glob("*/deck.yaml")]):
         if path.name == "deck.yaml":
-            deck = read_folder(path.parent).deck(str(path))
+            bundle = read_folder(path.parent)
+            deck = bundle.deck(str(path))
+            files = bundle.stored_files(deck)
         else:
-            deck = parse_deck(path.read_text(encoding="utf-8"), str(path))
+            deck, files = parse_deck(path.read_text(encoding="utf-8"), str(path)), {}
         if deck.id in out:
             raise DeckInvalid([DeckProblem("id", None, f"two built-in decks use the id '{deck.id}'")])
-        out[deck.id] = deck
+        out[deck.id] = (deck, files)
     return out

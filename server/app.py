@@ -126,6 +126,7 @@ def create_app(config: Config | None = None, *, clock: Clock | None = None,
         Route("/console/{code}", pages.console),
         Route("/trainer", pages.trainer),
         Route("/favicon.ico", favicon),
+        Route("/media/{name}", http_api.media_file, methods=["GET"]),
         Mount("/static", app=StaticFiles(directory=pages.CLIENT_DIR), name="static"),
     ]
     async def http_error(request: Request, exc: Exception) -> Response:

@@ -13,6 +13,7 @@ import orjson
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from games.bundle import MAX_BUNDLE_BYTES
 from server import authz
 from server.services import Services
 from sessions.errors import DeckInvalid, Refused
@@ -24,6 +25,8 @@ from sessions.views import groups_view, leaderboard, review, screen_view
 
 MAX_JSON_BODY = 16_384
 MAX_DECK_BODY = 1_000_000
+ZIP_TYPES = {"application/zip", "application/x-zip-compressed"}
+MEDIA_CACHE = "public, max-age=31536000, immutable"  # a media URL is its content's hash
 
 
 class ORJSONResponse(JSONResponse):
@@ -75,12 +78,14 @@ async def _body(request: Request, limit: int) -> bytes | Response:
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > limit:
         return error(413, "too_large", f"the body is larger than {limit} bytes")
-    data = b""
+    parts: list[bytes] = []
+    size = 0
     async for chunk in request.stream():
-        data += chunk
-        if len(data) > limit:
+        parts.append(chunk)
+        size += len(chunk)
+        if size > limit:
             return error(413, "too_large", f"the body is larger than {limit} bytes")
-    return data
+    return b"".join(parts)
 
 
 async def _json_body(request: Request) -> Any:
@@ -108,11 +113,12 @@ async def list_decks(request: Request) -> Response:
 async def upload_deck(request: Request) -> Response:
     if (denied := _require_admin(request)) is not None:
         return denied
-    body = await _body(request, MAX_DECK_BODY)
+    zipped = request.headers.get("content-type", "").split(";")[0].strip().lower() in ZIP_TYPES
+    body = await _body(request, MAX_BUNDLE_BYTES if zipped else MAX_DECK_BODY)
     if isinstance(body, Response):
         return body
     try:
-        deck = await _svc(request).add_deck(body)
+        deck = await _svc(request).add_deck(body, zipped=zipped)  # parsed in a thread
     except DeckInvalid as exc:
         return error(422, "invalid_deck", f"the deck has {len(exc.problems)} problem(s)",
                      problems=[p.as_dict() for p in exc.problems])
@@ -135,7 +141,8 @@ async def create_session(request: Request) -> Response:
     svc = _svc(request)
     try:
         live, host_key = svc.create_session(data["deck"], title.strip() if title else None,
-                                            data.get("agenda"), data.get("modules"))
+                                            data.get("agenda"), data.get("modules"), data.get("preset"),
+                                            data.get("day"))
     except Refused as exc:
         return error(404 if exc.code == "unknown_deck" else 400, exc.code, exc.message)
     await svc.created(live.code)
@@ -271,3 +278,55 @@ async def session_public(request: Request) -> Response:
     st = live.state
     return ORJSONResponse({"code": st.code, "title": st.title, "phase": st.phase, "locked": st.locked,
                            "groups": [{"id": g, "name": n} for g, n in st.groups.items()]})
+
+
+async def media_file(request: Request) -> Response:
+    """A deck's image or clip, by hash: ETag, long-lived cache, and ``Range`` (206) for seeking video."""
+    item = _svc(request).media(request.path_params["name"])
+    if item is None:
+        return error(404, "not_found", "there is no such media file")
+    mime, data = item
+    etag = f'"{request.path_params["name"].split(".")[0]}"'
+    headers = {"etag": etag, "cache-control": MEDIA_CACHE, "accept-ranges": "bytes",
+               "content-security-policy": "default-src 'none'; sandbox"}
+    if etag in request.headers.get("if-none-match", ""):
+        return Response(status_code=304, headers=headers)
+    wanted = request.headers.get("range")
+    if wanted and request.headers.get("if-range", etag) == etag:
+        span = byte_range(wanted, len(data))
+        if span is None:
+            return Response(status_code=416, headers={**headers, "content-range": f"bytes */{len(data)}"})
+        first, last = span
+        return Response(data[first:last + 1], status_code=206, media_type=mime,
+                        headers={**headers, "content-range": f"bytes {first}-{last}/{len(data)}"})
+    return Response(data, media_type=mime, headers=headers)
+
+
+def byte_range(header: str, size: int) -> tuple[int, int] | None:
+    """The one span of a ``Range: bytes=…`` header (first, last, inclusive), or None if unsatisfiable.
+
+    Several spans are answered with the first one's envelope (from the first start to the last
+    end): a player asks for one span at a time, and no multipart body is built for anyone.
+    """
+    unit, _, spec = header.partition("=")
+    if unit.strip().lower() != "bytes" or not spec.strip() or size == 0:
+        return None
+    spans = []
+    for part in spec.split(",")[:16]:
+        start, dash, end = part.strip().partition("-")
+        if not dash:
+            return None
+        if not start:  # the last N bytes
+            if not end.isdigit() or int(end) == 0:
+                return None
+            spans.append((max(0, size - int(end)), size - 1))
+        elif start.isdigit() and (end.isdigit() or not end):
+            first, last = int(start), min(int(end) if end else size - 1, size - 1)
+            if first > last or first >= size:
+                continue
+            spans.append((first, last))
+        else:
+            return None
+    if not spans:
+        return None
+    return min(s[0] for s in spans), max(s[1] for s in spans)

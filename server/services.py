@@ -6,11 +6,14 @@ import asyncio
 import logging
 import secrets
 import socket
+from collections import OrderedDict
 from dataclasses import dataclass, field
 
 import segno
 
-from games.decks import Deck, builtin_decks, parse_deck, parse_stored
+from games.bundle import is_zip, read_zip
+from games.decks import Deck, builtin_bundles, parse_deck, parse_stored
+from games.media import EXTENSIONS
 from server.auth import PlayerTokens, admin_token, digest, new_join_code, new_secret, private_data_dir, same
 from server.cluster import Cluster
 from server.config import Config
@@ -26,6 +29,30 @@ from sessions.live import LiveSession, Outcome, Sessions, choose_agenda
 from sessions.store import Store, open_store
 
 log = logging.getLogger("caseroom")
+
+
+class MediaCache:
+    """The media files served lately, up to a byte budget (content-addressed: never stale)."""
+
+    def __init__(self, budget: int = 64_000_000) -> None:
+        self.budget = budget
+        self.items: OrderedDict[str, tuple[str, bytes]] = OrderedDict()
+        self.size = 0
+
+    def get(self, sha: str) -> tuple[str, bytes] | None:
+        item = self.items.get(sha)
+        if item is not None:
+            self.items.move_to_end(sha)
+        return item
+
+    def put(self, sha: str, item: tuple[str, bytes]) -> None:
+        if sha in self.items or len(item[1]) > self.budget:
+            return
+        self.items[sha] = item
+        self.size += len(item[1])
+        while self.size > self.budget:
+            _old, (_type, data) = self.items.popitem(last=False)
+            self.size -= len(data)
 
 
 @dataclass
@@ -44,6 +71,7 @@ class Services:
     builtin_ids: set[str] = field(default_factory=set)
     base: str = ""
     cluster: Cluster | None = None
+    media_cache: MediaCache = field(default_factory=lambda: MediaCache())
 
     @classmethod
     def build(cls, config: Config, *, clock: Clock | None = None, store: Store | None = None,
@@ -57,8 +85,11 @@ class Services:
 
             hub = RedisHub(config.redis_url, f"{socket.gethostname()}:{config.port}:{secrets.token_hex(3)}")
         hub = hub or LocalHub()
-        decks = builtin_decks()
+        bundles = builtin_bundles()
+        decks = {deck_id: deck for deck_id, (deck, _files) in bundles.items()}
         builtin_ids = set(decks)
+        for _deck, files in bundles.values():  # built-in media is served like uploaded media
+            store.save_media(files, clock.now_ms())
         sessions = Sessions(store, hub, decks.get)
         committer = Committer(store, clock.now_ms)
         svc = cls(config=config, store=store, clock=clock, hub=hub,
@@ -143,17 +174,32 @@ class Services:
     def is_host(self, live: LiveSession, key: str) -> bool:
         return same(digest(key), live.record.host_key_hash) or self.is_admin(key)
 
+    def media(self, name: str) -> tuple[str, bytes] | None:
+        """A media file by its URL name (``<sha256>.<ext>``): from the cache, else the store."""
+        sha, dot, ext = name.partition(".")
+        if len(sha) != 64 or not dot or any(c not in "0123456789abcdef" for c in sha):
+            return None
+        item = self.media_cache.get(sha)
+        if item is None:
+            item = self.store.load_media(sha)
+            if item is None:
+                return None
+            self.media_cache.put(sha, item)
+        return item if EXTENSIONS.get(item[0]) == f".{ext}" else None
+
     # -- sessions ---------------------------------------------------------------------------
     def create_session(self, deck_id: str, title: str | None, agenda: object = None,
-                       modules: object = None) -> tuple[LiveSession, str]:
+                       modules: object = None, preset: object = None,
+                       day: object = None) -> tuple[LiveSession, str]:
         deck = self.deck_catalogue().get(deck_id)
         if deck is None:
             raise Refused("unknown_deck", f"there is no deck '{deck_id[:64]}'")
-        chosen = choose_agenda(deck, agenda, modules)
+        chosen = choose_agenda(deck, agenda, modules, preset, day)
+        picked = (str(preset), 1 if day is None else int(day)) if preset is not None else None  # type: ignore[call-overload]
         host_key = new_secret(24)
         code = new_join_code(lambda c: c in self.sessions.live or self.store.code_taken(c))
         live = self.sessions.create(deck, title or deck.title, code, digest(host_key),
-                                    self.clock.now_ms(), chosen)
+                                    self.clock.now_ms(), chosen, picked)
         self.rooms.room(code)
         return live, host_key
 
@@ -179,15 +225,27 @@ class Services:
         self.sessions.live.pop(code, None)
         return self.store.delete_session(code)
 
-    async def add_deck(self, source: bytes) -> Deck:
-        """Validate and keep an uploaded deck; the parse runs in a thread, never on the event loop.
+    async def add_deck(self, source: bytes, *, zipped: bool = False) -> Deck:
+        """Validate and keep an uploaded deck (YAML, or a zip bundle with its media); nothing is
+        stored unless the whole deck and every file validated.
 
-        Parsing is bounded (games/yamlsource.py) but a 1 MB deck still takes about a second of CPU,
-        which live classes must not wait for.
+        Parsing is bounded (games/yamlsource.py) and a bundle is inflated, sniffed and hashed, but a
+        large deck still takes about a second of CPU: it runs in a thread, never on the event loop.
         """
-        deck = await asyncio.to_thread(parse_deck, source, "uploaded deck")
+        deck, files = await asyncio.to_thread(_read_upload, source, zipped)
         if deck.id in self.builtin_ids:
             raise Refused("deck_exists", f"'{deck.id}' is a built-in deck; upload under another id")
-        self.store.save_deck(deck.id, deck.source, self.clock.now_ms())
+        now = self.clock.now_ms()
+        self.store.save_media(files, now)  # first: a deck is never stored without its files
+        self.store.save_deck(deck.id, deck.source, now)
         self.decks[deck.id] = deck
         return deck
+
+
+def _read_upload(source: bytes, zipped: bool) -> tuple[Deck, dict[str, tuple[str, bytes]]]:
+    """An uploaded deck and the media files it names (none for plain YAML), or DeckInvalid."""
+    if zipped or is_zip(source):
+        bundle = read_zip(source)
+        deck = bundle.deck("uploaded bundle")
+        return deck, bundle.stored_files(deck)
+    return parse_deck(source, "uploaded deck"), {}

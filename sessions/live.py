@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from games.decks import Deck, parse_stored
 from sessions.core import Command, decide, existing_join, next_due
@@ -120,17 +121,29 @@ class LiveSession:
         return next_due(self.state)
 
 
-def choose_agenda(deck: Deck, agenda: object = None, modules: object = None) -> list[str] | None:
-    """A trainer's choice of activities (in their order) or of whole modules (in deck order).
+def choose_agenda(deck: Deck, agenda: object = None, modules: object = None, preset: object = None,
+                  day: object = None) -> list[str] | None:
+    """A trainer's choice of activities (in their order), of whole modules (in deck order), or of
+    one day of a preset (a session can be day 2 of a two-day course: it starts where that day does).
 
     Returns None for "the deck's own agenda"; raises Refused for anything that
-    names no activity or module of the deck.
+    names no activity, module or preset day of the deck.
     """
-    if agenda is None and modules is None:
+    if agenda is None and modules is None and preset is None:
+        if day is not None:
+            raise Refused("bad_agenda", "a day is a day of a preset: send preset too")
         return None
-    if agenda is not None and modules is not None:
-        raise Refused("bad_agenda", "choose activities or modules, not both")
-    if modules is not None:
+    if sum(x is not None for x in (agenda, modules, preset)) > 1:
+        raise Refused("bad_agenda", "choose activities, modules or a preset, only one of them")
+    if preset is not None:
+        found = deck.preset(preset) if isinstance(preset, str) else None
+        if found is None:
+            raise Refused("bad_agenda", "preset should be one of the deck's agenda presets")
+        day = 1 if day is None else day
+        if not isinstance(day, int) or isinstance(day, bool) or not 1 <= day <= len(found.days):
+            raise Refused("bad_agenda", f"day should be a whole number from 1 to {len(found.days)}")
+        chosen = list(found.days[day - 1])
+    elif modules is not None:
         known = {m for m, _ in deck.modules}
         if not isinstance(modules, list) or not modules or not all(isinstance(m, str) and m in known
                                                                     for m in modules):
@@ -156,12 +169,15 @@ class Sessions:
         self.live: dict[str, LiveSession] = {}
 
     def create(self, deck: Deck, title: str, code: str, host_key_hash: str, now: int,
-               agenda: list[str] | None = None) -> LiveSession:
-        """A new session; ``agenda`` (checked with ``choose_agenda``) narrows the deck's agenda."""
+               agenda: list[str] | None = None, preset: tuple[str, int] | None = None) -> LiveSession:
+        """A new session; ``agenda`` (checked with ``choose_agenda``) narrows the deck's agenda;
+        ``preset`` (id, day) records which preset's day it is."""
         record = SessionRecord(code, title, deck.id, deck.source, host_key_hash, now)
-        data = {"code": code, "title": title, "deck": deck.id, "deck_version": deck.version}
+        data: dict[str, Any] = {"code": code, "title": title, "deck": deck.id, "deck_version": deck.version}
         if agenda is not None:
             data["agenda"] = agenda
+        if preset is not None:
+            data["preset"], data["day"] = preset
         first = Event(1, now, "session_created", "host", None, data)
         self.store.create_session(record, [first])
         live = LiveSession(record, deck, self.store, self.hub, [first])

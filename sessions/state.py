@@ -112,6 +112,8 @@ class SessionState:
     break_message: str = ""
     started_at: int | None = None
     ended_at: int | None = None
+    breaks: list[list[int]] = field(default_factory=list)  # [start, end] of each break (end: planned till ended)
+    preset: tuple[str, int] | None = None  # (preset id, day 1..n) when the session plays a preset's day
     # Derived, rebuilt when seq moves: rank of each player (1 = first), group scores.
     rank_cache: tuple[int, dict[str, int]] = (-1, {})
     group_cache: tuple[int, dict[str, int]] = (-1, {})
@@ -238,6 +240,8 @@ def _activity_started(st: SessionState, ev: Event) -> None:
     stage.answer_window = (ev.at, d.get("deadline"))
     st.stages[entry.id] = stage
     st.current = entry.id
+    if st.break_until is not None and st.breaks:
+        st.breaks[-1][1] = min(st.breaks[-1][1], ev.at)
     st.break_until = None
     if st.phase == LOBBY:
         st.phase = RUNNING
@@ -386,10 +390,15 @@ def _auto_advance_set(st: SessionState, ev: Event) -> None:
 
 
 def _break_started(st: SessionState, ev: Event) -> None:
+    if st.break_until is not None and st.breaks:
+        st.breaks[-1][1] = min(st.breaks[-1][1], ev.at)
     st.break_until, st.break_message = ev.data["until"], ev.data.get("message", "")
+    st.breaks.append([ev.at, ev.data["until"]])
 
 
 def _break_ended(st: SessionState, ev: Event) -> None:
+    if st.breaks:
+        st.breaks[-1][1] = min(st.breaks[-1][1], ev.at)
     st.break_until, st.break_message = None, ""
 
 
@@ -402,6 +411,8 @@ def _session_ended(st: SessionState, ev: Event) -> None:
 def _session_created(st: SessionState, ev: Event) -> None:
     if ev.data.get("agenda"):
         st.agenda = tuple(ev.data["agenda"])
+    if ev.data.get("preset"):
+        st.preset = (ev.data["preset"], int(ev.data.get("day", 1)))
 
 
 def _nothing(st: SessionState, ev: Event) -> None:

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 import orjson
-from sqlalchemy import BigInteger, Column, Index, Text, delete, event, func, insert, text, update
+from sqlalchemy import BigInteger, Column, Index, LargeBinary, Text, delete, event, func, insert, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
@@ -59,6 +59,10 @@ class Store(Protocol):
     def load_events(self, code: str) -> list[Event]: ...
     def save_deck(self, deck_id: str, source: str, at: int) -> None: ...
     def load_decks(self) -> list[tuple[str, str]]: ...
+    def save_media(self, files: dict[str, tuple[str, bytes]], at: int) -> None:
+        """Store media files by SHA-256 (sha -> (MIME type, bytes)); a file already there is kept."""
+        ...
+    def load_media(self, sha256: str) -> tuple[str, bytes] | None: ...
     def get_setting(self, key: str) -> str | None: ...
     def put_setting(self, key: str, value: str) -> None: ...
     def setting_default(self, key: str, value: str) -> str:
@@ -97,6 +101,17 @@ class DeckRow(SQLModel, table=True):
     id: str = Field(primary_key=True, max_length=64)
     source: str = Field(sa_column=Column(Text, nullable=False))
     uploaded_at: int = Field(sa_column=Column(BigInteger, nullable=False))
+
+
+class MediaRow(SQLModel, table=True):
+    """A media file of a deck bundle, known by the SHA-256 of its bytes (never rewritten)."""
+
+    __tablename__ = "media"
+    sha256: str = Field(primary_key=True, max_length=64)
+    type: str = Field(max_length=40)
+    size: int = Field(sa_column=Column(BigInteger, nullable=False))
+    data: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    stored_at: int = Field(sa_column=Column(BigInteger, nullable=False))
 
 
 class SettingRow(SQLModel, table=True):
@@ -304,6 +319,22 @@ class SqlStore:
         with Session(self.engine) as db:
             return [(r.id, r.source) for r in db.exec(select(DeckRow)).all()]
 
+    def save_media(self, files: dict[str, tuple[str, bytes]], at: int) -> None:
+        if not files:
+            return
+        rows = [{"sha256": sha, "type": mime, "size": len(data), "data": data, "stored_at": at}
+                for sha, (mime, data) in files.items()]
+        ins = (pg_insert if self.is_postgresql else sqlite_insert)(MediaRow.__table__)
+        with self._lock, Session(self.engine) as db:
+            for row in rows:  # one at a time: a clip can be tens of MB
+                db.execute(ins.values(**row).on_conflict_do_nothing(index_elements=["sha256"]))
+            db.commit()
+
+    def load_media(self, sha256: str) -> tuple[str, bytes] | None:
+        with Session(self.engine) as db:
+            row = db.get(MediaRow, sha256)
+            return (row.type, bytes(row.data)) if row else None
+
     def get_setting(self, key: str) -> str | None:
         with Session(self.engine) as db:
             row = db.get(SettingRow, key)
@@ -384,6 +415,7 @@ class MemoryStore:
         self.events: dict[str, list[Event]] = {}
         self.decks: dict[str, str] = {}
         self.settings: dict[str, str] = {}
+        self.media: dict[str, tuple[str, bytes]] = {}
 
     def create_session(self, record: SessionRecord, events: list[Event]) -> None:
         if record.code in self.sessions:
@@ -429,6 +461,13 @@ class MemoryStore:
 
     def load_decks(self) -> list[tuple[str, str]]:
         return list(self.decks.items())
+
+    def save_media(self, files: dict[str, tuple[str, bytes]], at: int) -> None:
+        for sha, item in files.items():
+            self.media.setdefault(sha, item)
+
+    def load_media(self, sha256: str) -> tuple[str, bytes] | None:
+        return self.media.get(sha256)
 
     def get_setting(self, key: str) -> str | None:
         return self.settings.get(key)

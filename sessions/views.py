@@ -16,6 +16,7 @@ from typing import Any
 
 from games.base import CONSENSUS
 from sessions.phases import ENDED, OPEN, REVEALED
+from sessions.schedule import schedule
 from sessions.state import Player, SessionState, Stage
 
 LOBBY_NAMES = 80  # the screen lists the newest names; a hall of thousands shows a count
@@ -174,6 +175,7 @@ def console_view(st: SessionState, online: set[str]) -> dict[str, Any]:
         {"id": p.id, "name": p.name, "group": p.group, "score": st.player_score(p.id), "online": p.id in online}
         for p in st.players.values()
     ]
+    view["schedule"] = schedule(st)
     view["awards"] = [{"seq": a.seq, "at": a.at, "target": a.target, "points": a.points, "reason": a.reason}
                       for a in st.awards[-50:]]
     return view

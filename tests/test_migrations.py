@@ -74,7 +74,7 @@ def make_legacy(url: str, *, with_client_index: bool = True) -> None:
 
 
 def test_a_fresh_database_upgraded_to_head_has_the_models_schema(db_url: str) -> None:
-    assert migrate.pending(db_url) == ["0001"]
+    assert migrate.pending(db_url) == ["0001", "0002"]
     assert migrate.upgrade(db_url) == migrate.head()
     assert migrate.pending(db_url) == []
     assert schema_diff(db_url) == []

@@ -17,7 +17,23 @@ const S = {
   created: null,
   deleting: null, // the code whose deletion is being confirmed
   picked: {}, // deck id -> Set of module (or activity) ids ticked in the form
+  preset: {}, // deck id -> {id, day} chosen in the form
 };
+
+/** Planned seconds as words: "约 1 小时 20 分" / "about 1 h 20 min". */
+function duration(seconds) {
+  const minutes = Math.round((seconds || 0) / 60);
+  const hours = Math.floor(minutes / 60);
+  const rest = minutes % 60;
+  if (hours && rest) return t('trainer.planned_hm', { h: hours, m: rest });
+  if (hours) return t('trainer.planned_h', { h: hours });
+  return t('trainer.planned_m', { m: rest });
+}
+
+function plannedOf(deck, ids) {
+  const by = new Map((deck.activities || []).map((a) => [a.id, a.planned || 0]));
+  return ids.reduce((sum, id) => sum + (by.get(id) || 0), 0);
+}
 
 function hostKeys() {
   try { return JSON.parse(sessionStorage.getItem(KEYS_STORE) || '{}'); } catch { return {}; }
@@ -94,14 +110,22 @@ function choices(deck) {
     return {
       by: 'modules',
       items: modules.map((m) => {
-        const n = acts.filter((a) => a.module === m.id).length;
-        return { id: m.id, label: m.title || m.id, note: n ? t('trainer.module_n', { n }) : '' };
+        const mine = acts.filter((a) => a.module === m.id);
+        const n = mine.length;
+        const planned = mine.reduce((sum, a) => sum + (a.planned || 0), 0);
+        return {
+          id: m.id, label: m.title || m.id, planned, activities: mine.map((a) => a.id),
+          note: n ? `${t('trainer.module_n', { n })} · ${duration(planned)}` : '',
+        };
       }),
     };
   }
   return {
     by: 'agenda',
-    items: (deck.activities || []).map((a) => ({ id: a.id, label: a.title || a.id, note: t(`kind.${a.kind}`) })),
+    items: (deck.activities || []).map((a) => ({
+      id: a.id, label: a.title || a.id, planned: a.planned || 0, activities: [a.id],
+      note: `${t(`kind.${a.kind}`)} · ${duration(a.planned)}`,
+    })),
   };
 }
 
@@ -124,12 +148,76 @@ function renderDeckInfo() {
   renderScope();
 }
 
+function presets(deck) {
+  return deck && Array.isArray(deck.presets) ? deck.presets.filter((p) => p && p.id && Array.isArray(p.days)) : [];
+}
+
+function chosenPreset(deck) {
+  const list = presets(deck);
+  const want = S.preset[deck.id] || {};
+  const preset = list.find((p) => p.id === want.id) || list[0] || null;
+  const day = preset && want.day >= 1 && want.day <= preset.days.length ? want.day : 1;
+  return preset ? { preset, day } : null;
+}
+
+/** The planned time of what the form would start: the whole agenda, the ticked items, or a preset's day. */
+function renderPlanned() {
+  const deck = currentDeck();
+  if (!deck) { setText($('#scope-planned'), ''); return; }
+  const c = choices(deck);
+  let seconds;
+  let n;
+  if ($('#scope-preset').checked && chosenPreset(deck)) {
+    const { preset, day } = chosenPreset(deck);
+    seconds = (preset.planned || [])[day - 1] || 0;
+    n = preset.days[day - 1].length;
+  } else if ($('#scope-pick').checked) {
+    const ticked = picked(deck);
+    const ids = c.items.filter((i) => ticked.has(i.id)).flatMap((i) => i.activities);
+    seconds = plannedOf(deck, ids);
+    n = ids.length;
+  } else {
+    seconds = plannedOf(deck, (deck.activities || []).map((a) => a.id));
+    n = (deck.activities || []).length;
+  }
+  setText($('#scope-planned'), t('trainer.planned_total', { n, time: duration(seconds) }));
+  $('#scope-planned').dataset.seconds = String(seconds);
+}
+
+function renderPresets(deck) {
+  const list = presets(deck);
+  show($('#scope-preset-wrap'), list.length > 0);
+  const on = $('#scope-preset').checked && list.length > 0;
+  show($('#scope-presets'), on);
+  if (!on) { fill($('#scope-presets')); return; }
+  const chosen = chosenPreset(deck);
+  fill($('#scope-presets'), list.map((p) => h('div', { class: 'preset', testid: `preset-${p.id}` },
+    h('label', { class: 'radio' },
+      h('input', {
+        type: 'radio', name: 'preset', value: p.id, testid: `preset-pick-${p.id}`, checked: chosen.preset.id === p.id,
+        onchange: () => { S.preset[deck.id] = { id: p.id, day: 1 }; renderScope(); },
+      }),
+      h('span', { class: 'check-label' }, p.title || p.id),
+      h('span', { class: 'check-note', testid: `preset-total-${p.id}` },
+        duration((p.planned || []).reduce((a, b) => a + b, 0)))),
+    p.days.length > 1 ? h('div', { class: 'preset-days' }, p.days.map((ids, i) => h('label', { class: 'radio' },
+      h('input', {
+        type: 'radio', name: `preset-day-${p.id}`, value: String(i + 1), testid: `preset-day-${p.id}-${i + 1}`,
+        checked: chosen.preset.id === p.id && chosen.day === i + 1, disabled: chosen.preset.id !== p.id,
+        onchange: () => { S.preset[deck.id] = { id: p.id, day: i + 1 }; renderScope(); },
+      }),
+      h('span', {}, t('trainer.preset_day', { n: i + 1, time: duration((p.planned || [])[i]), count: ids.length })))))
+      : null)));
+}
+
 function renderScope() {
   const deck = currentDeck();
   const c = choices(deck);
   setText($('#scope-pick-label'), c.by === 'modules' ? t('trainer.scope_modules') : t('trainer.scope_activities'));
   const pick = $('#scope-pick').checked;
   show($('#scope-items'), pick && Boolean(deck));
+  renderPresets(deck);
+  renderPlanned();
   if (!deck) { fill($('#scope-items')); return; }
   const ticked = picked(deck);
   fill($('#scope-items'), c.items.length ? c.items.map((item) => {
@@ -138,6 +226,7 @@ function renderScope() {
       onchange: () => {
         if (box.checked) ticked.add(item.id);
         else ticked.delete(item.id);
+        renderPlanned();
       },
     });
     return h('label', { class: 'check' }, box,
@@ -186,7 +275,11 @@ $('#create-form').addEventListener('submit', async (event) => {
   const body = { deck: deck.id };
   const title = $('#session-title').value.trim();
   if (title) body.title = title;
-  if ($('#scope-pick').checked) {
+  if ($('#scope-preset').checked && chosenPreset(deck)) {
+    const { preset, day } = chosenPreset(deck);
+    body.preset = preset.id;
+    body.day = day;
+  } else if ($('#scope-pick').checked) {
     const c = choices(deck);
     const ticked = picked(deck);
     const ids = c.items.map((i) => i.id).filter((id) => ticked.has(id)); // in the deck's order

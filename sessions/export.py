@@ -13,6 +13,7 @@ from typing import Any
 
 from sessions.events import Event
 from sessions.live import LiveSession
+from sessions.schedule import schedule
 from sessions.views import groups_view, leaderboard, review
 
 
@@ -73,6 +74,7 @@ def submissions(live: LiveSession, events: list[Event]) -> list[dict[str, Any]]:
 def record(live: LiveSession) -> dict[str, Any]:
     st = live.state
     events = live.store.load_events(live.code)
+    spent = {d["id"]: d["actual"] for d in schedule(st)["done"]}  # seconds each held the floor
     activities = []
     for aid in st.agenda:
         act = st.deck.activities[aid]
@@ -82,6 +84,7 @@ def record(live: LiveSession) -> dict[str, Any]:
             "status": stage.status if stage else "not_played",
             "opened_at": iso(stage.opened_at) if stage else None,
             "closed_at": iso(stage.closed_at) if stage else None,
+            "planned": st.deck.planned(aid), "spent": spent.get(aid),
         }
         if act.is_deal:
             entry["cards"] = [{**st.activity(c).summary(), **st.activity(c).impl.outline(st.activity(c).config)}

@@ -115,7 +115,7 @@ def _activity_public(st: SessionState) -> dict[str, Any] | None:
         view.update(base)
         view["groups"] = _groups_status(st, stage, card)
         if entry.kind == "plan":  # the closing step shows the whole session's review beside the plans
-            view["review"] = [r for r in review(st) if r["kind"] != "plan"]
+            view["review"] = [r for r in review(st) if r["kind"] not in ("plan", "slide")]
         return view
     cards = []
     for gid, card in stage.deal.items():

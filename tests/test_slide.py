@@ -111,6 +111,7 @@ def test_a_slide_is_recorded_with_its_open_and_close_times() -> None:
     rec = record(room.live)
     entry = next(a for a in rec["activities"] if a["id"] == "s-three")
     assert entry["opened_at"] and entry["closed_at"] and entry["points"] == ["认同感受", "说明事实", "给出方案"]
+    assert entry["spent"] == 95 and entry["planned"] == 130
 
 
 def test_a_session_rebuilt_from_its_stored_deck_keeps_the_media() -> None:

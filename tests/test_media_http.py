@@ -8,6 +8,7 @@ the file and the line, and nothing of them is stored.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 from pathlib import Path
 
 import httpx
@@ -113,7 +114,6 @@ def test_bad_bundles_are_refused_naming_file_and_line_and_nothing_is_stored(serv
     with server.admin() as api:
         assert f"bad-{case}" not in {d["id"] for d in api.get("/api/decks").json()["decks"]}
     if case == "oversized":  # the clip beside it was fine, but nothing of a refused bundle is stored
-        import hashlib
         sha = hashlib.sha256(content["media/clip.webm"]).hexdigest()
         assert httpx.get(f"{server.http}/media/{sha}.webm").status_code == 404
 
@@ -126,3 +126,21 @@ def test_hostile_zips_get_4xx(server: RunningServer) -> None:
     big = httpx.post(f"{server.http}/api/decks", content=b"\0" * 16, headers={
         **ZIP, "Authorization": f"Bearer {ADMIN}", "Content-Length": str(200_000_000)})
     assert big.status_code in (400, 413)
+
+
+def test_media_uploaded_to_one_process_is_served_by_another_sharing_postgresql(tmp_path: Path) -> None:
+    from tests.pg import fresh_schema
+
+    with fresh_schema() as url:
+        env = {"CASEROOM_DATABASE_URL": url}
+        a = start_server(tmp_path / "a", env=env)
+        b = start_server(tmp_path / "b", env=env)
+        try:
+            r = upload(a, zip_bytes(files()))
+            assert r.status_code == 201, r.text
+            sha = hashlib.sha256(files()["media/clip.webm"]).hexdigest()
+            got = httpx.get(f"{b.http}/media/{sha}.webm", headers={"Range": "bytes=0-99"})
+            assert got.status_code == 206 and got.content == files()["media/clip.webm"][:100]
+        finally:
+            a.stop()
+            b.stop()

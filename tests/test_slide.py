@@ -232,3 +232,26 @@ def test_folders_and_lone_yaml_files(tmp_path: Path) -> None:
     assert read_path(zipped).deck("zip").media == deck.media
     os.symlink("/etc/passwd", folder / "media" / "link.png")
     assert any("symbolic link" in p.message for p in read_folder(folder).problems)
+
+
+def test_deck_check_names_the_file_and_the_line_for_folders_zips_and_yaml(tmp_path: Path) -> None:
+    from tests.test_deck_tools import run_cli
+
+    good = write_folder(tmp_path / "good", files())
+    zipped = tmp_path / "good.zip"
+    zipped.write_bytes(zip_bytes(files()))
+    out = run_cli("deck", "check", str(good), str(zipped), str(good / "deck.yaml"))
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.count("ok: 'slides'") == 3 and "2 media files" in out.stdout
+    text = SLIDE_DECK.replace("media/three-step.png", "media/diagram.svg").replace(
+        "    notes: 讲师提示：视频播放两遍。", "    notes: " + "长" * 2001)
+    bad = write_folder(tmp_path / "bad", {**files(), "deck.yaml": text.encode(),
+                                          "media/diagram.svg": b"<svg/>", "media/clip.webm": b"not a webm"})
+    out = run_cli("deck", "check", str(bad))
+    assert out.returncode == 1
+    err = out.stderr
+    assert f"{bad}/deck.yaml:{line_of(text, 'image: media/diagram.svg')}: activities[0].image: " in err, err
+    assert f"{bad}/deck.yaml:{line_of(text, 'notes: 长')}: activities[1].notes: is 2001 characters" in err, err
+    assert "'media/diagram.svg' is not an allowed media type" in err
+    assert f"{bad}/deck.yaml:{line_of(text, 'video: media/clip.webm')}: activities[1].video: 'media/clip.webm' " \
+           "does not hold what its name says" in err, err

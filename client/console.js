@@ -11,6 +11,7 @@ import {
 } from './lib/ui.js';
 import { CONSENSUS, timer, timerSteps, stepLabel, modeLabel, keepFocus } from './lib/kinds.js';
 import { kindOf } from './kinds/index.js';
+import { keepScheduleCurrent, scheduleLine } from './lib/schedule.js';
 
 const match = location.pathname.match(/^\/console\/(\d{1,16})\/?$/);
 const CODE = match ? match[1] : null;
@@ -170,6 +171,7 @@ function render() {
 
   renderJoins(ended);
   renderTimerbar(v, a, ended);
+  fill($('#schedule'), ended ? null : scheduleLine(v, now));
   renderSession(v, ended);
   once($('#current'), JSON.stringify([a, lang(), S.rev, (v.players || []).map((p) => [p.id, p.name]),
     (v.groups || []).map((g) => [g.id, g.name]), v.counts.joined]), () => fill($('#current'), renderCurrent(v, a)));
@@ -475,6 +477,7 @@ function init() {
     if (S.link) showLinkStatus($('#conn'), S.link.status);
   });
   startCountdowns(now);
+  keepScheduleCurrent(now);
   if (!CODE) { say(t('console.no_code')); return; }
   S.key = secretFromFragment('key', KEY_STORE);
   if (!S.key) { say(t('console.no_key')); return; }

@@ -32,6 +32,19 @@ def _upload(base: str) -> None:
         assert res.status == 201
 
 
+def _until(page: Any, script: str, timeout: float = 10.0) -> Any:
+    """Poll a script until it is truthy (wait_for_function evaluates strings, which our CSP forbids)."""
+    import time
+
+    end = time.monotonic() + timeout
+    while True:
+        value = page.evaluate(script)
+        if value or time.monotonic() > end:
+            assert value, f"still false after {timeout} s: {script}"
+            return value
+        page.wait_for_timeout(100)
+
+
 def _text(page: Any) -> str:
     return page.evaluate("document.body.innerText")
 
@@ -56,7 +69,7 @@ def test_a_slide_with_an_image_and_a_video_on_the_projector_phone_and_console(ca
     expect(host.get_by_test_id("host-activity")).to_have_attribute("data-kind", "slide")
     image = host.get_by_test_id("host-slide-image")
     expect(image).to_be_visible()
-    host.wait_for_function("document.querySelector('[data-testid=host-slide-image]').naturalWidth > 0")
+    _until(host, "document.querySelector('[data-testid=host-slide-image]').naturalWidth > 0")
     expect(phone.get_by_test_id("slide-look")).to_be_visible()
     expect(console.get_by_test_id("slide-notes")).to_contain_text("先问学员遇到过的难缠客户")
     for _ in range(2):
@@ -78,7 +91,7 @@ def test_a_slide_with_an_image_and_a_video_on_the_projector_phone_and_console(ca
     console.get_by_test_id("cmd-next").click()  # the video slide
     video = host.get_by_test_id("host-slide-video")
     expect(video).to_be_visible()
-    host.wait_for_function("document.querySelector('[data-testid=host-slide-video]').readyState >= 1")
+    _until(host, "document.querySelector('[data-testid=host-slide-video]').readyState >= 1")
     duration = host.evaluate("document.querySelector('[data-testid=host-slide-video]').duration")
     assert 5 < duration < 7, duration
     seeked = host.evaluate("""() => new Promise((done) => {
@@ -89,7 +102,7 @@ def test_a_slide_with_an_image_and_a_video_on_the_projector_phone_and_console(ca
     assert abs(seeked - 4) < 0.6, seeked
     host.evaluate("document.querySelector('[data-testid=host-slide-video]').muted = true")
     host.evaluate("document.querySelector('[data-testid=host-slide-video]').play()")
-    host.wait_for_function("document.querySelector('[data-testid=host-slide-video]').currentTime > 4.2")
+    _until(host, "document.querySelector('[data-testid=host-slide-video]').currentTime > 4.2")
     assert 206 in media_statuses, f"the video was not served in ranges: {media_statuses}"
     expect(host.get_by_test_id("h-slide-quote")).to_contain_text("电信业务经营者")
     expect(host.get_by_test_id("h-slide-compare")).to_contain_text("申诉")

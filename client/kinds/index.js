@@ -53,10 +53,11 @@ import estimate from './estimate.js';
 import order from './order.js';
 import plan from './plan.js';
 import roleplay from './roleplay.js';
+import slide from './slide.js';
 import vote from './vote.js';
 import wait from './wait.js';
 
-export const KINDS = { vote, order, estimate, discuss, roleplay, plan, deal, wait };
+export const KINDS = { vote, order, estimate, discuss, roleplay, plan, slide, deal, wait };
 
 /** The module of a kind, or null for a kind this client does not know. */
 export function kindOf(name) {

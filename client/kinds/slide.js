@@ -75,13 +75,14 @@ function buildSlide(ctx, v, a) {
 
 function updateSlide(ctx, v, a, refs) {
   const body = refs && refs.slideBody;
-  const points = body ? body._slide.points : document.querySelector('[data-testid="host-slide-points"]');
-  if (!points) return;
-  fill(points, list(a).map((p, i) => h('li', { class: 'h-slide-point', testid: `host-slide-point-${i}` }, p)));
+  if (!body) return;
+  fill(body._slide.points, list(a).map((p, i) => h('li', { class: 'h-slide-point', testid: `host-slide-point-${i}` }, p)));
 }
 
 function answeredSlide(ctx, v, a) {
-  return { n: `${list(a).length}/${a.bullets_total || 0}`, label: t('slide.points_shown') };
+  // A slide takes no answers: the counter shows how many of its points are up (nothing without points).
+  if (!a.bullets_total) return { n: '', label: '' };
+  return { n: `${list(a).length}/${a.bullets_total}`, label: t('slide.points_shown') };
 }
 
 // -- console -----------------------------------------------------------------------------------

@@ -5,8 +5,8 @@ is checked before the bytes are trusted: how many files, how large each one
 says it is *and* how large it turns out to be once inflated (a zip bomb lies in
 its header), paths that are absolute or climb out with ``..``, symbolic links,
 and each file's type by extension and by its first bytes (``games/media.py``).
-A refused file is a problem with its path; when a slide names it, the deck's
-validation repeats the reason at the slide's line. Nothing here writes: the
+A refused file (wrong type, disguised, too large) is a problem at the line of
+the slide that names it; a file no slide names is ignored (never stored). Nothing here writes: the
 caller stores the media of a deck only once the whole deck validated.
 """
 
@@ -49,22 +49,15 @@ class Bundle:
             self.files[ref.sha256] = data
 
     def deck(self, source_name: str) -> Deck:
-        """Validate the deck against its media; raise DeckInvalid with every problem, files included."""
+        """Validate the deck against its media; raise DeckInvalid with every problem, files included.
+
+        A refused file counts only when a slide names it (the problem is then at the slide's
+        line): a file no slide names is never stored nor served, so a README or the source of a
+        diagram may sit beside the media.
+        """
         if self.problems:
             raise DeckInvalid(self.problems, source_name)
-        try:
-            deck = parse_deck(self.deck_text, source_name, media=self.media, media_problems=self.refused)
-        except DeckInvalid as exc:
-            raise DeckInvalid([*exc.problems, *self._unnamed_refusals(exc.problems)], source_name) from None
-        extra = self._unnamed_refusals([])
-        if extra:
-            raise DeckInvalid(extra, source_name)
-        return deck
-
-    def _unnamed_refusals(self, already: list[DeckProblem]) -> list[DeckProblem]:
-        """Refused files no slide names: still a problem (a bundle carries nothing we would not serve)."""
-        said = " ".join(p.message for p in already)
-        return [DeckProblem(path, None, why) for path, why in sorted(self.refused.items()) if why not in said]
+        return parse_deck(self.deck_text, source_name, media=self.media, media_problems=self.refused)
 
     def stored_files(self, deck: Deck) -> dict[str, tuple[str, bytes]]:
         """sha256 -> (type, bytes) of the files the deck names: what the store keeps."""

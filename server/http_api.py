@@ -282,7 +282,7 @@ async def session_public(request: Request) -> Response:
 
 async def media_file(request: Request) -> Response:
     """A deck's image or clip, by hash: ETag, long-lived cache, and ``Range`` (206) for seeking video."""
-    item = _svc(request).media(request.path_params["name"])
+    item = await run_in_threadpool(_svc(request).media, request.path_params["name"])  # a store read
     if item is None:
         return error(404, "not_found", "there is no such media file")
     mime, data = item

@@ -183,9 +183,12 @@ def test_oversized_and_disguised_files_are_refused_naming_the_file_and_the_line(
     assert any("does not hold what its name says" in msg and "three-step.png" in msg for _l, _p, msg in found)
 
 
-def test_unnamed_files_of_a_forbidden_type_are_refused_too() -> None:
-    found = problems({**files(), "extra/page.html": b"<html></html>"})
-    assert any(path == "extra/page.html" and line is None for line, path, _m in found), found
+def test_files_no_slide_names_are_ignored_and_never_stored() -> None:
+    bundle = read_zip(zip_bytes({**files(), "extra/page.html": b"<html></html>", "README.md": b"# notes",
+                                 "media/unused.png": png(rgb=(1, 2, 3))}))
+    deck = bundle.deck("bundle")
+    assert set(deck.media) == {"media/three-step.png", "media/clip.webm"}
+    assert {ref.sha256 for ref in deck.media.values()} == set(bundle.stored_files(deck))
 
 
 def test_zip_paths_links_counts_and_bombs_are_refused() -> None:

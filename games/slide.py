@@ -67,7 +67,6 @@ class SlideState:
 
 class Slide(ActivityKind):
     name = "slide"
-    private_answers = False
 
     def allowed_keys(self) -> set[str]:
         return {"points", *MEDIA_KEYS, "caption", "quote", "compare", "notes", "duration"}
@@ -134,6 +133,8 @@ class Slide(ActivityKind):
                 raise Refused("no_more_points", "no point of this slide is shown")
             return {"shown": state.shown - 1}
         if action == "all":
+            if state.shown >= len(config.points):
+                raise Refused("no_more_points", "every point of this slide is shown")
             return {"shown": len(config.points)}
         raise Refused("unknown_action", f"'{action}' is not an action of a slide (point, back, all)")
 

@@ -11,7 +11,7 @@ import {
 } from './lib/ui.js';
 import { CONSENSUS, timer, timerSteps, stepLabel, modeLabel, keepFocus } from './lib/kinds.js';
 import { kindOf } from './kinds/index.js';
-import { keepScheduleCurrent, scheduleLine } from './lib/schedule.js';
+import { keepScheduleCurrent, minutes, scheduleLine } from './lib/schedule.js';
 
 const match = location.pathname.match(/^\/console\/(\d{1,16})\/?$/);
 const CODE = match ? match[1] : null;
@@ -375,7 +375,8 @@ function renderAgenda(v, ended) {
     h('span', { class: 'agenda-n' }, i + 1),
     h('span', { class: 'agenda-title' }, item.title,
       h('span', { class: 'agenda-kind' }, t(`kind.${item.kind}`)),
-      modeLabel(item.mode) ? h('span', { class: 'agenda-kind' }, modeLabel(item.mode)) : null),
+      modeLabel(item.mode) ? h('span', { class: 'agenda-kind' }, modeLabel(item.mode)) : null,
+      item.planned ? h('span', { class: 'agenda-planned', testid: `planned-${item.id}` }, minutes(item.planned)) : null),
     h('span', { class: ['chip', `chip-${status}`] }, t(`status.${status}`)),
     groupPick,
     h('button', {

@@ -48,7 +48,7 @@ def _agenda(st: SessionState) -> list[dict[str, Any]]:
         act = st.deck.activities[aid]
         stage = st.stages.get(aid)
         out.append({**act.summary(), "module": act.module, "mode": act.mode,
-                    "status": stage.status if stage else None})
+                    "status": stage.status if stage else None, "planned": st.deck.planned(aid)})
     return out
 
 

@@ -58,11 +58,13 @@ class ServerFailed(RuntimeError):
 
 
 def launch(data: Path, port: int | None = None, env: dict[str, str] | None = None, *,
-           admin: str = ADMIN, base_env: dict[str, str] | None = None, wait: float = 30.0) -> Server:
+           admin: str = ADMIN, base_env: dict[str, str] | None = None, wait: float = 30.0,
+           module: str = "server.cli") -> Server:
     """A real ``caseroom serve`` process on loopback, once it answers /healthz.
 
     ``base_env`` (default: this process's environment) plus ``env`` is what the child sees;
-    its output goes to ``server-<port>.log`` beside the data directory.
+    its output goes to ``server-<port>.log`` beside the data directory. ``module`` is what runs
+    (``tests.faultserve`` plants faults first, for the fault-injection tests).
     """
     port = port or free_port()
     log = data.parent / f"server-{port}.log"
@@ -70,7 +72,7 @@ def launch(data: Path, port: int | None = None, env: dict[str, str] | None = Non
                  "PYTHONUNBUFFERED": "1", **(env or {})}
     data.parent.mkdir(parents=True, exist_ok=True)
     with log.open("ab") as out:  # the child keeps its own copy of the descriptor
-        proc = subprocess.Popen([sys.executable, "-m", "server.cli", "serve", "--host", "127.0.0.1", "--port",
+        proc = subprocess.Popen([sys.executable, "-m", module, "serve", "--host", "127.0.0.1", "--port",
                                  str(port), "--data", str(data), "--public-url", f"http://127.0.0.1:{port}",
                                  "--quiet"], cwd=ROOT, env=child_env, stdout=out, stderr=subprocess.STDOUT)
     server = Server(port, data, proc, log, admin)

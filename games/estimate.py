@@ -48,7 +48,9 @@ def estimate_points(value: float, cfg: EstimateConfig) -> int:
         return cfg.points
     if d >= cfg.zero_at:
         return 0
-    return half_up(cfg.points * (cfg.zero_at - d) / (cfg.zero_at - cfg.tolerance))
+    share = (cfg.zero_at - d) / (cfg.zero_at - cfg.tolerance)
+    # A non-finite bound (a deck from before validation refused .inf/.nan) scores nothing, never raises.
+    return half_up(cfg.points * share) if math.isfinite(share) else 0
 
 
 class Estimate(ActivityKind):
@@ -117,7 +119,9 @@ class Estimate(ActivityKind):
         width = (config.max - config.min) / BINS or 1.0
         counts = [0] * BINS
         for v, _at in state.answers.values():
-            counts[min(BINS - 1, int((v - config.min) / width))] += 1
+            pos = (v - config.min) / width
+            if math.isfinite(pos):  # (a non-finite min or max places nothing, and raises nothing)
+                counts[max(0, min(BINS - 1, int(pos)))] += 1
         return {"min": config.min, "max": config.max, "counts": counts}
 
     def _stats(self, state: EstimateState) -> dict[str, float | None]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -20,6 +21,7 @@ from starlette.websockets import WebSocket
 from server import http_api, pages
 from server.config import Config
 from server.services import Services
+from server.supervisor import EXIT_GAVE_UP
 from server.ws import websocket_endpoint
 from sessions.clock import Clock
 from sessions.hub import Hub
@@ -103,6 +105,9 @@ def create_app(config: Config | None = None, *, clock: Clock | None = None,
             svc.store.close()
             log.info("caseroom stopped: %d command(s) in %d commit(s)", svc.committer.commands,
                      svc.committer.batches)
+            if svc.supervisor.gave_up:  # a task kept dying: exit non-zero so systemd starts a fresh process
+                logging.shutdown()
+                os._exit(EXIT_GAVE_UP)
 
     async def favicon(request: object) -> Response:
         return Response(status_code=204)

@@ -34,6 +34,7 @@ from sessions.commit import Committer
 from sessions.core import Command
 from sessions.errors import NotFound, Refused
 from sessions.events import Event
+from sessions.hub import Keep, spawn
 from sessions.live import LiveSession, Outcome, Sessions
 from sessions.redis_hub import RedisHub
 
@@ -66,7 +67,7 @@ class Cluster:
         self._rpc: Any = None
         self._pending: dict[str, asyncio.Future[dict[str, Any]]] = {}
         self._ids = itertools.count(1)
-        self._tasks: list[asyncio.Task[None]] = []
+        self._tasks: dict[str, asyncio.Task[None]] = {}
         self._answering: set[asyncio.Task[None]] = set()
         self._owners: dict[str, str] = {}  # code -> the owner last read from its lease
         self._requests: dict[str, list[dict[str, Any]]] = {}  # owner -> relayed commands to send
@@ -76,17 +77,17 @@ class Cluster:
         self.relayed = 0
         self.takeovers = 0
 
-    async def start(self) -> None:
+    async def start(self, keep: Keep | None = None) -> None:
         hub_remote = self._on_remote
         self.hub.on_remote = hub_remote
         self._rpc = self.redis.pubsub()
         await self._rpc.subscribe(f"caseroom:rpc:{self.node}")
-        self._tasks = [asyncio.create_task(self._serve_rpc(), name="cluster-rpc"),
-                       asyncio.create_task(self._send_rpc(), name="cluster-rpc-writer"),
-                       asyncio.create_task(self._keep_leases(), name="cluster-leases")]
+        spawn(self._tasks, keep, "cluster-rpc", self._serve_rpc)
+        spawn(self._tasks, keep, "cluster-rpc-writer", self._send_rpc)
+        spawn(self._tasks, keep, "cluster-leases", self._keep_leases)
 
     async def close(self) -> None:
-        for task in self._tasks:
+        for task in self._tasks.values():
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task

@@ -101,7 +101,11 @@ async def _json_body(request: Request) -> Any:
 
 
 async def healthz(request: Request) -> Response:
-    return ORJSONResponse({"ok": True})
+    """200 while every task the server cannot live without runs; 503 (and which is down) otherwise."""
+    sup = _svc(request).supervisor
+    if sup.healthy:
+        return ORJSONResponse({"ok": True})
+    return ORJSONResponse({"ok": False, "down": sorted(sup.down) or ["gave_up"]}, status_code=503)
 
 
 async def list_decks(request: Request) -> Response:

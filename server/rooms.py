@@ -40,6 +40,8 @@ WATCH_EVERY = 1.0  # how often a room looks for connections stuck in a send
 CLOSE_TOO_SLOW = 4008
 ANSWERS = ("answer_submitted", "answer_confirmed")
 MAX_OUTBOX = 256
+CLOSE_INTERNAL = 1011  # a bug of ours while rendering this connection's view
+CLOSE_REMOVED = 4403  # the trainer removed this player
 
 
 class Conn:
@@ -120,7 +122,11 @@ class Conn:
                         await asyncio.sleep(wait)
                         continue  # send what queued meanwhile first; still dirty
                 self.dirty = False
-                text = self.room.render(self)
+                try:
+                    text = self.room.render(self)
+                except Exception:
+                    self.room.render_failed(self)
+                    break
                 if text is not None:
                     await self._send(text)
                     self._last_view = time.monotonic()
@@ -206,9 +212,12 @@ class Room:
 
     def _watch(self) -> None:
         now = time.monotonic()
-        for conn in self.conns:
+        for conn in list(self.conns):
             if conn.sending_since:
-                conn.drop_if_stuck(now)
+                try:
+                    conn.drop_if_stuck(now)
+                except Exception:
+                    log.exception("session %s: the send watchdog failed", self.live.code)
         self._watchdog = asyncio.get_running_loop().call_later(WATCH_EVERY, self._watch) if self.conns else None
 
     # -- views ------------------------------------------------------------------------------
@@ -231,11 +240,14 @@ class Room:
             return None
         return self._render_now(conn)
 
-    def _render_now(self, conn: Conn) -> str:
-        """Render from the current state, which the caller knows to be committed."""
+    def _render_now(self, conn: Conn) -> str | None:
+        """Render from the current state, which the caller knows to be committed (None for a
+        player the trainer removed: their connections are closing, and have nothing to see)."""
         st = self.live.state
         if conn.role == "player":
             assert conn.player_id is not None
+            if conn.player_id not in st.players:
+                return None
             return dumps({"type": "state", "seq": st.seq, "view": player_view(st, conn.player_id)})
         console = conn.role == "console"
         key = (st.seq, self.online_version, self.refusals.version if console else 0)
@@ -285,6 +297,23 @@ class Room:
             if conn.role == "console":
                 conn.mark_dirty()
 
+    def render_failed(self, conn: Conn) -> None:
+        """A bug of ours while rendering one connection's view: log it, close that one (1011)."""
+        log.exception("session %s: rendering the %s view%s at seq %d failed; closing that connection",
+                      self.live.code, conn.role, f" of {conn.player_id}" if conn.player_id else "",
+                      self.live.state.seq)
+        if not conn.closed:
+            conn.close_soon(CLOSE_INTERNAL)
+
+    def _offer(self, conn: Conn, seq: int) -> None:
+        try:
+            text = self._render_now(conn)
+        except Exception:
+            self.render_failed(conn)
+            return
+        if text is not None:
+            conn.offer(text, seq)
+
     def _hosts_dirty(self) -> None:
         for conn in self.hosts:
             conn.mark_dirty()
@@ -300,7 +329,7 @@ class Room:
         for pid in pids:
             for conn in self.by_player.get(pid, ()):
                 if not conn.closed:
-                    conn.offer(self._render_now(conn), seq)
+                    self._offer(conn, seq)
 
     def _joins_dirty(self, events: list[Event]) -> None:
         """After joins: the hosts, and only the players whose own view a newcomer changes.
@@ -324,6 +353,14 @@ class Room:
                 self._players_dirty(p.id for p in st.players.values() if p.group in groups)
 
     def _on_publish(self, code: str, seq: int) -> None:
+        try:
+            self._publish(seq)
+        except Exception:  # never into the committer: log it, and make every view fresh
+            log.exception("session %s: publishing seq %d failed", code, seq)
+            for conn in self.conns:
+                conn.mark_dirty()
+
+    def _publish(self, seq: int) -> None:
         # An answer to a card whose answers are private changes only the answering
         # player's view (and their group's, when the group answers as one) and the hosts'
         # tallies; anything else can change every view.
@@ -339,6 +376,9 @@ class Room:
         elif events and all(e.type == "player_joined" for e in events):
             self._joins_dirty(events)
         else:
+            for ev in events:
+                if ev.type == "player_removed":
+                    self.disconnect_player(ev.data["player_id"], CLOSE_REMOVED)
             for conn in self.conns:
                 conn.mark_dirty()
         if deferred and self.live.pending:  # (a notice relayed while our own commit is out)
@@ -348,7 +388,7 @@ class Room:
             seq = self.live.committed_seq
             for conn in deferred:
                 if not conn.closed and conn.view is None:
-                    conn.offer(self._render_now(conn), seq)
+                    self._offer(conn, seq)
         self.arm_timer()
 
     # -- time -----------------------------------------------------------------------------------
@@ -372,11 +412,17 @@ class Room:
 
     async def _send_tick(self) -> None:
         try:
+            await self._tick_once()
+        except Exception:  # a timer's fault is this session's alone; the next command re-arms it
+            log.exception("session %s: the timer failed at seq %d", self.live.code, self.live.state.seq)
+
+    async def _tick_once(self) -> None:
+        try:
             await self.committer.run(self.live, Command("tick", "system"))
         except Refused:
             pass
         except Exception:
-            log.exception("tick in %s failed", self.live.code)
+            log.exception("session %s: tick at seq %d failed", self.live.code, self.live.state.seq)
         due = self.live.next_due()
         if due is not None and due <= self.clock.now_ms() + 5 and self._timer is None:
             # The clock said "not quite yet" (timers can fire a hair early): try again shortly.
@@ -386,8 +432,9 @@ class Room:
             self.arm_timer()
 
     def disconnect_player(self, pid: str, code: int) -> None:
-        """Close every connection of a player the trainer removed."""
-        for conn in list(self.by_player.get(pid, ())):
+        """Close every connection of a player the trainer removed (on every process that has one)."""
+        for conn in list(self.by_player.pop(pid, ())):
+            self._deferred.discard(conn)
             conn.send({"type": "error", "code": "removed", "message": "the trainer has removed you"})
             asyncio.get_running_loop().call_later(0.2, conn.close_soon, code)  # let the error go out first
 

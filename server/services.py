@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
+import signal
 import socket
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -20,6 +21,7 @@ from server.config import Config
 from server.limits import Limits, Rate
 from server.netaddr import base_url
 from server.rooms import Rooms
+from server.supervisor import Supervisor
 from sessions.clock import Clock, SystemClock
 from sessions.commit import Committer
 from sessions.core import Command
@@ -54,6 +56,10 @@ class MediaCache:
             _old, (_type, data) = self.items.popitem(last=False)
             self.size -= len(data)
 
+def _shut_down(task: str) -> None:
+    """The supervisor gave up on a task: drain like on SIGTERM; the lifespan then exits non-zero."""
+    signal.raise_signal(signal.SIGTERM)
+
 
 @dataclass
 class Services:
@@ -72,6 +78,7 @@ class Services:
     base: str = ""
     cluster: Cluster | None = None
     media_cache: MediaCache = field(default_factory=lambda: MediaCache())
+    supervisor: Supervisor = field(default_factory=lambda: Supervisor(_shut_down))
 
     @classmethod
     def build(cls, config: Config, *, clock: Clock | None = None, store: Store | None = None,
@@ -132,10 +139,10 @@ class Services:
 
     async def start(self) -> int:
         """Start the committer; restore live sessions (single process) or join the cluster (Redis)."""
-        self.committer.start()
+        self.supervisor.keep("committer", self.committer.start)
         if self.cluster is not None:
-            await self.cluster.hub.start()
-            await self.cluster.start()
+            await self.cluster.hub.start(self.supervisor.keep)
+            await self.cluster.start(self.supervisor.keep)
             return 0  # sessions are taken up on first use, and owned by one process at a time
         count = self.sessions.restore_all()
         for code in self.sessions.live:
@@ -144,6 +151,7 @@ class Services:
         return count
 
     async def stop(self) -> None:
+        self.supervisor.stop()
         await self.committer.close()
         if self.cluster is not None:
             await self.cluster.close()

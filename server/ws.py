@@ -16,6 +16,7 @@ one that stopped reading (4008, ``server/rooms.py``), a removed player
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import logging
 import time
@@ -81,14 +82,20 @@ class Connection:
             return
         except (WebSocketDisconnect, _Closed):
             return
+        except Exception:  # a bug of ours (or a store fault) before identification: this socket only
+            log.exception("websocket handler failed before identification")
+            with contextlib.suppress(Exception):
+                await self.ws.close(CLOSE_INTERNAL)
+            return
         try:
             while True:
                 await self._handle(await self._receive())
         except (WebSocketDisconnect, _Closed):
             pass
         except Exception:
-            log.exception("websocket handler failed")
-            await self.ws.close(CLOSE_INTERNAL)
+            log.exception("websocket handler failed%s", f" (session {self.room.live.code})" if self.room else "")
+            with contextlib.suppress(Exception):
+                await self.ws.close(CLOSE_INTERNAL)
         finally:
             if self.room is not None and self.conn is not None:
                 self.room.remove(self.conn)
@@ -233,12 +240,10 @@ class Connection:
             cmd = self._command(msg, msg_id)
             if cmd.name == "cluster":
                 cmd = await self._clustered(cmd)
-            out = await self.svc.run(self.room.live, cmd)
+            await self.svc.run(self.room.live, cmd)
             if msg_id is not None:
                 self.conn.send({"type": "ack", "id": msg_id})
-            for ev in out.events:
-                if ev.type == "player_removed":
-                    self.room.disconnect_player(ev.data["player_id"], CLOSE_REMOVED)
+            # (A removed player's connections are closed by the room when the removal is published.)
         except IdRefused as exc:
             self.conn.send(_error(exc.msg_id, exc))
         except Refused as exc:

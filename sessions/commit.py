@@ -8,9 +8,16 @@ resolves each command's future (the driver acks on that). While a commit is
 on the disk, the next commands queue up: a burst of a thousand answers costs
 a handful of fsyncs, and the event loop never waits on the disk.
 
-If a commit fails, nothing in it was acknowledged: the sessions it touched
-are rebuilt from the store (the truth) and every waiting command gets the
-error.
+If a commit fails, nothing in it was acknowledged: the batch is stored again
+one session at a time, and a session that still fails is rebuilt from the
+store (the truth) while its commands get the error. No fault of one session
+ends the writer or another session's work: a bug while deciding fails that
+command (``internal_error``), one while applying rebuilds that session and
+fails its commands of the batch, one while announcing is logged (the events
+are stored, so the commands are acked). Every such fault is logged with the
+session code and the event seq. If the task dies all the same, the
+supervisor (``server/supervisor.py``) starts it again; ``start`` then fails
+the commands of the batch it was in.
 """
 
 from __future__ import annotations
@@ -37,12 +44,29 @@ class Committer:
         self._queue: list[tuple[LiveSession, Command, asyncio.Future[Outcome]]] = []
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._inflight: list[tuple[LiveSession, Command, asyncio.Future[Outcome]]] = []
         self._closing = False
         self.batches = 0
         self.commands = 0
 
-    def start(self) -> None:
+    def start(self) -> asyncio.Task[None]:
+        """Start (or, after it died, restart) the writer task; the supervisor keeps it running."""
+        self._fail_inflight()
         self._task = asyncio.create_task(self._run(), name="caseroom-committer")
+        return self._task
+
+    def _fail_inflight(self) -> None:
+        """A writer that died mid-batch left commands unanswered and states maybe half-applied:
+        those commands fail (never acked) and their sessions are rebuilt from the store."""
+        batch, self._inflight = self._inflight, []
+        lives = {live.code: live for live, _cmd, fut in batch if not fut.done()}
+        for _live, _cmd, fut in batch:
+            if not fut.done():
+                fut.set_exception(Refused(INTERNAL, INTERNAL_MESSAGE))
+        for live in lives.values():
+            _reload(live)
+        if self._queue:
+            self._wake.set()
 
     async def run(self, live: LiveSession, cmd: Command) -> Outcome:
         """Decide, store and publish one command; returns once its events are committed."""
@@ -57,8 +81,17 @@ class Committer:
         """Finish every queued command, then stop (graceful shutdown)."""
         self._closing = True
         self._wake.set()
-        if self._task is not None:
-            await self._task
+        if self._task is not None and not self._task.done():
+            await asyncio.wait([self._task])
+        for _live, _cmd, fut in self._queue:  # (only if the task was gone: nothing else takes them)
+            if not fut.done():
+                fut.set_exception(Refused("shutting_down", "the server is restarting; send it again in a moment"))
+        self._queue.clear()
+
+    @property
+    def running(self) -> bool:
+        """The writer task is alive (``/healthz`` answers 503 while it is not)."""
+        return self._task is not None and not self._task.done()
 
     async def _run(self) -> None:
         while True:
@@ -66,47 +99,111 @@ class Committer:
             self._wake.clear()
             while self._queue:
                 batch, self._queue = self._queue[:MAX_BATCH], self._queue[MAX_BATCH:]
-                await self._commit(batch)
+                self._inflight = batch
+                try:
+                    await self._commit(batch)
+                except Exception:  # a bug of ours outside every guard below: the task lives on
+                    log.exception("a commit batch of %d command(s) failed", len(batch))
+                    self._fail_inflight()
+                self._inflight = []
             if self._closing:
                 return
 
     async def _commit(self, batch: list[tuple[LiveSession, Command, asyncio.Future[Outcome]]]) -> None:
-        done: list[tuple[LiveSession, Outcome, asyncio.Future[Outcome]]] = []
+        done: dict[str, list[tuple[Outcome, asyncio.Future[Outcome]]]] = {}
         writes: dict[str, list[Event]] = {}
         ended: dict[str, int] = {}
         touched: dict[str, LiveSession] = {}
+        broken: set[str] = set()  # sessions whose apply raised in this batch: rebuilt, their commands fail
         for live, cmd, fut in batch:
+            if live.code in broken:
+                fut.set_exception(Refused(INTERNAL, INTERNAL_MESSAGE))
+                continue
             try:
                 out = live.decide_events(cmd, self.now())
             except Refused as exc:
                 fut.set_exception(exc)
                 continue
             except Exception as exc:  # a bug of ours: this command fails, the batch goes on
-                log.exception("deciding %s in %s failed", cmd.name, live.code)
-                fut.set_exception(exc)
+                log.exception("session %s: deciding %s at seq %d failed", live.code, cmd.name, live.state.seq)
+                fut.set_exception(_internal(exc))
                 continue
             if out.events:
-                live.apply_events(out.events)
+                try:
+                    live.apply_events(out.events)
+                except Exception as exc:
+                    # A kind's apply raised half-way: this session's state is unknown, so it is
+                    # rebuilt from the store, and none of its commands in this batch is stored.
+                    log.exception("session %s: applying %s at seq %d failed; rebuilding it from the store",
+                                  live.code, out.events[0].type, out.events[0].seq)
+                    broken.add(live.code)
+                    fut.set_exception(_internal(exc))
+                    for _out, other in done.pop(live.code, []):
+                        other.set_exception(_internal(exc))
+                    writes.pop(live.code, None)
+                    ended.pop(live.code, None)
+                    touched.pop(live.code, None)
+                    _reload(live)
+                    continue
                 writes.setdefault(live.code, []).extend(out.events)
                 touched[live.code] = live
                 if (at := live.ended_at(out.events)) is not None:
                     ended[live.code] = at
-            done.append((live, out, fut))
+            done.setdefault(live.code, []).append((out, fut))
         if writes:
             try:
                 await asyncio.to_thread(self.store.append_batch, writes, ended)
+            except Exception:
+                log.exception("commit of %d event(s) of %d session(s) failed; storing them one session at a time",
+                              sum(map(len, writes.values())), len(writes))
+                await self._store_apart(writes, ended, touched, done)
+            self.batches += 1
+        for code, live in touched.items():
+            try:
+                live.announce(writes[code])
+            except Exception:  # the events are stored: their commands are acked all the same
+                log.exception("session %s: announcing seq %d failed", code, live.state.seq)
+        for outcomes in done.values():
+            for out, fut in outcomes:
+                if not fut.done():
+                    self.commands += 1
+                    fut.set_result(out)
+
+    async def _store_apart(self, writes: dict[str, list[Event]], ended: dict[str, int],
+                           touched: dict[str, LiveSession],
+                           done: dict[str, list[tuple[Outcome, asyncio.Future[Outcome]]]]) -> None:
+        """After a failed batch: each session in its own transaction, so one session's fault (or a
+        poisoned event) fails only that session's commands; a session that fails again is rebuilt
+        from the store (the truth) and its commands get the error, never an ack."""
+        for code in list(writes):
+            try:
+                await asyncio.to_thread(self.store.append_batch, {code: writes[code]},
+                                        {code: ended[code]} if code in ended else {})
             except Exception as exc:
-                log.exception("commit of %d event(s) failed; rebuilding from the store", sum(map(len, writes.values())))
-                for live in touched.values():
-                    live.reload()
-                for _live, _out, fut in done:
+                log.exception("session %s: storing events %d-%d failed; rebuilding it from the store",
+                              code, writes[code][0].seq, writes[code][-1].seq)
+                live = touched.pop(code)
+                del writes[code]
+                _reload(live)
+                for _out, fut in done.pop(code, []):
                     if not fut.done():
                         fut.set_exception(exc)
-                return
-            self.batches += 1
-        self.commands += len(done)
-        for code, live in touched.items():
-            live.announce(writes[code])
-        for _live, out, fut in done:
-            if not fut.done():
-                fut.set_result(out)
+
+
+INTERNAL = "internal_error"
+INTERNAL_MESSAGE = "the server could not do that (its log says why); nothing was stored"
+
+
+def _internal(exc: Exception) -> Refused:
+    """What the client hears about a bug of ours in deciding or applying: an error frame, not a
+    dropped socket (a resend after a reconnect would only hit the same bug again)."""
+    err = Refused(INTERNAL, INTERNAL_MESSAGE)
+    err.__cause__ = exc
+    return err
+
+
+def _reload(live: LiveSession) -> None:
+    try:
+        live.reload()
+    except Exception:
+        log.exception("session %s: rebuilding from the store failed", live.code)

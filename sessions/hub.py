@@ -17,13 +17,31 @@ One interface, two implementations that pass one contract test
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Protocol
+import asyncio
+import logging
+from collections.abc import Callable, Coroutine
+from typing import Any, Protocol
 
 from sessions.events import Event
 
+log = logging.getLogger("caseroom.hub")
+
 Listener = Callable[[str, int], None]
 RemoteHandler = Callable[[str, list[Event]], None]
+Keep = Callable[[str, Callable[[], "asyncio.Task[Any]"]], None]  # the supervisor's ``keep``
+
+
+def spawn(tasks: dict[str, asyncio.Task[Any]], keep: Keep | None, name: str,
+          run: Callable[[], Coroutine[Any, Any, None]]) -> None:
+    """Start a long-lived task, under the supervisor when there is one (it restarts it if it stops)."""
+    def start() -> asyncio.Task[Any]:
+        tasks[name] = asyncio.create_task(run(), name=name)
+        return tasks[name]
+
+    if keep is None:
+        start()
+    else:
+        keep(name, start)
 
 
 class Hub(Protocol):
@@ -56,4 +74,7 @@ class LocalHub:
 
     def deliver(self, code: str, seq: int) -> None:
         for listener in tuple(self._listeners.get(code, ())):
-            listener(code, seq)
+            try:
+                listener(code, seq)
+            except Exception:  # one room's fault never stops the others, nor the committer
+                log.exception("session %s: a listener failed at seq %d", code, seq)

@@ -18,7 +18,7 @@ from typing import Any
 import orjson
 
 from sessions.events import Event
-from sessions.hub import LocalHub, RemoteHandler
+from sessions.hub import Keep, LocalHub, RemoteHandler, spawn
 
 log = logging.getLogger("caseroom.redis_hub")
 PREFIX = "caseroom:events:"
@@ -46,14 +46,15 @@ class RedisHub(LocalHub):
         self.on_remote: RemoteHandler | None = None
         self._outbox: asyncio.Queue[tuple[str, bytes]] = asyncio.Queue()
         self._watched: set[str] = set()
-        self._tasks: list[asyncio.Task[None]] = []
+        self._tasks: dict[str, asyncio.Task[None]] = {}
         self.sent = 0
         self.received = 0
 
-    async def start(self) -> None:
+    async def start(self, keep: Keep | None = None) -> None:
+        """Subscribe, then run the writer and the reader (under ``keep``, the supervisor, if given)."""
         await self.pubsub.subscribe("caseroom:hello")  # a channel, so the reader can start listening
-        self._tasks = [asyncio.create_task(self._writer(), name="redis-hub-writer"),
-                       asyncio.create_task(self._reader(), name="redis-hub-reader")]
+        spawn(self._tasks, keep, "redis-hub-writer", self._writer)
+        spawn(self._tasks, keep, "redis-hub-reader", self._reader)
 
     async def watch(self, code: str) -> None:
         if code not in self._watched:
@@ -67,7 +68,12 @@ class RedisHub(LocalHub):
 
     def publish(self, code: str, seq: int, events: list[Event]) -> None:
         self.deliver(code, seq)
-        self._outbox.put_nowait((PREFIX + code, encode(self.node, code, events)))
+        try:
+            payload = encode(self.node, code, events)
+        except Exception:  # the events are stored; replicas catch up from the log on the next gap
+            log.exception("session %s: encoding events up to seq %d failed", code, seq)
+            return
+        self._outbox.put_nowait((PREFIX + code, payload))
 
     async def flush(self) -> None:
         """Wait until every queued message went to Redis (tests, shutdown)."""
@@ -93,18 +99,23 @@ class RedisHub(LocalHub):
                 continue
             if msg is None or msg.get("type") != "message":
                 continue
-            node, code, events = decode(msg["data"])
+            try:
+                node, code, events = decode(msg["data"])
+            except Exception:  # a malformed message must not stop the reader
+                log.exception("undecodable message on %s", msg.get("channel"))
+                continue
             if node == self.node or self.on_remote is None:
                 continue
             self.received += 1
             try:
                 self.on_remote(code, events)
             except Exception:
-                log.exception("applying remote events of %s failed", code)
+                log.exception("session %s: applying remote events up to seq %s failed", code,
+                              events[-1].seq if events else "-")
 
     async def close(self) -> None:
         await self.flush()
-        for task in self._tasks:
+        for task in self._tasks.values():
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task

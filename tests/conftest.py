@@ -23,11 +23,12 @@ def mini_source() -> str:
 RunningServer = Server  # the bench and the tests start servers the same way (bench/serverproc.py)
 
 
-def start_server(data: Path, port: int | None = None, env: dict[str, str] | None = None) -> RunningServer:
+def start_server(data: Path, port: int | None = None, env: dict[str, str] | None = None,
+                 module: str = "server.cli") -> RunningServer:
     """A real ``caseroom serve`` process; ``env`` adds settings (the default mode uses neither
     CASEROOM_DATABASE_URL nor any other service)."""
     base = {k: v for k, v in os.environ.items() if k != "CASEROOM_DATABASE_URL"}
-    return launch(data, port, env, admin=ADMIN, base_env=base, wait=60)
+    return launch(data, port, env, admin=ADMIN, base_env=base, wait=60, module=module)
 
 
 @pytest.fixture

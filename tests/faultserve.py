@@ -1,0 +1,83 @@
+"""``caseroom serve`` with faults planted for the fault-injection tests (never used in production).
+
+Run as ``python -m tests.faultserve serve ...`` (the same arguments as ``caseroom serve``). Each
+fault is a wrapper around real code, armed by a marker the test sends over the real protocol:
+
+- a player named ``boom-view``: rendering that player's view raises;
+- a vote answer ``{"choice": "boom"}``: the vote kind's ``apply_answer`` changes its tally, then raises;
+- a player named ``boom-store``: storing a batch with that join raises (a disk or database fault);
+- a player named ``boom-die``: the committer task itself dies (a BaseException no guard catches);
+  with ``CASEROOM_TEST_DIE_ALWAYS=1`` it then dies again each time it is restarted.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any
+
+
+class Die(BaseException):
+    """Not an Exception: escapes every ``except Exception`` and ends the task it is raised in."""
+
+
+def plant() -> None:
+    import server.rooms
+    from games.vote import Vote
+    from sessions.commit import Committer
+    from sessions.store import SqlStore
+
+    player_view = server.rooms.player_view
+
+    def bad_player_view(st: Any, pid: str) -> Any:
+        if st.players[pid].name.startswith("boom-view"):
+            raise RuntimeError("planted fault: player view")
+        return player_view(st, pid)
+
+    server.rooms.player_view = bad_player_view  # type: ignore[assignment]
+
+    apply_answer = Vote.apply_answer
+
+    def bad_apply_answer(self: Any, config: Any, state: Any, who: Any, answer: Any, at: int) -> None:
+        apply_answer(self, config, state, who, answer, at)
+        if answer.get("choice") == "boom":
+            raise RuntimeError("planted fault: vote apply")
+
+    Vote.apply_answer = bad_apply_answer  # type: ignore[method-assign]
+
+    append_batch = SqlStore.append_batch
+
+    def bad_append_batch(self: Any, writes: Any, ended: Any) -> None:
+        if any(e.type == "player_joined" and e.data.get("name") == "boom-store"
+               for events in writes.values() for e in events):
+            raise OSError("planted fault: store")
+        append_batch(self, writes, ended)
+
+    SqlStore.append_batch = bad_append_batch  # type: ignore[method-assign]
+
+    commit = Committer._commit
+    dying = {"now": False}
+
+    async def bad_commit(self: Any, batch: Any) -> None:
+        if any(cmd.name == "join" and cmd.args.get("name") == "boom-die" for _l, cmd, _f in batch):
+            dying["now"] = os.environ.get("CASEROOM_TEST_DIE_ALWAYS") == "1"
+            raise Die("planted fault: the committer dies")
+        await commit(self, batch)
+
+    Committer._commit = bad_commit  # type: ignore[method-assign]
+
+    run = Committer._run
+
+    async def bad_run(self: Any) -> None:
+        if dying["now"]:
+            raise Die("planted fault: the committer dies again")
+        await run(self)
+
+    Committer._run = bad_run  # type: ignore[method-assign]
+
+
+if __name__ == "__main__":
+    plant()
+    from server.cli import main
+
+    sys.exit(main())

@@ -36,6 +36,22 @@ def test_one_rounding_rule_half_up() -> None:
     assert half_up(0.1 + 0.2, 1) == 0.3 and half_up(2 / 3, 3) == 0.667 and half_up(0.125, 2) == 0.13
 
 
+def test_non_finite_estimate_bounds_never_raise() -> None:
+    """F3's runtime half: a deck stored before validation refused .inf/.nan still scores and draws
+    (zero_at .inf used to raise in round(nan) at reveal, min -.inf in int(nan) in the histogram)."""
+    from games.estimate import ESTIMATE, EstimateState
+
+    inf, nan = float("inf"), float("nan")
+    for zero_at, tolerance in ((inf, 10.0), (nan, 10.0), (50.0, nan), (inf, inf)):
+        cfg = EstimateConfig(None, "元", 100.0, tolerance, zero_at, 0.0, 500.0, 100, "", (), None)
+        assert all(isinstance(estimate_points(v, cfg), int) for v in (100, 130, 400, -5))
+    for lo, hi in ((-inf, 500.0), (0.0, inf), (nan, 500.0), (-inf, inf)):
+        cfg = EstimateConfig(None, "元", 100.0, 10.0, 50.0, lo, hi, 100, "", (), None)
+        state = EstimateState({"p1": (100.0, 0), "p2": (3.0, 0)})
+        assert len(ESTIMATE.public(cfg, state, True)["histogram"]["counts"]) > 0
+        assert ESTIMATE.review(cfg, state) is not None
+
+
 def deck_problems(body: str) -> str:
     head = "id: t\ntitle: t\n"
     with pytest.raises(DeckInvalid) as info:

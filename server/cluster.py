@@ -102,10 +102,19 @@ class Cluster:
         """The live session (owned or a replica), loaded from the shared log on first use."""
         live = self.sessions.live.get(code)
         if live is None:
-            live = self.sessions.load(code) if code.isdigit() and len(code) <= 16 else None
-            if live is None or live.state.phase == "ended":
+            # An unknown or ended code costs one small read, never a rebuild; a rebuild runs on a
+            # worker thread (deck parse and log replay), never on the event loop.
+            key = self.sessions.store.session_key(code) if code.isascii() and code.isdigit() and len(code) <= 16 \
+                else None
+            if key is None or key[1] is not None:
                 raise NotFound("unknown_session", "there is no live session with that code")
-            self.sessions.live[code] = live
+            loaded = await asyncio.to_thread(self.sessions.load, code)
+            live = self.sessions.live.get(code)  # (another request may have taken it up meanwhile)
+            if live is not None:
+                return live
+            if loaded is None or loaded.state.phase == "ended":
+                raise NotFound("unknown_session", "there is no live session with that code")
+            live = self.sessions.live[code] = loaded
             await self.hub.watch(code)
             await self.try_own(code)
         return live

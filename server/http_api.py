@@ -28,6 +28,7 @@ MAX_JSON_BODY = 16_384
 MAX_DECK_BODY = 1_000_000
 ZIP_TYPES = {"application/zip", "application/x-zip-compressed"}
 MEDIA_CACHE = "public, max-age=31536000, immutable"  # a media URL is its content's hash
+MAX_SEQ_DIGITS = 12  # replay?seq=: plain ASCII digits, at most this many
 
 
 class ORJSONResponse(JSONResponse):
@@ -72,7 +73,7 @@ def _guard(request: Request, route: str, live: LiveSession | None = None) -> Res
 
 
 def _require_admin(request: Request) -> Response | None:
-    return _guard(request, f"{request.method} {request.scope['route'].path}")
+    return _guard(request, _route(request))
 
 
 async def _body(request: Request, limit: int) -> bytes | Response:
@@ -171,21 +172,56 @@ async def list_sessions(request: Request) -> Response:
     return ORJSONResponse({"sessions": out})
 
 
-def _host_session(request: Request) -> LiveSession | Response:
-    """The session a host key (or the admin token) opens, live or ended, or the refusal."""
+def _valid_code(code: str) -> bool:
+    return code.isascii() and code.isdigit() and len(code) <= 16
+
+
+def _route(request: Request) -> str:
+    """The matrix key of a request; HEAD is GET without the body (Starlette answers HEAD on GET routes)."""
+    method = "GET" if request.method == "HEAD" else request.method
+    return f"{method} {request.scope['route'].path}"
+
+
+def _wrong_credential(request: Request) -> Response | None:
+    """A wrong host key or resume token costs like a wrong join code (docs/security.md): 429 once the
+    address's bucket is empty."""
+    svc = _svc(request)
+    address = request.client.host if request.client else "unknown"
+    if not svc.limits.wrong_codes.take(address, time.monotonic()):
+        return error(429, "rate_limited", "too many wrong codes or keys; wait a few minutes")
+    return None
+
+
+async def _host_session(request: Request) -> LiveSession | Response:
+    """The session a host key (or the admin token) opens, live or ended, or the refusal.
+
+    The credential is checked before anything is loaded: the host key against the stored hash (one
+    small read, or memory for a live session), so an unknown code and an ended one cost the same
+    and answer the same, and only an authorised caller makes the server rebuild an ended session
+    (off the event loop, once, cached: ``server/records.py``).
+    """
     svc = _svc(request)
     code = request.path_params["code"]
-    live = svc.sessions.load(code) if code.isdigit() and len(code) <= 16 else None
-    refused = _guard(request, f"{request.method} {request.scope['route'].path}", live)
-    if refused is not None:
-        return refused
-    if live is None:  # the admin asked for a code that does not exist
+    route = _route(request)
+    token = _bearer(request)
+    if token is None:
+        return error(*authz.http_refusal(route, authz.ANONYMOUS) or (401, "unauthorized", ""))
+    if svc.is_admin(token):
+        role = authz.ADMIN
+    else:
+        role = authz.HOST if svc.host_key_opens(code if _valid_code(code) else None, token) else "stranger"
+        if role != authz.HOST and (limited := _wrong_credential(request)) is not None:
+            return limited
+    if (refusal := authz.http_refusal(route, role)) is not None:
+        return error(*refusal)
+    live = await svc.records.open(code) if _valid_code(code) else None
+    if live is None:  # the admin asked for a code that does not exist (or it was deleted meanwhile)
         return error(404, "unknown_session", "there is no session with that code")
     return live
 
 
 async def export_session(request: Request) -> Response:
-    live = _host_session(request)
+    live = await _host_session(request)
     if isinstance(live, Response):
         return live
     fmt = request.query_params.get("format", "json")
@@ -200,7 +236,7 @@ async def export_session(request: Request) -> Response:
 
 async def review_session(request: Request) -> Response:
     """The review screen's data: per card against the recommended handling, scores over time, the timeline."""
-    live = _host_session(request)
+    live = await _host_session(request)
     if isinstance(live, Response):
         return live
     st = live.state
@@ -221,11 +257,11 @@ async def review_session(request: Request) -> Response:
 
 async def replay_session(request: Request) -> Response:
     """The screen as it was right after event ``seq``: what scrubbing the replay shows."""
-    live = _host_session(request)
+    live = await _host_session(request)
     if isinstance(live, Response):
         return live
     raw = request.query_params.get("seq", "")
-    if not raw.isdigit():
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > MAX_SEQ_DIGITS:  # (not "²", not 5,000 digits)
         return error(400, "bad_seq", "seq should be an event number")
     events = live.store.load_events(live.code)
     st = state_at(live, events, int(raw))
@@ -234,20 +270,25 @@ async def replay_session(request: Request) -> Response:
 
 
 async def personal_record(request: Request) -> Response:
-    """A trainee's own summary, for the phone's printable page; the resume token is the key."""
+    """A trainee's own summary, for the phone's printable page; the resume token is the key.
+
+    The token's MAC is checked before the session is loaded; a forged token costs like a wrong code.
+    """
     svc = _svc(request)
     data = await _json_body(request)
     if isinstance(data, Response):
         return data
     code = request.path_params["code"]
-    live = svc.sessions.load(code) if code.isdigit() and len(code) <= 16 else None
     token = data.get("token") if isinstance(data, dict) else None
-    pid = svc.tokens.check(code, token) if live is not None else None
-    role = authz.PLAYER if live is not None and pid is not None and pid in live.state.players else (
-        authz.ANONYMOUS if token is None else "stranger")
-    refusal = authz.http_refusal("POST /api/sessions/{code}/me", role)
-    if refusal is not None or live is None or pid is None:
-        return error(*(refusal or (403, "forbidden", "that token opens no record here")))
+    if token is None:
+        return error(*authz.http_refusal("POST /api/sessions/{code}/me", authz.ANONYMOUS) or (401, "", ""))
+    pid = svc.tokens.check(code, token) if _valid_code(code) else None
+    live = await svc.records.open(code) if pid is not None else None
+    if live is None or pid is None or pid not in live.state.players:
+        if (limited := _wrong_credential(request)) is not None:
+            return limited
+        return error(*(authz.http_refusal("POST /api/sessions/{code}/me", "stranger")
+                       or (403, "forbidden", "that token opens no record here")))
     return ORJSONResponse(personal(live, pid))
 
 

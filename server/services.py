@@ -20,6 +20,7 @@ from server.cluster import Cluster
 from server.config import Config
 from server.limits import Limits, Rate
 from server.netaddr import base_url
+from server.records import Records
 from server.rooms import Rooms
 from server.supervisor import Supervisor
 from sessions.clock import Clock, SystemClock
@@ -31,6 +32,7 @@ from sessions.live import LiveSession, Outcome, Sessions, choose_agenda
 from sessions.store import Store, open_store
 
 log = logging.getLogger("caseroom")
+NO_HASH = digest("no session has this key")  # compared against when the code is unknown
 
 
 class MediaCache:
@@ -79,6 +81,10 @@ class Services:
     cluster: Cluster | None = None
     media_cache: MediaCache = field(default_factory=lambda: MediaCache())
     supervisor: Supervisor = field(default_factory=lambda: Supervisor(_shut_down))
+    records: Records = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.records = Records(self.sessions)
 
     @classmethod
     def build(cls, config: Config, *, clock: Clock | None = None, store: Store | None = None,
@@ -194,6 +200,16 @@ class Services:
                 return None
             self.media_cache.put(sha, item)
         return item if EXTENSIONS.get(item[0]) == f".{ext}" else None
+    def host_key_opens(self, code: str | None, key: str) -> bool:
+        """Whether ``key`` is the host key of session ``code``, from memory or one small read of its
+        record, without loading it; an unknown code costs the same comparison (no timing oracle)."""
+        live = self.sessions.live.get(code) if code is not None else None
+        if live is not None:
+            stored: str | None = live.record.host_key_hash
+        else:
+            row = self.store.session_key(code) if code is not None else None
+            stored = row[0] if row else None
+        return same(digest(key), stored or NO_HASH) and stored is not None
 
     # -- sessions ---------------------------------------------------------------------------
     def create_session(self, deck_id: str, title: str | None, agenda: object = None,
@@ -231,6 +247,7 @@ class Services:
             await room.close_all(4404)
             room.close()
         self.sessions.live.pop(code, None)
+        self.records.forget(code)
         return self.store.delete_session(code)
 
     async def add_deck(self, source: bytes, *, zipped: bool = False) -> Deck:

@@ -156,6 +156,11 @@ class Connection:
         if not limit.may_look_up(self.address, msg.code, now_s):
             # Wrong codes spent and this code never opened from here: not even looked up.
             raise Refused("rate_limited", "too many wrong codes; wait a few minutes")
+        if isinstance(msg, Host) and self.svc.cluster is not None and not (
+                self.svc.is_admin(msg.key) or self.svc.host_key_opens(msg.code, msg.key)) and (
+                self.svc.store.session_key(msg.code) is not None):
+            # (With Redis a session is taken up from the shared log on first use: not for a wrong key.)
+            await self._wrong_key(now_s)
         try:
             live = await self.svc.live(msg.code)
         except NotFound:
@@ -172,8 +177,7 @@ class Connection:
         session = {"code": live.code, "title": live.state.title}
         if isinstance(msg, Host):
             if not self.svc.is_host(live, msg.key):
-                limit.wrong_codes.take(self.address, now_s)  # a wrong key costs like a wrong code
-                raise Refused("bad_key", "that host key does not open this session")
+                await self._wrong_key(now_s)
             welcome = {"type": "welcome", "role": msg.view, "session": session,
                        "join_url": self.svc.join_url(live.code),
                        "qr": self.svc.qr_data_uri(live.code), "server_time": now}
@@ -211,6 +215,15 @@ class Connection:
         rate = self.svc.limits.join_rate(code)
         self.svc.rooms.room(code).refused(reason, self._address_key(code),
                                           (rate.burst, rate.per_second, code in self.svc.limits.raised))
+
+    async def _wrong_key(self, now_s: float) -> None:
+        """A wrong host key costs like a wrong code: the same bucket, the same slow-down, then refused."""
+        limit = self.svc.limits
+        if not limit.wrong_codes.take(self.address, now_s):
+            raise Refused("rate_limited", "too many wrong codes or keys; wait a few minutes")
+        if limit.wrong_codes.used(self.address, now_s) > limits.SLOW_AFTER:
+            await asyncio.sleep(limits.SLOW_DELAY)
+        raise Refused("bad_key", "that host key does not open this session")
 
     def _address_key(self, code: str) -> str:
         """The network address as the log keeps it: hashed with the session, never in clear."""

@@ -53,6 +53,9 @@ class Store(Protocol):
     def append_batch(self, writes: dict[str, list[Event]], ended: dict[str, int]) -> None: ...
     def mark_ended(self, code: str, at: int) -> None: ...
     def get_session(self, code: str) -> SessionRecord | None: ...
+    def session_key(self, code: str) -> tuple[str, int | None] | None:
+        """(host key hash, ended_at) of a session: one small read, what authorising needs."""
+        ...
     def list_sessions(self) -> list[SessionRecord]: ...
     def live_codes(self) -> list[str]: ...
     def code_taken(self, code: str) -> bool: ...
@@ -238,6 +241,12 @@ class SqlStore:
         with Session(self.engine) as db:
             row = db.get(SessionRow, code)
             return _record(row) if row else None
+
+    def session_key(self, code: str) -> tuple[str, int | None] | None:
+        with Session(self.engine) as db:
+            row = db.exec(select(SessionRow.host_key_hash, SessionRow.ended_at)  # type: ignore[call-overload]
+                          .where(SessionRow.code == code)).first()
+            return (row[0], row[1]) if row else None
 
     def list_sessions(self) -> list[SessionRecord]:
         with Session(self.engine) as db:
@@ -443,6 +452,10 @@ class MemoryStore:
 
     def get_session(self, code: str) -> SessionRecord | None:
         return self.sessions.get(code)
+
+    def session_key(self, code: str) -> tuple[str, int | None] | None:
+        rec = self.sessions.get(code)
+        return (rec.host_key_hash, rec.ended_at) if rec else None
 
     def list_sessions(self) -> list[SessionRecord]:
         return sorted(self.sessions.values(), key=lambda r: -r.created_at)

@@ -171,7 +171,7 @@ class Order(ActivityKind):
         common, n = self._common(state)
         correct = [s for s, _ in config.steps]
         return {"answered": len(state.answers), "class_choice": common, "class_choice_count": n,
-                "steps": [{"id": s, "text": t} for s, t in config.steps],
+                "steps": self._steps(config),  # the phones' shuffle: the correct order is "recommended"
                 "recommended": correct, "agreement": half_up(
                     sum(1 for o, _ in state.answers.values() if list(o) == correct) / len(state.answers), 3)
                 if state.answers else None, "average_points": self._average(config, state)}

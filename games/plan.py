@@ -99,7 +99,7 @@ class Plan(ActivityKind):
             if by is not None and (not isinstance(by, str) or len(by) > 30):
                 raise Refused("bad_answer", "'by' is a short date or text (at most 30 characters)")
             module = item.get("module")
-            if module not in (None, "") and module not in config.modules:
+            if module not in (None, "") and (not isinstance(module, str) or module not in config.modules):
                 raise Refused("bad_answer", "no such module in this course")
             out.append({"what": what, "by": clean_text(by) if by else "", "module": module or None})
         return {"items": out}

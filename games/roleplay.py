@@ -204,6 +204,8 @@ class Roleplay(ActivityKind):
         cast = self.observed(state, who)
         if cast is None or self.role_of(state, who) != "observer":
             raise Refused("not_observer", "only the observers of this role-play score it")
+        if who.pid not in state.names:  # (sock-puppet joins must not stuff or dilute a score)
+            raise Refused("joined_late", "only those in the room when the role-play started score it")
         given = state.marks.get((state.round, cast.group), {}).get(who.pid, {})
         return {"scores": self._check_marks(config, answer["scores"], given), "group": cast.group,
                 "round": state.round}
@@ -306,7 +308,7 @@ class Roleplay(ActivityKind):
         view.update({
             "my_role": role, "role_title": config.roles[role].title, "brief": config.brief(role, state.round),
             "observing": {"group": cast.group, "agent_name": state.names.get(cast.agent or "", "")}
-            if cast and role == "observer" else None,
+            if cast and role == "observer" and who.pid in state.names else None,
             "my_scores": given, "my_answer": {"scores": given} if given else None,
             "result": {"results": self.results(config, state), "rationale": config.rationale}
             if revealed else None,

@@ -40,11 +40,21 @@ def clean_text(raw: str, *, max_chars: int = 2000) -> str:
     return "\n".join(line for line in lines if line).strip()[:max_chars]
 
 
+# Letters and symbols that draw nothing: Hangul fillers (U+3164 and U+FFA0 become U+1160 under
+# NFKC, a letter), the braille blank (a symbol), and a few more blanks of categories L and S.
+# They count as spaces, so a name of nothing else is empty (``bad_name``).
+BLANKS = frozenset("\u115f\u1160\u3164\uffa0\u2800\u17b4\u17b5\u180e\u3000\u2062\u2063\u2064"
+                   "\U0001d159\U0001d173\U0001d174\U0001d175\U0001d176\U0001d177\U0001d178\U0001d179"
+                   "\U0001d17a")
+
+
 def clean_name_unbounded(raw: str, form: str = "NFKC") -> str:
     text = unicodedata.normalize(form, raw)  # type: ignore[arg-type]
     out: list[str] = []
     combining = 0
     for ch in text:
+        if ch in BLANKS:
+            ch = " "
         cat = unicodedata.category(ch)
         if cat in ("Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"):
             continue

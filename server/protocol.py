@@ -125,7 +125,10 @@ def parse(text: str) -> tuple[str | None, Message]:
     if msg_id is not None and (not isinstance(msg_id, str) or not msg_id or len(msg_id) > MAX_ID):
         raise Refused("bad_id", f"'id' should be a string of 1 to {MAX_ID} characters")
     kind = obj.get("type")
-    parser = PARSERS.get(kind) if isinstance(kind, str) else None
+    if kind is not None and not isinstance(kind, str):
+        # (Never str() of what came in: a 'type' nested 1,000 deep would overflow the stack.)
+        raise IdRefused(msg_id, "bad_message", "'type' should be a string")
+    parser = PARSERS.get(kind) if kind is not None else None
     if parser is None:
         raise IdRefused(msg_id, "unknown_type", f"unknown message type {str(kind)[:32]!r}")
     try:

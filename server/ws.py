@@ -126,7 +126,10 @@ class Connection:
         self.strikes = 0
         if text is None:
             raise Refused("bad_message", "send text frames of JSON")
-        msg_id, msg = parse(text)
+        try:
+            msg_id, msg = parse(text)
+        except RecursionError:  # (defence in depth: nothing we parse should recurse on the input)
+            raise Refused("bad_message", "the message is nested too deeply") from None
         try:
             authz.check_message(self.role, _TYPES[type(msg)])
         except Refused as exc:

@@ -402,8 +402,10 @@ def _act(st: SessionState, cmd: Command, now: int) -> list[Draft]:
     if stage is None:
         raise Refused("no_activity", "no activity is being played")
     action = cmd.args.get("action")
-    card = cmd.args.get("card") or next(iter(stage.cards))
-    if not isinstance(action, str) or card not in stage.cards:
+    card = cmd.args.get("card")
+    if card is None or card == "":
+        card = next(iter(stage.cards))
+    if not isinstance(action, str) or not isinstance(card, str) or card not in stage.cards:
         raise Refused("bad_message", "act needs an 'action' and, for a deal, a 'card' being played")
     act = st.activity(card)
     step = step_name(st, stage) if stage.status == OPEN else stage.status

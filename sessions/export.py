@@ -139,8 +139,7 @@ def record(live: LiveSession) -> dict[str, Any]:
                    for a in st.awards],
         "action_plans": action_plans,
         "review": review(st),
-        "events": [{"seq": e.seq, "at": iso(e.at), "type": e.type, "actor": e.actor, "client_id": e.client_id,
-                    "data": e.data} for e in events],
+        "events": [_event(e) for e in events],
     }
 
 
@@ -195,3 +194,17 @@ def personal(live: LiveSession, pid: str) -> dict[str, Any]:
     from sessions.personal import personal as build
 
     return build(live, pid)
+
+
+# What an event of the log must not carry out of the server: a join's client id is the credential
+# a resent join is recognised by (``existing_join``: the same player and resume token, even while
+# joining is locked), and the address hash tells which trainees share a network.
+PRIVATE_JOIN_DATA = ("address",)
+
+
+def _event(e: Event) -> dict[str, Any]:
+    if e.type == "player_joined":
+        data = {k: v for k, v in e.data.items() if k not in PRIVATE_JOIN_DATA}
+        return {"seq": e.seq, "at": iso(e.at), "type": e.type, "actor": e.actor, "client_id": None, "data": data}
+    return {"seq": e.seq, "at": iso(e.at), "type": e.type, "actor": e.actor, "client_id": e.client_id,
+            "data": e.data}

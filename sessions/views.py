@@ -219,7 +219,9 @@ def player_view(st: SessionState, pid: str) -> dict[str, Any]:
     }
 
 
-HIDDEN_UNTIL_REVEAL = ("recommended", "rationale", "agreement", "class_choice_count")
+# What tells the answer (or how close the room came to it): kept out of the review of a card
+# that was closed without a reveal. Order steps come in the phones' shuffle, never the key's order.
+HIDDEN_UNTIL_REVEAL = ("recommended", "rationale", "agreement", "class_choice_count", "average_points")
 
 
 def review(st: SessionState) -> list[dict[str, Any]]:

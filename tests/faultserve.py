@@ -21,7 +21,8 @@ class Die(BaseException):
     """Not an Exception: escapes every ``except Exception`` and ends the task it is raised in."""
 
 
-def plant() -> None:
+def plant(setattr: Any = setattr) -> None:
+    """Wrap the real code with the faults (``setattr`` lets a test undo them afterwards)."""
     import server.rooms
     from games.vote import Vote
     from sessions.commit import Committer
@@ -34,7 +35,7 @@ def plant() -> None:
             raise RuntimeError("planted fault: player view")
         return player_view(st, pid)
 
-    server.rooms.player_view = bad_player_view  # type: ignore[assignment]
+    setattr(server.rooms, "player_view", bad_player_view)
 
     apply_answer = Vote.apply_answer
 
@@ -43,7 +44,7 @@ def plant() -> None:
         if answer.get("choice") == "boom":
             raise RuntimeError("planted fault: vote apply")
 
-    Vote.apply_answer = bad_apply_answer  # type: ignore[method-assign]
+    setattr(Vote, "apply_answer", bad_apply_answer)
 
     append_batch = SqlStore.append_batch
 
@@ -53,7 +54,7 @@ def plant() -> None:
             raise OSError("planted fault: store")
         append_batch(self, writes, ended)
 
-    SqlStore.append_batch = bad_append_batch  # type: ignore[method-assign]
+    setattr(SqlStore, "append_batch", bad_append_batch)
 
     commit = Committer._commit
     dying = {"now": False}
@@ -64,7 +65,7 @@ def plant() -> None:
             raise Die("planted fault: the committer dies")
         await commit(self, batch)
 
-    Committer._commit = bad_commit  # type: ignore[method-assign]
+    setattr(Committer, "_commit", bad_commit)
 
     run = Committer._run
 
@@ -73,7 +74,7 @@ def plant() -> None:
             raise Die("planted fault: the committer dies again")
         await run(self)
 
-    Committer._run = bad_run  # type: ignore[method-assign]
+    setattr(Committer, "_run", bad_run)
 
 
 if __name__ == "__main__":

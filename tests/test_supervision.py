@@ -344,3 +344,51 @@ def test_kick_during_a_burst_of_commits_keeps_the_server_committing(faulty: Runn
     run(scenario)
     assert healthz(faulty) == 200
     assert "Traceback" not in faulty.log.read_text(errors="replace")
+
+
+def test_in_one_batch_an_apply_fault_fails_only_that_session(tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """Deterministic: one batch holding commands of two sessions, one of which raises in the
+    vote kind's apply. The other session's commands are stored and resolved; the faulty
+    session's commands of the batch (also those before the fault) fail and its state is rebuilt
+    from the store (a real SQLite file)."""
+    import tests.faultserve
+    from games.decks import parse_deck
+    from sessions.commit import Committer
+    from sessions.core import Command
+    from sessions.errors import Refused
+    from sessions.hub import LocalHub
+    from sessions.live import Sessions
+    from sessions.store import open_store
+
+    tests.faultserve.plant(monkeypatch.setattr)
+    store = open_store(f"sqlite:///{tmp_path}/batch.db")
+    deck = parse_deck(DECK, "boom")
+    sessions = Sessions(store, LocalHub(), {"boom": deck}.get)
+    good, bad = (sessions.create(deck, t, c, "h", 1) for t, c in (("good", "111111"), ("bad", "222222")))
+    for live in (good, bad):
+        for cmd in (Command("join", "join", {"name": "甲"}, "j1"), Command("join", "join", {"name": "乙"}, "j2"),
+                    Command("start", "host", {"activity": "q"}, "s")):
+            live.execute(cmd, 2)
+
+    async def batch() -> list[Any]:
+        committer = Committer(store, lambda: 3)
+        committer.start()
+        futures = [committer.run(live, Command("submit", pid, {"activity": "q", "answer": {"choice": choice}},
+                                               f"{live.code}-{pid}-{choice}"))
+                   for live, pid, choice in ((good, "p1", "a"), (bad, "p1", "a"), (good, "p2", "b"),
+                                             (bad, "p2", "boom"), (bad, "p1", "b"), (good, "p1", "b"))]
+        out = await asyncio.wait_for(asyncio.gather(*futures, return_exceptions=True), 10)
+        await committer.close()
+        return out
+
+    results = asyncio.run(batch())
+    kinds = [type(r).__name__ for r in results]
+    assert kinds == ["Outcome", "Refused", "Outcome", "Refused", "Refused", "Outcome"], results
+    assert all(r.code == "internal_error" for r in results if isinstance(r, Refused))
+    stored = [(e.actor, e.data["answer"]["choice"]) for e in store.load_events("111111")
+              if e.type == "answer_submitted"]
+    assert stored == [("p1", "a"), ("p2", "b"), ("p1", "b")]
+    assert not [e for e in store.load_events("222222") if e.type == "answer_submitted"]
+    assert bad.state.stage is not None and sum(bad.state.stage.cards["q"].tally.values()) == 0
+    assert bad.committed_seq == bad.state.seq == store.load_events("222222")[-1].seq

@@ -267,7 +267,12 @@ class Cluster:
             live.reload()
             live.announce(events, remote=True)
             return
-        live.apply_events(events)
+        try:
+            live.apply_events(events)
+        except Exception:  # a replica half-applied: rebuild it from the shared log (the truth)
+            log.exception("session %s: applying remote events %d-%d failed; rebuilding the replica",
+                          code, events[0].seq, events[-1].seq)
+            live.reload()
         live.announce(events, remote=True)
 
     async def _keep_leases(self) -> None:

@@ -72,6 +72,15 @@ def test_live_and_ended_sessions(store: Store) -> None:
     assert store.get_session("111111").ended_at == 99  # type: ignore[union-attr]
 
 
+def test_session_key_is_the_hash_and_end_without_the_deck(store: Store) -> None:
+    """What authorising a record route reads (server/services.py host_key_opens): two columns."""
+    store.create_session(rec("111111"), [Event(1, 10, "session_created")])
+    assert store.session_key("111111") == ("hash", None)
+    store.mark_ended("111111", EPOCH_MS)
+    assert store.session_key("111111") == ("hash", EPOCH_MS)
+    assert store.session_key("999999") is None
+
+
 def test_decks_and_settings(store: Store) -> None:
     store.save_deck("d", "v1", 1)
     store.save_deck("d", "v2", 2)

@@ -109,6 +109,13 @@ class ActivityKind(ABC):
     # True when one answer changes no other player's view (only the answerer's and their
     # group's): the driver then re-renders just those phones, not the whole room.
     private_answers = True
+    # Keys of ``public`` that show how the room is answering (a tally, a histogram). The screen
+    # withholds them while the activity is open unless the trainer chose live results, so the
+    # room does not herd to the leading answer; the console always has them.
+    results_fields: tuple[str, ...] = ()
+    # True for kinds where every player gives one answer (vote, order, estimate): played one by
+    # one, such a card closes by itself once every connected player has answered.
+    closes_when_all_answered = False
 
     @abstractmethod
     def allowed_keys(self) -> set[str]:

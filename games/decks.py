@@ -35,10 +35,11 @@ BUILTIN_DIR = FsPath(__file__).parent / "decks"
 DEFAULT_SCORING = {"best": 100, "acceptable": 50, "poor": 0}
 DECK_KEYS = {"id", "title", "locale", "version", "description", "disclaimer", "scoring", "groups",
              "modules", "rubrics", "activities", "agenda", "timing", "agendas"}
-COMMON_ACTIVITY_KEYS = {"id", "kind", "module", "title", "mode", "debrief"}
+COMMON_ACTIVITY_KEYS = {"id", "kind", "module", "title", "mode", "debrief", "results", "auto_close"}
 DEAL = "deal"  # an agenda entry that deals one card of a set to each group
-DEAL_KEYS = {"id", "kind", "module", "title", "mode", "cards", "time_limit", "debrief"}
+DEAL_KEYS = {"id", "kind", "module", "title", "mode", "cards", "time_limit", "debrief", "results"}
 LOCALES = {"zh-CN", "en"}
+RESULTS = ("live", "hidden")
 # Planned reveal/debrief allowance per kind (seconds), beyond the timed steps: what a trainer
 # spends showing the result and talking it through. A deck's ``timing:`` overrides these.
 DEFAULT_TIMING = {"vote": 90, "order": 90, "estimate": 90, "discuss": 180, "roleplay": 240, "plan": 300,
@@ -63,6 +64,8 @@ class Activity:
     cards: tuple[str, ...] = ()  # for a deal: the cards dealt, one per group
     time_limit: int | None = None  # for a deal: overrides the cards' own limits
     debrief: int | None = None  # planned reveal/debrief seconds; None: the deck's allowance for the kind
+    results: str | None = None  # "live" or "hidden" (the screen's distribution while open); None: the session's
+    auto_close: bool | None = None  # close once every connected player has answered; None: the session's
 
     @property
     def impl(self) -> ActivityKind:
@@ -230,6 +233,14 @@ def _parse_deck(text: str | bytes, source_name: str, *, media: Mapping[str, Medi
             ck.problem((*p, "mode"), f"should be one of {', '.join(modes)} for a {kind_name}, not '{mode}'")
             mode = modes[0]
         act_title = ck.text(am, "title", p, max_len=120)
+        results = am.get("results")
+        if results is not None and results not in RESULTS:
+            ck.problem((*p, "results"), f"should be live or hidden, not '{results}'")
+            results = None
+        auto_close = am.get("auto_close")
+        if auto_close is not None and not isinstance(auto_close, bool):
+            ck.problem((*p, "auto_close"), "should be true or false")
+            auto_close = None
         mod = module if isinstance(module, str) else None
         debrief = ck.integer(am, "debrief", p, lo=0, hi=MAX_ALLOWANCE)
         if impl is None:
@@ -237,9 +248,10 @@ def _parse_deck(text: str | bytes, source_name: str, *, media: Mapping[str, Medi
             deals.append((act_id, p, cards))
             act = Activity(act_id, DEAL, act_title, mod, None, mode,
                            tuple(c for c in cards if isinstance(c, str)),
-                           ck.integer(am, "time_limit", p, lo=5, hi=7200), debrief)
+                           ck.integer(am, "time_limit", p, lo=5, hi=7200), debrief, results=results)
         else:
-            act = Activity(act_id, impl.name, act_title, mod, impl.parse(am, p, ck, ctx), mode, debrief=debrief)
+            act = Activity(act_id, impl.name, act_title, mod, impl.parse(am, p, ck, ctx), mode, debrief=debrief,
+                           results=results, auto_close=auto_close)
         if act_id and act_id not in activities:
             activities[act_id] = act
             order.append(act_id)

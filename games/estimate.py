@@ -56,6 +56,8 @@ def estimate_points(value: float, cfg: EstimateConfig) -> int:
 class Estimate(ActivityKind):
     name = "estimate"
     modes = (INDIVIDUAL, CONSENSUS, MAJORITY)
+    results_fields = ("histogram",)
+    closes_when_all_answered = True
 
     def allowed_keys(self) -> set[str]:
         return {"card", "unit", "answer", "tolerance", "zero_at", "min", "max", "points", "rationale",

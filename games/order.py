@@ -60,6 +60,7 @@ def _shuffle(ids: list[str], seed: str) -> tuple[str, ...]:
 class Order(ActivityKind):
     name = "order"
     modes = (INDIVIDUAL, CONSENSUS, MAJORITY)
+    closes_when_all_answered = True
 
     def allowed_keys(self) -> set[str]:
         return {"card", "steps", "points", "rationale", "legal_basis", "time_limit", "mode"}

@@ -59,6 +59,8 @@ class VoteState:
 class Vote(ActivityKind):
     name = "vote"
     modes = (INDIVIDUAL, CONSENSUS, MAJORITY)
+    results_fields = ("tally",)
+    closes_when_all_answered = True
 
     def allowed_keys(self) -> set[str]:
         return {"card", "options", "rationale", "legal_basis", "time_limit", "speed_bonus"}

@@ -23,6 +23,7 @@ from starlette.websockets import WebSocket
 
 from server.protocol import dumps
 from server.refusals import WINDOW, JoinRefusals
+from sessions.autoclose import GRACE_MS, present, should_check
 from sessions.clock import Clock
 from sessions.commit import Committer
 from sessions.core import Command
@@ -159,11 +160,20 @@ class Room:
     """The connections of one live session in this process."""
 
     def __init__(self, live: LiveSession, clock: Clock, committer: Committer,
-                 may_tick: Callable[[str], bool] = lambda code: True) -> None:
+                 may_tick: Callable[[str], bool] = lambda code: True, presence_global: bool = True) -> None:
         self.live = live
         self.clock = clock
         self.committer = committer
         self.may_tick = may_tick
+        # Presence for closing when everyone has answered (``sessions/autoclose.py``): when each
+        # player's last connection dropped, and when this room began watching (a restart).
+        # In a cluster a process sees only its own phones, so it never closes a card for that.
+        self.presence_global = presence_global
+        self.since = clock.now_ms()
+        self.last_seen: dict[str, int] = {}
+        self._check: asyncio.TimerHandle | None = None
+        self._checking = False
+        self._again = False
         self.conns: set[Conn] = set()
         self.hosts: set[Conn] = set()  # the screens and consoles among ``conns``
         self._deferred: set[Conn] = set()  # asked for a view while a commit was in flight
@@ -190,6 +200,7 @@ class Room:
             self.by_player.setdefault(conn.player_id, []).append(conn)
             if first:
                 self.online_version += 1
+                self.last_seen.pop(conn.player_id, None)
                 self._hosts_dirty()
         conn.start()
 
@@ -205,10 +216,64 @@ class Room:
             if not conns:
                 self.by_player.pop(conn.player_id, None)
                 self.online_version += 1
+                self.last_seen[conn.player_id] = self.clock.now_ms()
                 self._hosts_dirty()
+                self._recheck_later(GRACE_MS / 1000 + 0.05)  # once their grace runs out
 
     def online(self) -> set[str]:
         return set(self.by_player)
+
+    # -- everyone has answered ------------------------------------------------------------------
+    def _present_count(self, now: int) -> int:
+        """How many players count as connected (cheap: the dropped ones are few)."""
+        st = self.live.state
+        if now - self.since < GRACE_MS:
+            return len(st.players)
+        recent = sum(1 for pid, at in self.last_seen.items() if now - at < GRACE_MS and pid in st.players)
+        return len(self.by_player) + recent
+
+    def check_answered(self) -> None:
+        """After a commit or a presence change: if everyone present may have answered, ask the core."""
+        if self._checking:
+            self._again = True  # a check is out; look again once it is done
+            return
+        if not self.presence_global or not self.may_tick(self.live.code):
+            return
+        st = self.live.state
+        now = self.clock.now_ms()
+        if self.live.pending or not should_check(st, self._present_count(now)):
+            return
+        who = present(st, self.by_player, self.last_seen, self.since, now)
+        self._checking = True
+        asyncio.get_running_loop().create_task(self._send_answered(sorted(who)))
+
+    async def _send_answered(self, who: list[str]) -> None:
+        try:
+            await self.committer.run(self.live, Command("all_answered", "system", {"present": who}))
+        except Refused:
+            pass
+        except Exception:
+            log.exception("all-answered check in %s failed", self.live.code)
+        finally:
+            self._checking = False
+            if self._again:
+                self._again = False
+                self.check_answered()
+
+    def _recheck_later(self, delay: float) -> None:
+        if self._check is not None:
+            self._check.cancel()
+        self._check = asyncio.get_running_loop().call_later(delay, self._recheck)
+
+    def _recheck(self) -> None:
+        self._check = None
+        self.check_answered()
+        now = self.clock.now_ms()
+        pending = [at + GRACE_MS for at in self.last_seen.values() if at + GRACE_MS > now]
+        if now - self.since < GRACE_MS:
+            pending.append(self.since + GRACE_MS)
+        if pending:
+            self._recheck_later((min(pending) - now) / 1000 + 0.05)
 
     def _watch(self) -> None:
         now = time.monotonic()
@@ -390,6 +455,7 @@ class Room:
                 if not conn.closed and conn.view is None:
                     self._offer(conn, seq)
         self.arm_timer()
+        self.check_answered()
 
     # -- time -----------------------------------------------------------------------------------
     def arm_timer(self) -> None:
@@ -452,6 +518,9 @@ class Room:
             self._watchdog = None
         if self._timer is not None:
             self._timer.cancel()
+        if self._check is not None:
+            self._check.cancel()
+            self._check = None
         self.live.hub.unsubscribe(self.live.code, self._on_publish)
 
 
@@ -461,12 +530,16 @@ class Rooms:
         self.get_live = get_live
         self.committer = committer
         self.may_tick: Callable[[str], bool] = lambda code: True  # the cluster says who runs timers
+        self.presence_global = True  # False in a cluster: each process sees only its own phones
         self.rooms: dict[str, Room] = {}
 
     def room(self, code: str) -> Room:
         room = self.rooms.get(code)
         if room is None:
-            room = Room(self.get_live(code), self.clock, self.committer, lambda c: self.may_tick(c))
+            room = Room(self.get_live(code), self.clock, self.committer, lambda c: self.may_tick(c),
+                        self.presence_global)
+            if self.presence_global:
+                room._recheck_later(GRACE_MS / 1000 + 0.05)  # the restart's grace for everyone ends
             self.rooms[code] = room
         return room
 

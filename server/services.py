@@ -118,6 +118,7 @@ class Services:
             assert isinstance(hub, RedisHub)
             svc.cluster = Cluster(hub, sessions, committer, lambda code: svc.rooms.room(code).arm_timer())
             svc.rooms.may_tick = svc.cluster.is_owner
+            svc.rooms.presence_global = False  # no closing when everyone has answered (see rooms.py)
         svc.refresh_decks()
         return svc
 

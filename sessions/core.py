@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from games.base import CONSENSUS, GROUP, INDIVIDUAL, MAJORITY
+from sessions.autoclose import BEAT_MS, everyone_answered
 from sessions.errors import NotFound, Refused
 from sessions.events import Draft
 from sessions.names import clean_name, clean_text, unique_name
@@ -43,9 +44,9 @@ MAX_GROUPS = 50
 HOST_COMMANDS = frozenset({"start", "next", "advance", "close", "reveal", "pause", "resume", "extend",
                            "lock", "unlock", "award", "end", "group_add", "group_rename", "move",
                            "leaderboard", "break", "break_end", "auto_advance", "act", "kick", "ban",
-                           "cluster", "ban_address"})
+                           "cluster", "ban_address", "results", "auto_close", "group_remove", "join_group"})
 DEFAULT_MAX_PLAYERS = 10_000
-SYSTEM_COMMANDS = frozenset({"tick", "clustered"})
+SYSTEM_COMMANDS = frozenset({"tick", "clustered", "all_answered"})
 
 
 @dataclass(frozen=True)
@@ -77,6 +78,7 @@ def next_due(st: SessionState) -> int | None:
     stage = st.stage
     if stage is not None:
         times.append(stage.deadline if stage.status == OPEN else None)
+        times.append(stage.close_at if stage.status == OPEN else None)
         if stage.status == REVEALED and any(a not in st.stages for a in st.agenda):
             times.append(stage.advance_at)  # auto-advance only while something is left to start
     due = [t for t in times if t is not None]
@@ -129,8 +131,14 @@ def _pick_group(st: SessionState, wanted: Any) -> str | None:
         return None
     if wanted not in (None, ""):
         return _find_group(st, wanted)
-    # Balance: the smallest group, first in order on a tie.
-    return min(st.groups, key=lambda g: st.group_sizes.get(g, 0))
+    if st.join_group in st.groups:  # the trainer chose where newcomers go
+        return st.join_group
+    # Balance: the smallest group, first in order on a tie. Once the session runs, a late
+    # joiner goes to the smallest group that already has people, never alone into an empty one.
+    candidates = list(st.groups)
+    if st.phase != "lobby":
+        candidates = [g for g in candidates if st.group_sizes.get(g, 0)] or candidates
+    return min(candidates, key=lambda g: st.group_sizes.get(g, 0))
 
 
 def _group_name(st: SessionState, raw: Any) -> str:
@@ -155,6 +163,26 @@ def _group_add(st: SessionState, cmd: Command, now: int) -> list[Draft]:
 def _group_rename(st: SessionState, cmd: Command, now: int) -> list[Draft]:
     gid = _find_group(st, cmd.args.get("group"))
     return [Draft("group_renamed", {"group": gid, "name": _group_name(st, cmd.args.get("name"))})]
+
+
+def _group_remove(st: SessionState, cmd: Command, now: int) -> list[Draft]:
+    """Remove a group nobody is in (the deck's 第三组/第四组 of a small class)."""
+    gid = _find_group(st, cmd.args.get("group"))
+    if st.group_sizes.get(gid, 0):
+        raise Refused("group_not_empty", "move its members to other groups first")
+    stage = st.stage
+    if stage is not None and stage.status == OPEN and stage.deal is not None and gid in stage.deal:
+        raise Refused("group_in_play", "that group holds a card being played; remove it afterwards")
+    if st.group_points.get(gid):
+        raise Refused("group_has_points", "that group has earned points of its own; it stays in the record")
+    return [Draft("group_removed", {"group": gid})]
+
+
+def _join_group(st: SessionState, cmd: Command, now: int) -> list[Draft]:
+    """Where trainees who join without choosing go: one group, or null for the smallest."""
+    wanted = cmd.args.get("group")
+    gid = None if wanted is None else _find_group(st, wanted)
+    return [] if gid == st.join_group else [Draft("join_group_set", {"group": gid})]
 
 
 def _move(st: SessionState, cmd: Command, now: int) -> list[Draft]:
@@ -296,7 +324,7 @@ def _advance_drafts(st: SessionState, stage: Stage, now: int, reason: str) -> li
         step, round_no = 0, round_no + 1
     if round_no >= _rounds_of(st, stage):
         drafts = [Draft("activity_closed", {"activity": stage.id, "reason": reason})]
-        if reason == "expire" and st.auto_advance is not None:
+        if reason in ("expire", "all_answered") and st.auto_advance is not None:
             drafts.append(Draft("activity_revealed", {"activity": stage.id,
                                                       "advance_at": now + st.auto_advance * 1000}))
         return drafts
@@ -340,13 +368,54 @@ def _tick(st: SessionState, cmd: Command, now: int) -> list[Draft]:
     if st.break_until is not None and now >= st.break_until:
         drafts.append(Draft("break_ended"))
     stage = st.stage
-    if stage is not None and stage.status == OPEN and stage.deadline is not None and now >= stage.deadline:
+    if stage is not None and stage.status == OPEN and stage.close_at is not None and now >= stage.close_at:
+        drafts += _advance_drafts(st, stage, now, "all_answered")
+    elif stage is not None and stage.status == OPEN and stage.deadline is not None and now >= stage.deadline:
         drafts += _advance_drafts(st, stage, now, "expire")
     elif stage is not None and stage.status == REVEALED and stage.advance_at is not None \
             and now >= stage.advance_at and st.phase != "ended":
         with contextlib.suppress(Refused):  # the agenda is done: stay on the reveal
             drafts += _next(st, cmd, now)
     return drafts
+
+
+def _all_answered(st: SessionState, cmd: Command, now: int) -> list[Draft]:
+    """The driver says who is present; if every one of them has answered, close after a beat."""
+    present = cmd.args.get("present")
+    if not isinstance(present, (list, set, frozenset, tuple)) or not everyone_answered(st, present):
+        return []
+    assert st.stage is not None
+    return [Draft("all_answered", {"activity": st.stage.id, "close_at": now + BEAT_MS})]
+
+
+def _results(st: SessionState, cmd: Command, now: int) -> list[Draft]:
+    """Live results or hidden until the reveal, for one card or (no activity) the session."""
+    show = cmd.args.get("show")
+    if show not in ("live", "hidden"):
+        raise Refused("bad_message", "'show' should be \"live\" or \"hidden\"")
+    activity = _activity_arg(st, cmd.args.get("activity"))
+    if st.results.get(activity or "") == show:
+        return []
+    return [Draft("results_set", {"activity": activity, "show": show})]
+
+
+def _auto_close(st: SessionState, cmd: Command, now: int) -> list[Draft]:
+    """Close by itself when everyone has answered: on or off, for one card or the session."""
+    on = cmd.args.get("on")
+    if not isinstance(on, bool):
+        raise Refused("bad_message", "'on' should be true or false")
+    activity = _activity_arg(st, cmd.args.get("activity"))
+    if st.auto_close.get(activity or "") == on:
+        return []
+    return [Draft("auto_close_set", {"activity": activity, "on": on})]
+
+
+def _activity_arg(st: SessionState, activity: Any) -> str | None:
+    if activity is None:
+        return None
+    if not isinstance(activity, str) or activity not in st.deck.activities:
+        raise NotFound("unknown_activity", "the deck has no such activity")
+    return activity
 
 
 def _clock(stage: Stage) -> str:
@@ -538,6 +607,11 @@ _HANDLERS = {
     "break_end": _break_end,
     "group_add": _group_add,
     "group_rename": _group_rename,
+    "group_remove": _group_remove,
+    "join_group": _join_group,
+    "results": _results,
+    "auto_close": _auto_close,
+    "all_answered": _all_answered,
     "move": _move,
     "kick": _kick,
     "ban": _ban,

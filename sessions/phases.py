@@ -59,7 +59,8 @@ CLOCK_TABLE: dict[tuple[str, str], str] = {
 }
 
 _ANYTIME = {"join", "start", "next", "lock", "unlock", "award", "end", "group_add", "group_rename", "move",
-            "leaderboard", "break", "break_end", "auto_advance", "tick", "kick", "ban", "ban_address"}
+            "leaderboard", "break", "break_end", "auto_advance", "tick", "kick", "ban", "ban_address", "results",
+            "auto_close", "group_remove", "join_group"}
 
 # Which messages each session phase accepts at all (the rest are refused with
 # ``session_ended`` or ``not_started``). Moves inside a phase are then checked
@@ -67,7 +68,7 @@ _ANYTIME = {"join", "start", "next", "lock", "unlock", "award", "end", "group_ad
 SESSION_ACCEPTS: dict[str, frozenset[str]] = {
     LOBBY: frozenset(_ANYTIME),
     RUNNING: frozenset(_ANYTIME | {"submit", "advance", "close", "reveal", "pause", "resume", "extend",
-                                   "act", "cluster", "clustered"}),
+                                   "act", "cluster", "clustered", "all_answered"}),
     ENDED: frozenset(),
 }
 

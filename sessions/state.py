@@ -67,6 +67,7 @@ class Stage:
     group_credits: dict[str, int] = field(default_factory=dict)
     closed_at: int | None = None
     advance_at: int | None = None  # auto-advance: when the next agenda entry starts
+    close_at: int | None = None  # everyone has answered: the card closes then (after a short beat)
 
     @property
     def timing(self) -> Timing:
@@ -107,7 +108,11 @@ class SessionState:
     seen: dict[tuple[str, str], int] = field(default_factory=dict)  # (actor, client id) -> seq
     join_ids: dict[tuple[str, str], str] = field(default_factory=dict)  # (client id, name) -> pid
     show_leaderboard: bool = True
+    join_group: str | None = None  # the trainer's choice of group for newcomers; None = balance
     auto_advance: int | None = None  # seconds after an automatic reveal; None = off
+    # The trainer's choices, per activity id, "" for the whole session (the deck's per card in between):
+    results: dict[str, str] = field(default_factory=dict)  # "live" | "hidden" (default hidden)
+    auto_close: dict[str, bool] = field(default_factory=dict)  # close when everyone has answered
     break_until: int | None = None
     break_message: str = ""
     started_at: int | None = None
@@ -264,6 +269,54 @@ def _step_started(st: SessionState, ev: Event) -> None:
 def _timer_paused(st: SessionState, ev: Event) -> None:
     stage = st.stages[ev.data["activity"]]
     stage.paused_left, stage.deadline = ev.data["left"], None
+    stage.close_at = None  # the trainer holds the card: an all-answered close waits for the next answer
+
+
+def _all_answered(st: SessionState, ev: Event) -> None:
+    st.stages[ev.data["activity"]].close_at = ev.data["close_at"]
+
+
+def results_shown(st: SessionState, activity: str) -> str:
+    """"live" or "hidden": the console's choice for the card, else the deck's, else the session's."""
+    if activity in st.results:
+        return st.results[activity]
+    entry = st.deck.activities.get(activity)
+    if entry is not None and entry.results is not None:
+        return entry.results
+    return st.results.get("", "hidden")
+
+
+def _results_set(st: SessionState, ev: Event) -> None:
+    st.results[ev.data.get("activity") or ""] = ev.data["show"]
+
+
+def auto_close_wanted(st: SessionState, activity: str) -> bool:
+    """Close when everyone has answered? The console's choice for the card, the deck's, the session's."""
+    if activity in st.auto_close:
+        return st.auto_close[activity]
+    entry = st.deck.activities.get(activity)
+    if entry is not None and entry.auto_close is not None:
+        return entry.auto_close
+    return st.auto_close.get("", True)
+
+
+def _auto_close_set(st: SessionState, ev: Event) -> None:
+    st.auto_close[ev.data.get("activity") or ""] = bool(ev.data["on"])
+    stage = st.stage
+    if stage is not None and not auto_close_wanted(st, stage.id):
+        stage.close_at = None  # turned off during the beat: the card stays open
+
+
+def _group_removed(st: SessionState, ev: Event) -> None:
+    gid = ev.data["group"]
+    st.groups.pop(gid, None)
+    st.group_sizes.pop(gid, None)
+    if st.join_group == gid:
+        st.join_group = None
+
+
+def _join_group_set(st: SessionState, ev: Event) -> None:
+    st.join_group = ev.data.get("group")
 
 
 def step_name(st: SessionState, stage: Stage) -> str:
@@ -424,6 +477,11 @@ APPLY: dict[str, Callable[[SessionState, Event], None]] = {
     "player_joined": _player_joined,
     "group_added": _group_added,
     "group_renamed": _group_renamed,
+    "group_removed": _group_removed,
+    "join_group_set": _join_group_set,
+    "results_set": _results_set,
+    "auto_close_set": _auto_close_set,
+    "all_answered": _all_answered,
     "player_moved": _player_moved,
     "player_removed": _player_removed,
     "address_banned": _address_banned,

@@ -15,9 +15,10 @@ from itertools import islice
 from typing import Any
 
 from games.base import CONSENSUS
+from sessions.autoclose import auto_close_on
 from sessions.phases import ENDED, OPEN, REVEALED
 from sessions.schedule import schedule
-from sessions.state import Player, SessionState, Stage
+from sessions.state import Player, SessionState, Stage, results_shown
 
 LOBBY_NAMES = 80  # the screen lists the newest names; a hall of thousands shows a count
 LEADERBOARD_SIZE = 10
@@ -78,15 +79,22 @@ def _timer(st: SessionState, stage: Stage) -> dict[str, Any]:
     return {"step": steps[stage.step].name if stage.status == OPEN else None,  # = step_name(st, stage)
             "step_names": [s.name for s in steps], "round": stage.round, "rounds": impl.rounds(act.config),
             "deadline": stage.deadline, "paused": stage.paused_left is not None,
-            "time_left": stage.paused_left, "advance_at": stage.advance_at}
+            "time_left": stage.paused_left, "advance_at": stage.advance_at,
+            "all_answered": stage.close_at is not None and stage.status == OPEN,
+            "close_at": stage.close_at if stage.status == OPEN else None}
 
 
-def _card_public(st: SessionState, stage: Stage, card: str) -> dict[str, Any]:
+def _card_public(st: SessionState, stage: Stage, card: str, withhold: bool) -> dict[str, Any]:
+    """One card as the room may see it; ``withhold`` drops how the room is answering."""
     act = st.activity(card)
     kstate = stage.cards[card]
-    return {"id": act.id, "kind": act.kind, "title": act.title, "module": act.module,
+    view = {"id": act.id, "kind": act.kind, "title": act.title, "module": act.module,
             "submitted": act.impl.submitted(kstate),
             **act.impl.public(act.config, kstate, stage.status == REVEALED)}
+    if withhold:
+        for key in act.impl.results_fields:
+            view.pop(key, None)
+    return view
 
 
 def _groups_status(st: SessionState, stage: Stage, card: str) -> list[dict[str, Any]] | None:
@@ -102,16 +110,24 @@ def _groups_status(st: SessionState, stage: Stage, card: str) -> list[dict[str, 
     return out
 
 
-def _activity_public(st: SessionState) -> dict[str, Any] | None:
+def _activity_public(st: SessionState, console: bool = False) -> dict[str, Any] | None:
+    """The current activity for the screen (or, with ``console``, the base of the console's).
+
+    Results hidden until the reveal: while the activity is open, the screen gets no tally
+    or histogram unless the trainer chose live results for it (``results``: "live").
+    """
     stage = st.stage
     if stage is None:
         return None
     entry = st.deck.activities[stage.id]
+    results = results_shown(st, stage.id)
+    withhold = not console and stage.status == OPEN and results != "live"
     base = {"id": stage.id, "kind": entry.kind, "title": entry.title, "module": entry.module,
-            "status": stage.status, "mode": stage.mode, "opened_at": stage.opened_at, **_timer(st, stage)}
+            "status": stage.status, "mode": stage.mode, "opened_at": stage.opened_at, **_timer(st, stage),
+            "results": results}
     if stage.deal is None:
         card = next(iter(stage.cards))
-        view = _card_public(st, stage, card)
+        view = _card_public(st, stage, card, withhold)
         view.update(base)
         view["groups"] = _groups_status(st, stage, card)
         if entry.kind == "plan":  # the closing step shows the whole session's review beside the plans
@@ -120,7 +136,7 @@ def _activity_public(st: SessionState) -> dict[str, Any] | None:
     cards = []
     for gid, card in stage.deal.items():
         proposal = stage.proposals.get((card, gid))
-        cards.append({"group": gid, "group_name": st.groups.get(gid, ""), **_card_public(st, stage, card),
+        cards.append({"group": gid, "group_name": st.groups.get(gid, ""), **_card_public(st, stage, card, withhold),
                       "proposed": proposal is not None,
                       "confirmed": bool(proposal and proposal.confirmed_by)})
     return {**base, "submitted": sum(1 for c in cards if c["submitted"]), "cards": cards}
@@ -129,6 +145,8 @@ def _activity_public(st: SessionState) -> dict[str, Any] | None:
 def _session(st: SessionState) -> dict[str, Any]:
     return {"code": st.code, "title": st.title, "phase": st.phase, "locked": st.locked,
             "show_leaderboard": st.show_leaderboard, "auto_advance": st.auto_advance,
+            "results": st.results.get("", "hidden"), "auto_close": st.auto_close.get("", True),
+            "join_group": st.join_group,
             "break": {"until": st.break_until, "message": st.break_message} if st.break_until else None,
             "deck": {"id": st.deck.id, "title": st.deck.title, "disclaimer": st.deck.disclaimer},
             "modules": [{"id": m, "title": t} for m, t in st.deck.modules]}
@@ -139,14 +157,14 @@ def podium(st: SessionState) -> dict[str, Any]:
     return {"players": leaderboard(st, 3), "groups": groups[:3]}
 
 
-def screen_view(st: SessionState, connected: int) -> dict[str, Any]:
+def screen_view(st: SessionState, connected: int, *, console: bool = False) -> dict[str, Any]:
     newest = list(islice(reversed(st.players.values()), LOBBY_NAMES))[::-1]  # without copying the hall
     show = st.show_leaderboard
     return {
         "session": _session(st),
         "counts": {"joined": len(st.players), "connected": connected},
         "agenda": _agenda(st),
-        "activity": _activity_public(st),
+        "activity": _activity_public(st, console),
         "groups": [{**g, "score": g["score"] if show else None} for g in groups_view(st)],
         "lobby": [{"name": p.name, "group": p.group} for p in newest],
         "leaderboard": leaderboard(st) if show else None,
@@ -155,7 +173,7 @@ def screen_view(st: SessionState, connected: int) -> dict[str, Any]:
 
 
 def console_view(st: SessionState, online: set[str]) -> dict[str, Any]:
-    view = screen_view(st, len(online))
+    view = screen_view(st, len(online), console=True)
     if view["leaderboard"] is None:  # the screen's (when shown) is the same table
         view["leaderboard"] = leaderboard(st)
     view["groups"] = groups_view(st)
@@ -171,6 +189,7 @@ def console_view(st: SessionState, online: set[str]) -> dict[str, Any]:
             for item in activity["cards"]:
                 act = st.activity(item["id"])
                 item.update(act.impl.private(act.config, stage.cards[item["id"]]))
+        activity["auto_close"] = auto_close_on(st) or stage.close_at is not None
     view["players"] = [
         {"id": p.id, "name": p.name, "group": p.group, "score": st.player_score(p.id), "online": p.id in online}
         for p in st.players.values()

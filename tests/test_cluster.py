@@ -76,7 +76,10 @@ def run_scenario(servers: list[RunningServer]) -> None:
         await asyncio.gather(*(p.submit("v-ind", {"choice": "abc"[i % 3]}) for i, p in enumerate(phones)))
         await asyncio.gather(*(p.wait_acked(15) for p in phones))
         view = await screen.view_until(lambda v: bool(v["activity"]) and v["activity"]["submitted"] == 30, timeout=15)
+        assert "tally" not in view["activity"]  # hidden until the reveal
+        view = await console.view_until(lambda v: bool(v["activity"]) and v["activity"]["submitted"] == 30)
         assert view["activity"]["tally"] == {"a": 10, "b": 10, "c": 10}
+        assert view["activity"]["status"] == "open"  # a cluster never closes a card for "everyone answered"
         await cmd("reveal")
 
         # A role-play of group g1, scored by observers connected to other processes.
@@ -113,7 +116,8 @@ def run_scenario(servers: list[RunningServer]) -> None:
         took_over = time.monotonic() - killed_at
         new_owner = lease_owner(code)
         assert new_owner is not None and f":{owner_port}:" not in new_owner
-        view = await screen.view_until(lambda v: bool(v["activity"]) and v["activity"]["submitted"] == 30, timeout=20)
+        view = await console.view_until(lambda v: bool(v["activity"]) and v["activity"]["submitted"] == 30,
+                                        timeout=20)
         assert sum(view["activity"]["histogram"]["counts"]) == 30
         assert took_over < 30
         print(f"failover: every phone acked again {took_over:.1f} s after the owner was killed")

@@ -69,7 +69,8 @@ def test_vote_round_last_answer_counts_and_reveal_scores(live: LiveSession, cloc
     submit(live, a, "b", clock)  # changed mind: the last answer counts
     submit(live, b, "c", clock)
     screen = screen_view(live.state, 2)
-    assert screen["activity"]["tally"] == {"a": 0, "b": 1, "c": 1}
+    assert "tally" not in screen["activity"] and screen["activity"]["results"] == "hidden"
+    assert console_view(live.state, set())["activity"]["tally"] == {"a": 0, "b": 1, "c": 1}
     assert screen["activity"]["submitted"] == 2
     assert screen["activity"]["reveal"] is None
     assert "answer_key" not in screen["activity"]

@@ -52,6 +52,10 @@ def export(srv: RunningServer, code: str, key: str) -> dict[str, Any]:
 
 async def start(srv: RunningServer, code: str, key: str, activity: str) -> None:
     console = await host(srv.ws, code, key, "console")
+    # These tests vote twice and count on the card staying open: no closing when everyone has
+    # answered, and live results, so the screen's tally can be checked while the card is open.
+    for name, args in (("auto_close", {"on": False}), ("results", {"show": "live"})):
+        assert (await console.request({"type": "command", "name": name, "args": args}))["type"] == "ack"
     reply = await console.request({"type": "command", "name": "start", "args": {"activity": activity}})
     assert reply["type"] == "ack", reply
     await console.close()

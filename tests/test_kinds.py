@@ -94,7 +94,7 @@ def test_every_kind_in_individual_and_group_modes() -> None:
     r.submit("p3", {"choice": "b"})
     r.submit("p4", {"confirm": r.proposal("p4")})
     r.submit("p5", {"choice": "a"})  # never confirmed
-    screen = screen_view(st, 6)
+    screen = console_view(st, set())
     assert screen["activity"]["tally"] == {"a": 1, "b": 1, "c": 0}
     assert [g["confirmed"] for g in screen["activity"]["groups"]] == [True, True, False]
     r.host("reveal")
@@ -122,7 +122,8 @@ def test_every_kind_in_individual_and_group_modes() -> None:
         r.submit(pid, {"value": value})
     r.refused("bad_answer", "p4", {"value": 99})
     r.refused("bad_answer", "p4", {"value": "5"})
-    hist = screen_view(st, 6)["activity"]["histogram"]
+    assert "histogram" not in screen_view(st, 6)["activity"]  # hidden until the reveal
+    hist = console_view(st, set())["activity"]["histogram"]
     assert sum(hist["counts"]) == 4 and "answer_key" not in screen_view(st, 6)["activity"]
     r.host("reveal")
     assert r.scores() == [400, 325, 133, 233, 100, 100]

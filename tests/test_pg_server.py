@@ -58,7 +58,7 @@ def test_a_vote_on_postgresql_survives_a_killed_server(tmp_path: Path, mini_sour
             assert record["session"]["code"] == code and record["session"]["ended_at"] is None
 
             async def after() -> None:
-                screen = await host(srv.ws, code, key, "screen")
+                screen = await host(srv.ws, code, key, "console")
                 view = await screen.view_until(lambda v: bool(v["activity"]) and v["activity"]["submitted"] == 3)
                 assert view["activity"]["tally"] == {"a": 1, "b": 2, "c": 0}
                 phone = await Client.open(srv.ws)

@@ -52,8 +52,9 @@ def test_thirty_players_vote_and_the_screen_tally_matches(server: RunningServer,
                       f"vote-{i}") for i, p in enumerate(phones)))
         assert all(a["type"] == "ack" for a in answers), answers
         view = await screen.view_until(lambda v: v["activity"] and v["activity"]["submitted"] == 30)
-        assert view["activity"]["tally"] == {"a": 10, "b": 10, "c": 10}
         assert view["activity"]["reveal"] is None and "answer_key" not in view["activity"]
+        view = await console.view_until(lambda v: v["activity"] and v["activity"]["submitted"] == 30)
+        assert view["activity"]["tally"] == {"a": 10, "b": 10, "c": 10}  # (the screen's waits for the close)
         assert (await console.request({"type": "command", "name": "reveal"}))["type"] == "ack"
         view = await screen.view_until(lambda v: v["activity"]["status"] == "revealed")
         assert view["activity"]["reveal"]["recommended"] == "b"

@@ -12,6 +12,7 @@ import {
 import { CONSENSUS, timer, stepLabel, modeLabel } from './lib/kinds.js';
 import { kindOf } from './kinds/index.js';
 import { startReview } from './review.js';
+import * as sound from './lib/sound.js';
 
 const match = location.pathname.match(/^\/host\/(\d{1,16})\/?$/);
 const CODE = match ? match[1] : null;
@@ -24,6 +25,7 @@ const S = {
   built: null, // key of the activity layout currently on screen
   refs: null, // elements the update step fills in place
   frozenAt: null, // while drawing a replayed screen: the time it shows (its clocks stand still there)
+  prev: null, // what the previous view showed, for the moment's sounds and toasts
 };
 
 const screen = $('#screen');
@@ -74,7 +76,9 @@ function render() {
   const v = S.view;
   if (!v) return;
   const a = v.activity;
-  show($('#footer'), Boolean(a) || v.session.phase === 'ended' || Boolean(v.session.break));
+  show($('#footer'), (Boolean(a) || Boolean(v.session.break)) && v.session.phase !== 'ended');
+  renderCorner(v);
+  moment(v);
   setText($('#footer-url'), S.welcome ? S.welcome.join_url : '');
   setText($('#footer-code'), v.session.code);
   setText($('#footer-counts'), t('host.counts_short', { joined: v.counts.joined, connected: v.counts.connected }));
@@ -99,6 +103,99 @@ function render() {
     updateActivity(v, a);
   }
   for (const el of screen.querySelectorAll('.h-fit')) fit(el);
+}
+
+// -- the corner: a small QR and the code for late joiners, or the lock sign --------------------
+function renderCorner(v) {
+  const qr = $('#footer-qr');
+  const locked = Boolean(v.session.locked);
+  if (S.welcome && S.welcome.qr && qr.getAttribute('src') !== S.welcome.qr) qr.src = S.welcome.qr;
+  qr.alt = t('host.qr_alt');
+  show(qr, !locked && Boolean(S.welcome && S.welcome.qr));
+  show($('#footer-locked'), locked);
+  document.body.classList.toggle('is-locked', locked);
+}
+
+// -- the moment: sounds and toasts when something happens (never on the first view) ---------------
+function moment(v) {
+  const a = v.activity;
+  const prev = S.prev;
+  const awardSeq = v.last_award ? v.last_award.seq : 0;
+  S.prev = { id: a && a.id, status: a && a.status, all: Boolean(a && a.all_answered), awardSeq };
+  const lobby = v.session.phase === 'lobby' && !a && !v.session.break;
+  if (lobby) sound.startMusic(); else sound.stopMusic();
+  if (!prev) return;
+  if (a && a.id === prev.id) {
+    if (S.prev.all && !prev.all) {
+      sound.allAnswered();
+      toast(t('reveal.all_answered'), 'all');
+    }
+    if (a.status === 'closed' && prev.status === 'open' && !prev.all && !S.prev.all) sound.timeUp();
+    if (a.status === 'revealed' && prev.status !== 'revealed') sound.reveal();
+  }
+  if (awardSeq > prev.awardSeq && v.last_award) {
+    const w = v.last_award;
+    sound.award();
+    toast(t('toast.award_to', { name: w.name, points: signed(w.points), reason: w.reason }), 'award');
+  }
+}
+
+let toastTimer = null;
+function toast(text, kind) {
+  const el = $('#host-toast');
+  setText(el, text);
+  el.dataset.kind = kind;
+  show(el, true);
+  el.classList.remove('is-in');
+  void el.offsetWidth; // restart the entrance animation
+  el.classList.add('is-in');
+  clearTimeout(toastTimer);
+  toastTimer = setTimeout(() => show(el, false), kind === 'award' ? 5000 : 2200);
+}
+
+/** Ticks in the last five seconds of a running clock (the digits are drawn by the countdowns). */
+function startTicks() {
+  let last = null;
+  setInterval(() => {
+    const a = S.view && S.view.activity;
+    if (!a || a.status !== 'open' || !a.deadline || a.paused) { last = null; return; }
+    const left = Math.ceil((a.deadline - now()) / 1000);
+    if (left !== last && left >= 1 && left <= 5) sound.tick(left);
+    last = left;
+  }, 200);
+}
+
+function setupControls() {
+  const mute = $('#btn-mute');
+  const full = $('#btn-fullscreen');
+  const label = () => {
+    const muted = sound.isMuted();
+    mute.textContent = muted ? `🔇 ${t('host.unmute')}` : `🔊 ${t('host.mute')}`;
+    mute.setAttribute('aria-pressed', String(muted));
+    const isFull = Boolean(document.fullscreenElement);
+    full.textContent = isFull ? `⤡ ${t('host.fullscreen_exit')}` : `⤢ ${t('host.fullscreen')}`;
+  };
+  label();
+  mute.addEventListener('click', () => { sound.unlock(); sound.setMuted(!sound.isMuted()); });
+  full.addEventListener('click', () => toggleFullscreen());
+  document.addEventListener('fullscreenchange', () => {
+    document.body.classList.toggle('is-fullscreen', Boolean(document.fullscreenElement));
+    label();
+  });
+  sound.onMuteChange(() => { label(); if (S.view) moment(S.view); });
+  onLangChange(label);
+  // Browsers allow sound only after a gesture on the page: the first click or key unlocks it.
+  const unlock = () => {
+    sound.unlock();
+    if (S.view) moment(S.view);
+  };
+  window.addEventListener('pointerdown', unlock, { once: true });
+  window.addEventListener('keydown', unlock, { once: true });
+}
+
+function toggleFullscreen() {
+  if (document.fullscreenElement) document.exitFullscreen().catch(() => {});
+  else document.documentElement.requestFullscreen().catch(() => {});
 }
 
 /** Shrink a column's type (its --fit factor) until its content fits: long cards never get cut off. */
@@ -378,6 +475,8 @@ function init() {
     if (S.link) showLinkStatus($('#conn'), S.link.status);
   });
   startCountdowns(now);
+  startTicks();
+  setupControls();
   window.addEventListener('resize', () => {
     S.built = null;
     render();

@@ -157,6 +157,20 @@ def podium(st: SessionState) -> dict[str, Any]:
     return {"players": leaderboard(st, 3), "groups": groups[:3]}
 
 
+def _award_row(st: SessionState, award: Any) -> dict[str, Any]:
+    name = st.groups.get(award.target) or st.name_of(award.target)
+    return {"seq": award.seq, "at": award.at, "target": award.target, "name": name,
+            "points": award.points, "reason": award.reason}
+
+
+def last_award(st: SessionState, targets: set[str] | None = None) -> dict[str, Any] | None:
+    """The newest award (to one of ``targets``, if given): the screen and phones toast it once."""
+    for award in reversed(st.awards):
+        if targets is None or award.target in targets:
+            return _award_row(st, award)
+    return None
+
+
 def screen_view(st: SessionState, connected: int, *, console: bool = False) -> dict[str, Any]:
     newest = list(islice(reversed(st.players.values()), LOBBY_NAMES))[::-1]  # without copying the hall
     show = st.show_leaderboard
@@ -169,6 +183,7 @@ def screen_view(st: SessionState, connected: int, *, console: bool = False) -> d
         "lobby": [{"name": p.name, "group": p.group} for p in newest],
         "leaderboard": leaderboard(st) if show else None,
         "podium": podium(st) if st.phase == ENDED and show else None,
+        "last_award": last_award(st),
     }
 
 
@@ -235,6 +250,7 @@ def player_view(st: SessionState, pid: str) -> dict[str, Any]:
                "rank": rank if st.show_leaderboard else None},
         "group": group,
         "activity": activity,
+        "last_award": last_award(st, {pid, p.group} if p.group else {pid}),
     }
 
 

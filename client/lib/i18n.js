@@ -83,8 +83,10 @@ export function bindToggle(button) {
   if (!button) return;
   const label = () => {
     const other = current === 'en' ? 'zh-CN' : 'en';
-    button.textContent = LANGS[other]['lang.self'];
-    button.setAttribute('aria-label', t('lang.switch'));
+    const visible = LANGS[other]['lang.self'];
+    button.textContent = visible;
+    // The accessible name starts with the visible text (axe: label-content-name-mismatch).
+    button.setAttribute('aria-label', `${visible} · ${t('lang.switch')}`);
     button.dataset.testid = button.dataset.testid || 'lang-toggle';
   };
   label();

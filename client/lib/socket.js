@@ -38,7 +38,7 @@ export class ServerError extends Error {
  *   onState(msg)     a newer view ({seq, view})
  *   onHelloError(e)  the first message was refused (bad code, bad token, locked...): the link stops
  *   onError(e)       an error frame that belongs to no pending command
- *   onStatus(s)      'connecting' | 'open' | 'reconnecting' | 'closed'
+ *   onStatus(s)      'connecting' | 'open' | 'reconnecting' | 'closed' | 'refused' (the hello was refused)
  */
 export class Link {
   constructor(opts) {
@@ -82,8 +82,12 @@ export class Link {
     return this;
   }
 
-  /** Close for good: no reconnect. Pending commands are rejected. */
-  stop() {
+  /**
+   * Close for good: no reconnect. Pending commands are rejected. `status` is 'closed', or
+   * 'refused' when the server turned the first message down (locked, bad code): the page
+   * says why, and no "connection lost" banner shows for a connection that is fine.
+   */
+  stop(status = 'closed') {
     this.stopped = true;
     clearTimeout(this.timer);
     clearInterval(this.pinger);
@@ -96,7 +100,7 @@ export class Link {
     }
     for (const [, p] of this.pending) p.reject(new ServerError({ code: 'stopped', message: 'stopped' }));
     this.pending.clear();
-    this.setStatus('closed');
+    this.setStatus(status);
   }
 
   /** Server time now, in epoch ms, corrected by the measured clock offset. */
@@ -244,7 +248,7 @@ export class Link {
   onErrorFrame(msg) {
     const err = new ServerError(msg);
     if (msg.id && msg.id === this.helloId && !this.identified) {
-      this.stop();
+      this.stop('refused');
       if (this.opts.onHelloError) this.opts.onHelloError(err);
       return;
     }

@@ -30,7 +30,7 @@ export function toast(text, kind = 'info', ms = 4000) {
 export function showLinkStatus(el, status) {
   if (!el) return;
   el.dataset.status = status;
-  el.hidden = status === 'open' || status === 'idle';
+  el.hidden = status === 'open' || status === 'idle' || status === 'refused'; // refused: the page says why
   el.textContent = status === 'closed' ? t('conn.closed')
     : status === 'connecting' ? t('conn.connecting') : t('conn.reconnecting');
 }

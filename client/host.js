@@ -85,8 +85,9 @@ function render() {
   document.body.dataset.phase = v.session.phase;
 
   if (v.session.phase === 'ended') {
-    S.built = null;
-    fill(screen, renderFinal(v));
+    const key = `final|${document.documentElement.lang}|${JSON.stringify(v.podium)}`;
+    if (S.built !== key) fill(screen, renderFinal(v)); // built once: the podium's build-up plays once
+    S.built = key;
   } else if (v.session.break) {
     S.built = null;
     fill(screen, renderBreak(v));
@@ -121,7 +122,8 @@ function moment(v) {
   const a = v.activity;
   const prev = S.prev;
   const awardSeq = v.last_award ? v.last_award.seq : 0;
-  S.prev = { id: a && a.id, status: a && a.status, all: Boolean(a && a.all_answered), awardSeq };
+  S.prev = { id: a && a.id, status: a && a.status, all: Boolean(a && a.all_answered), awardSeq,
+    phase: v.session.phase };
   const lobby = v.session.phase === 'lobby' && !a && !v.session.break;
   if (lobby) sound.startMusic(); else sound.stopMusic();
   if (!prev) return;
@@ -132,6 +134,9 @@ function moment(v) {
     }
     if (a.status === 'closed' && prev.status === 'open' && !prev.all && !S.prev.all) sound.timeUp();
     if (a.status === 'revealed' && prev.status !== 'revealed') sound.reveal();
+  }
+  if (v.session.phase === 'ended' && prev.phase !== 'ended' && v.podium) {
+    [[3, 400], [2, 1600], [1, 2800]].forEach(([place, ms]) => setTimeout(() => sound.podiumStep(place), ms));
   }
   if (awardSeq > prev.awardSeq && v.last_award) {
     const w = v.last_award;
@@ -198,14 +203,96 @@ function toggleFullscreen() {
   else document.documentElement.requestFullscreen().catch(() => {});
 }
 
-/** Shrink a column's type (its --fit factor) until its content fits: long cards never get cut off. */
-function fit(el) {
-  let factor = 1;
-  el.style.setProperty('--fit', '1');
-  while (el.scrollHeight > el.clientHeight + 1 && factor > 0.55) {
-    factor = Math.round((factor - 0.05) * 100) / 100;
-    el.style.setProperty('--fit', String(factor));
+/**
+ * Fit a column by design, never by shrinking its type: when its content is taller than the
+ * column, the content is split into pages (answer and points first, the rationale, then the
+ * legal basis...) shown one after the other: every PAGE_MS, or at once with → / PageDown /
+ * space on the projector. A block taller than a page is split along its own children.
+ */
+const PAGE_MS = 9000;
+
+/** The blocks a column can be cut between: its children, and the children of a too-tall block
+ * that stacks them vertically (a grid or a row of columns stays whole). */
+function leaves(el, avail) {
+  const out = [];
+  for (const child of el.children) {
+    if (child.classList.contains('h-pager')) continue;
+    const cs = getComputedStyle(child);
+    const stacked = cs.display === 'block' || (cs.display === 'flex' && cs.flexDirection === 'column')
+      || (cs.display === 'grid' && [...child.children].every((c) => c.offsetHeight <= avail)); // rows of cards
+    if (child.offsetHeight > avail && child.children.length > 1 && stacked) out.push(...leaves(child, avail));
+    else out.push(child);
   }
+  return out;
+}
+
+function paginate(el) {
+  const old = el._pager;
+  for (const item of el.querySelectorAll('.is-off-page')) item.classList.remove('is-off-page');
+  const marker = el.querySelector(':scope > .h-pager');
+  if (marker) marker.remove();
+  if (el.scrollHeight <= el.clientHeight + 1) { el._pager = null; return; }
+  const avail = el.clientHeight * 0.9; // room for the page marker
+  const items = leaves(el, avail).filter((x) => x.offsetHeight > 0);
+  const top = el.getBoundingClientRect().top;
+  const pages = [];
+  let start = null;
+  for (const item of items) {
+    const r = item.getBoundingClientRect();
+    if (start === null || r.bottom - start > avail) {
+      pages.push([]);
+      start = r.top;
+    }
+    pages[pages.length - 1].push(item);
+  }
+  void top;
+  // Check each page as laid out (wrappers keep their padding): push what still spills to the next.
+  for (let i = 0; i < pages.length && i < 12; i += 1) {
+    pages.forEach((items, j) => items.forEach((item) => item.classList.toggle('is-off-page', j !== i)));
+    const spills = () => {
+      const last = pages[i][pages[i].length - 1].getBoundingClientRect().bottom;
+      return el.scrollHeight > el.clientHeight + 1 || last - el.getBoundingClientRect().top > el.clientHeight * 0.93;
+    };
+    while (pages[i].length > 1 && spills()) {
+      if (i + 1 === pages.length) pages.push([]);
+      const moved = pages[i].pop();
+      moved.classList.add('is-off-page');
+      pages[i + 1].unshift(moved);
+    }
+  }
+  const page = old && old.count === pages.length ? old.page % pages.length : 0;
+  el._pager = { pages, count: pages.length, page, at: old && old.count === pages.length ? old.at : Date.now() };
+  showPage(el);
+}
+
+function showPage(el) {
+  const p = el._pager;
+  if (!p) return;
+  p.pages.forEach((items, i) => items.forEach((item) => item.classList.toggle('is-off-page', i !== p.page)));
+  let marker = el.querySelector(':scope > .h-pager');
+  if (!marker) {
+    marker = h('div', { class: 'h-pager', testid: 'host-pager' });
+    el.append(marker);
+  }
+  setText(marker, t('reveal.page', { n: p.page + 1, of: p.count }));
+  marker.dataset.page = String(p.page + 1);
+  marker.dataset.pages = String(p.count);
+}
+
+function turnPages(force) {
+  for (const el of screen.querySelectorAll('.h-fit')) {
+    const p = el._pager;
+    if (!p || p.count < 2) continue;
+    if (!force && Date.now() - p.at < PAGE_MS) continue;
+    p.page = (p.page + 1) % p.count;
+    p.at = Date.now();
+    showPage(el);
+  }
+}
+
+function fit(el) {
+  el.style.setProperty('--fit', '1');
+  paginate(el);
 }
 
 function renderLobby(v) {
@@ -390,6 +477,14 @@ function renderConsensus(a) {
     }));
 }
 
+/** While open: "results at the reveal" (the screen view holds no distribution), or a "live" tag. */
+function resultsNote(a) {
+  if (a.status !== 'open') return null;
+  return a.results === 'live'
+    ? h('div', { class: 'h-results-live', testid: 'host-results-live' }, t('reveal.live'))
+    : h('div', { class: 'h-results-hidden', testid: 'host-results-hidden' }, t('reveal.hidden'));
+}
+
 function closedNote(a) {
   return a.status === 'closed' ? h('div', { class: 'h-closed-note', testid: 'host-closed' }, t('host.closed_note')) : null;
 }
@@ -419,7 +514,7 @@ function promptCard(kicker, text) {
 }
 
 // -- what the frame lends each kind's screen renderer (client/kinds/index.js) --------------------
-const CTX = { now, kindOf, groupName, setWidth, closedNote, explainSide, promptCard, reviewMark };
+const CTX = { now, kindOf, groupName, setWidth, closedNote, resultsNote, explainSide, promptCard, reviewMark };
 
 // -- review: the screen as it was ----------------------------------------------------------------------
 /** The projector screen for a view from the past (the replay), drawn with the same renderers, clocks at `at`. */
@@ -477,6 +572,10 @@ function init() {
   startCountdowns(now);
   startTicks();
   setupControls();
+  setInterval(() => turnPages(false), 500);
+  document.addEventListener('keydown', (event) => {
+    if (['ArrowRight', 'PageDown', ' '].includes(event.key)) { event.preventDefault(); turnPages(true); }
+  });
   window.addEventListener('resize', () => {
     S.built = null;
     render();

@@ -6,10 +6,15 @@ Screenshots go to /tmp/caseroom-shots/reveal-*.png (not part of the repository).
 
 from __future__ import annotations
 
+import json
+import time
+from pathlib import Path
+from typing import Any
+
 import pytest
 
 from tests import test_browser as tb
-from tests.test_browser import Pages, _new_session, _shot
+from tests.test_browser import ADMIN, Pages, _http, _new_session, _shot
 
 caseroom_url = tb.caseroom_url
 browser = tb.browser
@@ -37,3 +42,191 @@ def test_a_phone_refused_by_the_lock_says_why_and_no_connection_banner(caseroom_
     _shot(phone, "reveal-join-locked-phone-390")
     _shot(host, "reveal-locked-host-1080")
     assert not pages.errors, pages.errors
+
+
+# -- the projector's type scale and fit -------------------------------------------------------------
+
+SHOTS_14 = Path("/work/shots/issue-14")
+
+# Every visible text on the projector: inside the viewport, not clipped by a box that hides its
+# overflow, not cut with an ellipsis, and at least 24 px at 1080p (the same share of the height
+# at any size). Returns the offenders.
+CHECK_JS = """() => {
+  const floor = 24 * innerHeight / 1080 - 0.5;
+  const bad = [];
+  const doc = document.scrollingElement;
+  if (doc.scrollHeight > innerHeight + 1 || doc.scrollWidth > innerWidth + 1)
+    bad.push(`page scrolls: ${doc.scrollWidth}x${doc.scrollHeight}`);
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  const seen = new Set();
+  for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+    if (!n.textContent.trim()) continue;
+    const el = n.parentElement;
+    if (!el || seen.has(el) || el.closest('.visually-hidden, script, style, [hidden]')) continue;
+    seen.add(el);
+    const cs = getComputedStyle(el);
+    if (cs.visibility !== 'visible' || el.getClientRects().length === 0) continue;
+    const range = document.createRange();
+    range.selectNodeContents(n);
+    const r = range.getBoundingClientRect();
+    if (r.width === 0 || r.height === 0) continue;
+    const label = `${el.className || el.tagName} "${n.textContent.trim().slice(0, 24)}"`;
+    if (parseFloat(cs.fontSize) < floor) bad.push(`small ${cs.fontSize} < ${floor.toFixed(1)}: ${label}`);
+    if (r.left < -1 || r.top < -1 || r.right > innerWidth + 1 || r.bottom > innerHeight + 1)
+      bad.push(`off screen ${Math.round(r.top)}..${Math.round(r.bottom)}: ${label}`);
+    for (let p = el; p && p !== document.body; p = p.parentElement) {
+      const ps = getComputedStyle(p);
+      if (ps.overflow === 'visible' && ps.overflowX === 'visible' && ps.overflowY === 'visible') continue;
+      const pr = p.getBoundingClientRect();
+      if (r.top < pr.top - 1 || r.bottom > pr.bottom + 1 || r.left < pr.left - 1 || r.right > pr.right + 1) {
+        bad.push(`clipped by ${p.className || p.tagName}: ${label}`);
+        break;
+      }
+      if (p.scrollWidth > p.clientWidth + 1 && ps.textOverflow === 'ellipsis') {
+        bad.push(`ellipsis in ${p.className || p.tagName}: ${label}`);
+        break;
+      }
+    }
+  }
+  return bad;
+}"""
+
+
+class Driver:
+    """A session driven through the public protocol (console and phones as plain sockets)."""
+
+    def __init__(self, base: str, deck: str, players: int) -> None:
+        from websockets.sync.client import connect
+
+        status, made = _http("POST", f"{base}/api/sessions", {"deck": deck}, ADMIN)
+        assert status == 201, made
+        self.made = made
+        self.url = base.replace("http", "ws") + "/ws"
+        self._connect = connect
+        self.n = 0
+        self.console = self._open({"type": "host", "code": made["code"], "key": made["host_key"], "view": "console"})
+        self.phones = [self._open({"type": "join", "code": made["code"], "name": f"学员{i:02d}"})
+                       for i in range(players)]
+
+    def _open(self, hello: dict[str, Any]) -> Any:
+        ws = self._connect(self.url, max_size=None).__enter__()  # closed in close()
+        ws.view, ws.welcome = None, None
+        self.request(ws, hello)
+        return ws
+
+    def request(self, ws: Any, msg: dict[str, Any]) -> dict[str, Any]:
+        self.n += 1
+        mid = f"d{self.n}"
+        ws.send(json.dumps({**msg, "id": mid}))
+        while True:
+            got = json.loads(ws.recv(timeout=10))
+            if got["type"] == "state":
+                ws.view = got["view"]
+            elif got["type"] == "welcome":
+                ws.welcome = got
+            if got.get("id") == mid:
+                return got  # type: ignore[no-any-return]
+
+    def cmd(self, name: str, **args: Any) -> dict[str, Any]:
+        reply = self.request(self.console, {"type": "command", "name": name, "args": args})
+        assert reply["type"] == "ack", (name, args, reply)
+        return self.view()
+
+    def view(self) -> dict[str, Any]:
+        time.sleep(0.3)
+        self.request(self.console, {"type": "ping", "t": 0})
+        try:
+            while True:
+                got = json.loads(self.console.recv(timeout=0.2))
+                if got["type"] == "state":
+                    self.console.view = got["view"]
+        except TimeoutError:
+            pass
+        return self.console.view  # type: ignore[no-any-return]
+
+    def submit(self, i: int, activity: str, answer: dict[str, Any]) -> dict[str, Any]:
+        return self.request(self.phones[i], {"type": "submit", "activity": activity, "answer": answer})
+
+    def answer_all(self, a: dict[str, Any], how_many: int) -> None:
+        """A plausible answer of each kind from the first phones (refusals are fine: roles, groups)."""
+        for i in range(how_many):
+            kind, aid = a["kind"], a["id"]
+            if kind == "vote":
+                self.submit(i, aid, {"choice": a["options"][i % len(a["options"])]["id"]})
+            elif kind == "order":
+                ids = [s["id"] for s in a["answer_key"]["correct"]] if isinstance(a["answer_key"]["correct"][0], dict) \
+                    else list(a["answer_key"]["correct"])
+                self.submit(i, aid, {"order": ids if i % 2 else ids[::-1]})
+            elif kind == "estimate":
+                self.submit(i, aid, {"value": a["min"] + (a["max"] - a["min"]) * (i + 1) / (how_many + 2)})
+            elif kind == "discuss":
+                post = f"第{i + 1}条发言：先安抚情绪，再核对详单，最后约定回访，避免客户升级投诉。"
+                self.submit(i, aid, {"post": post})
+            elif kind == "plan":
+                what = f"回到营业厅后，每周复盘一次投诉案例（第{i + 1}条）"
+                self.submit(i, aid, {"items": [{"what": what, "by": "一个月内"}]})
+
+    def close(self) -> None:
+        for ws in (self.console, *self.phones):
+            ws.close()
+
+
+def _check_screens(hosts: dict[int, Any], name: str, settle: int = 1800) -> list[str]:
+    problems = []
+    for height, page in hosts.items():
+        page.wait_for_timeout(settle)  # the reveal's animations have landed
+        pages = page.locator("[data-testid=host-pager]")
+        turns = max([int(pages.nth(i).get_attribute("data-pages") or 1) for i in range(pages.count())] or [1])
+        for turn in range(turns):
+            problems += [f"{name} @{height} p{turn + 1}: {p}" for p in page.evaluate(CHECK_JS)]
+            page.screenshot(path=str(SHOTS_14 / f"after_{name}_p{turn + 1}__host{height}.png"))
+            if turn + 1 < turns:
+                page.keyboard.press("ArrowRight")
+                page.wait_for_timeout(300)
+    return problems
+
+
+def test_every_kind_in_every_status_fits_the_projector_at_1080p_and_720p(caseroom_url: str, pages: Pages) -> None:
+    """No text clipped or scrolled off, none under the floor, at 1920x1080 and 1280x720 (defects 1-3)."""
+    from playwright.sync_api import expect
+
+    SHOTS_14.mkdir(parents=True, exist_ok=True)
+    d = Driver(caseroom_url, "complaint-handling", 12)
+    hosts = {1080: pages.open("host1080", d.made["host_url"], width=1920, height=1080),
+             720: pages.open("host720", d.made["host_url"], width=1280, height=720)}
+    for page in hosts.values():
+        expect(page.get_by_test_id("host-code")).to_have_text(d.made["code"])
+    problems = _check_screens(hosts, "lobby")
+    d.cmd("auto_close", on=False)
+    agenda = d.view()["agenda"]
+    firsts: dict[str, str] = {}
+    for item in agenda:  # the first activity of each kind, and of each group mode
+        firsts.setdefault(f"{item['kind']}:{item['mode']}", item["id"])
+    for label, aid in firsts.items():
+        v = d.cmd("start", activity=aid)
+        a = v["activity"]
+        tag = label.replace(":", "-")
+        if a["kind"] == "roleplay":
+            problems += _check_screens(hosts, f"{tag}-prep")
+            v = d.cmd("advance")
+            a = v["activity"]
+            criteria = [c["id"] for c in (a.get("rubric") or {}).get("criteria", [])]
+            for gi, cast in enumerate(a.get("casts") or []):
+                d.cmd("act", action="score", group=cast["group"],
+                      scores={c: 3 + (gi + j) % 3 for j, c in enumerate(criteria)})
+            problems += _check_screens(hosts, f"{tag}-play")
+        else:
+            d.answer_all(a, 6)
+            problems += _check_screens(hosts, f"{tag}-open")
+            d.cmd("close")
+            problems += _check_screens(hosts, f"{tag}-closed")
+        d.cmd("reveal")
+        problems += _check_screens(hosts, f"{tag}-revealed")
+    d.cmd("break", minutes=10, message="茶歇十分钟，回来继续角色扮演")
+    problems += _check_screens(hosts, "break")
+    d.cmd("break_end")
+    d.cmd("end")
+    problems += _check_screens(hosts, "ended", settle=4000)  # the podium builds up 3 -> 2 -> 1
+    d.close()
+    assert not pages.errors, pages.errors
+    assert not problems, "\n".join(problems[:60])

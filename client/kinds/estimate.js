@@ -177,9 +177,10 @@ function buildEstimate(ctx, v, a, refs) {
   }
   const range = h('div', { class: 'h-range-note' },
     t('host.estimate_range', { min: withUnit(a.min, a.unit), max: withUnit(a.max, a.unit) }));
+  if (a.status === 'open' && !a.histogram) histogram.classList.add('is-results-hidden');
   const chart = [histogram,
     a.mode === 'group-majority' ? h('div', { class: 'h-mode-note' }, t('host.majority_note_estimate')) : null,
-    refs.consensus, closedNote(a)];
+    refs.consensus, ctx.resultsNote(a), closedNote(a)];
   if (!a.card) return h('div', { class: 'h-body h-body-single' }, h('div', { class: 'h-col-options h-fit' }, range, chart));
   return h('div', { class: 'h-body' },
     h('div', { class: 'h-col-card h-fit' }, renderCard(a.card, 'h-card'), range),

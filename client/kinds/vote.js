@@ -83,11 +83,12 @@ function renderVote(ctx, v, a) {
 
 // -- screen ------------------------------------------------------------------------------------
 function buildVote(ctx, v, a, refs) {
-  const { closedNote, explainSide } = ctx;
+  const { closedNote, explainSide, resultsNote } = ctx;
+  const hidden = a.status === 'open' && !('tally' in a); // results hidden until the reveal
   const revealed = a.status === 'revealed' && a.reveal;
   const ratings = new Map(revealed ? (a.reveal.options || []).map((o) => [o.id, o]) : []);
   const options = Array.isArray(a.options) ? a.options : [];
-  const optionRows = h('div', { class: 'h-options', testid: 'host-options' }, options.map((o, i) => {
+  const optionRows = h('div', { class: ['h-options', hidden && 'is-results-hidden'], testid: 'host-options' }, options.map((o, i) => {
     const r = ratings.get(o.id);
     const isRec = revealed && a.reveal.recommended === o.id;
     const fillEl = h('div', { class: 'h-bar-fill' });
@@ -118,7 +119,7 @@ function buildVote(ctx, v, a, refs) {
   }
   return h('div', { class: 'h-body' },
     h('div', { class: 'h-col-card h-fit' }, renderCard(a.card, 'h-card')),
-    h('div', { class: 'h-col-options h-fit' }, optionRows, refs.consensus, closedNote(a)));
+    h('div', { class: 'h-col-options h-fit' }, optionRows, refs.consensus, resultsNote(a), closedNote(a)));
 }
 
 function updateVote(ctx, v, a, refs) {

@@ -230,3 +230,37 @@ def test_every_kind_in_every_status_fits_the_projector_at_1080p_and_720p(caseroo
     d.close()
     assert not pages.errors, pages.errors
     assert not problems, "\n".join(problems[:60])
+
+
+def test_hidden_results_then_the_card_closes_when_everyone_has_answered(caseroom_url: str, pages: Pages) -> None:
+    """The projector hides counts while people vote, closes by itself after the last phone, and the
+    estimate slider starts on no value (defects 4 and 17, the Kahoot/Menti expectations 1 and 4)."""
+    from playwright.sync_api import expect
+
+    made = _new_session(caseroom_url)
+    host = pages.open("host", made["host_url"], width=1920, height=1080)
+    console = pages.open("console", made["console_url"], width=1280, height=900)
+    expect(host.get_by_test_id("host-code")).to_have_text(made["code"])
+    phones = []
+    for i, name in enumerate(["李明", "韩梅梅"]):
+        phone = pages.open(f"phone-{i}", made["join_url"], width=390, height=844, mobile=True)
+        tb._join(phone, name)
+        phones.append(phone)
+    console.get_by_test_id("start-m2-data-overage-billing").click()
+    expect(host.get_by_test_id("host-results-hidden")).to_be_visible()
+    options = phones[0].locator("[data-testid^='option-']")
+    first = options.first.get_attribute("data-option")
+    phones[0].get_by_test_id(f"option-{first}").click()
+    expect(host.get_by_test_id("host-answered-n")).to_have_text("1")
+    expect(host.get_by_test_id(f"host-count-{first}")).to_be_hidden()  # no counts while people vote
+    _shot(host, "reveal-vote-hidden-host-1080")
+    phones[1].get_by_test_id(f"option-{first}").click()
+    # Everyone has answered: 全部作答, then the card closes by itself and the counts appear.
+    expect(host.get_by_test_id("host-activity")).to_have_attribute("data-status", "closed", timeout=4000)
+    expect(host.get_by_test_id(f"host-count-{first}")).to_have_text("2")
+    _shot(host, "reveal-vote-closed-host-1080")
+    console.get_by_test_id("start-m3-deposit-double-return").click()
+    expect(phones[0].get_by_test_id("estimate-range")).to_have_attribute("data-touched", "false")
+    expect(phones[0].get_by_test_id("estimate-input")).to_have_value("")
+    _shot(phones[0], "reveal-estimate-untouched-phone-390")
+    assert not pages.errors, pages.errors

@@ -30,12 +30,19 @@ function estimateForm(ctx, a) {
       type: 'range', class: 'est-range', testid: 'estimate-range', min, max, step: niceStep(max - min),
       'aria-label': t('estimate.slider'),
     });
-    if (start !== null && start !== undefined) input.value = String(start);
-    range.value = String(start ?? (min + max) / 2);
-    range.addEventListener('input', () => { input.value = fmtNum(range.value); });
+    // No default: the slider never starts on a value (mid-range was the answer of the 定金 card);
+    // it shows no thumb until the trainee touches it or types a number.
+    const untouched = start === null || start === undefined;
+    if (!untouched) input.value = String(start);
+    range.value = String(untouched ? min : start);
+    range.classList.toggle('is-untouched', untouched);
+    range.dataset.touched = untouched ? 'false' : 'true';
+    const touched = () => { range.classList.remove('is-untouched'); range.dataset.touched = 'true'; };
+    range.addEventListener('pointerdown', touched);
+    range.addEventListener('input', () => { touched(); input.value = fmtNum(range.value); });
     input.addEventListener('input', () => {
       const n = Number(input.value);
-      if (input.value !== '' && Number.isFinite(n)) range.value = String(n);
+      if (input.value !== '' && Number.isFinite(n)) { touched(); range.value = String(n); }
     });
     const submit = (event) => {
       if (event) event.preventDefault();

@@ -63,6 +63,43 @@ function command(name, args, okText) {
 $('#btn-next').addEventListener('click', () => command('next'));
 $('#btn-close').addEventListener('click', () => command('close'));
 $('#btn-reveal').addEventListener('click', () => command('reveal'));
+// -- the reveal moment's switches: live results and closing when everyone has answered, per card;
+// presenter-safe (this device only): answer keys and private briefs hidden on a mirrored laptop.
+const SAFE_KEY = 'caseroom.presenter_safe';
+function presenterSafe() {
+  try { return localStorage.getItem(SAFE_KEY) === '1'; } catch { return false; }
+}
+function applySafe() {
+  const on = presenterSafe();
+  document.body.classList.toggle('is-presenter-safe', on);
+  $('#tg-safe').checked = on;
+  show($('#safe-note'), on);
+}
+$('#tg-safe').addEventListener('change', (event) => {
+  try { localStorage.setItem(SAFE_KEY, event.target.checked ? '1' : '0'); } catch { /* not remembered */ }
+  applySafe();
+});
+$('#tg-results').addEventListener('change', (event) => {
+  const a = S.view && S.view.activity;
+  const args = { show: event.target.checked ? 'live' : 'hidden' };
+  if (a) args.activity = a.id;
+  command('results', args, event.target.checked ? t('console.results_live') : t('console.results_hidden'));
+});
+$('#tg-autoclose').addEventListener('change', (event) => {
+  const a = S.view && S.view.activity;
+  const args = { on: event.target.checked };
+  if (a) args.activity = a.id;
+  command('auto_close', args);
+});
+applySafe();
+
+function updateToggles(v) {
+  const a = v.activity;
+  $('#tg-results').checked = (a ? a.results : v.session.results) === 'live';
+  $('#tg-autoclose').checked = a ? Boolean(a.auto_close) : v.session.auto_close !== false;
+  $('#tg-autoclose').disabled = Boolean(a) && a.status !== 'open';
+}
+
 $('#btn-lock').addEventListener('click', () => {
   const locked = S.view && S.view.session.locked;
   command(locked ? 'unlock' : 'lock', {}, locked ? t('console.unlocked_ok') : t('console.locked_ok'));
@@ -164,6 +201,7 @@ function render() {
   $('#btn-next').disabled = ended || agenda.every((x) => x.status);
   $('#btn-close').disabled = ended || !a || a.status !== 'open';
   $('#btn-reveal').disabled = ended || !a || a.status === 'revealed';
+  updateToggles(v);
   $('#btn-lock').textContent = v.session.locked ? t('console.unlock') : t('console.lock');
   $('#btn-lock').classList.toggle('is-on', Boolean(v.session.locked));
   $('#btn-lock').disabled = ended;
@@ -325,10 +363,12 @@ function renderCurrent(v, a) {
     h('h3', { class: 'current-title', testid: 'current-title' }, a.title),
     h('div', { class: 'current-count', testid: 'current-submitted' }, submittedLine(v, a)),
     consensusChips(a),
-    body ? body() : h('p', { class: 'muted' }, t('console.kind_unsupported')),
-    key && key.rationale && !(kind && kind.ownRationale) ? details(`rationale:${a.id}`, t('reveal.rationale'),
-      h('p', { class: 'key-rationale' }, key.rationale),
-      renderLegal(key.legal_basis)) : null,
+    h('div', { class: 'safe-hide', testid: 'current-private' },
+      body ? body() : h('p', { class: 'muted' }, t('console.kind_unsupported')),
+      key && key.rationale && !(kind && kind.ownRationale) ? details(`rationale:${a.id}`, t('reveal.rationale'),
+        h('p', { class: 'key-rationale' }, key.rationale),
+        renderLegal(key.legal_basis)) : null),
+    h('p', { class: 'safe-only muted', testid: 'current-private-hidden' }, t('console.hidden_safe')),
     a.card ? details(`card:${a.id}`, t('console.show_card'), renderCard(a.card)) : null);
 }
 

@@ -96,7 +96,7 @@ function render() {
     fill(screen, renderLobby(v));
   } else {
     const stepKey = stepped(a) ? `${a.step}:${a.round}` : '';
-    const key = `${a.id}|${a.kind}|${a.status}|${stepKey}|${Boolean(v.leaderboard)}|${document.documentElement.lang}`;
+    const key = `${a.id}|${a.kind}|${a.status}|${stepKey}|${Boolean(v.leaderboard)}|${a.results}|${document.documentElement.lang}`;
     if (S.built !== key) {
       fill(screen, buildActivity(v, a));
       S.built = key;

@@ -264,3 +264,28 @@ def test_hidden_results_then_the_card_closes_when_everyone_has_answered(caseroom
     expect(phones[0].get_by_test_id("estimate-input")).to_have_value("")
     _shot(phones[0], "reveal-estimate-untouched-phone-390")
     assert not pages.errors, pages.errors
+
+
+def test_console_on_a_phone_keeps_its_controls_and_can_go_presenter_safe(caseroom_url: str, pages: Pages) -> None:
+    from playwright.sync_api import expect
+
+    made = _new_session(caseroom_url)
+    host = pages.open("host", made["host_url"], width=1280, height=720)
+    console = pages.open("console", made["console_url"], width=390, height=844, mobile=True)
+    expect(host.get_by_test_id("host-code")).to_have_text(made["code"])
+    console.get_by_test_id("start-m2-data-overage-billing").click()
+    expect(console.get_by_test_id("key-options")).to_be_visible()
+    console.get_by_test_id("toggle-presenter-safe").check()
+    expect(console.get_by_test_id("key-options")).to_be_hidden()  # the answer key stays off a mirror
+    expect(console.get_by_test_id("presenter-safe-note")).to_be_visible()
+    console.get_by_test_id("toggle-results").check()
+    expect(host.get_by_test_id("host-results-live")).to_be_visible()
+    console.evaluate("window.scrollTo(0, document.body.scrollHeight)")
+    console.wait_for_timeout(300)
+    for testid in ("cmd-next", "cmd-reveal", "console-timer"):
+        box = console.get_by_test_id(testid).bounding_box()
+        assert box is not None and box["y"] >= 0 and box["y"] + box["height"] <= 844, (testid, box)
+    console.screenshot(path=str(SHOTS_14 / "after_console_scrolled_safe__phone390.png"))
+    console.reload()
+    expect(console.get_by_test_id("toggle-presenter-safe")).to_be_checked()  # remembered on this device
+    assert not pages.errors, pages.errors

@@ -7,7 +7,7 @@ import { h, fill, setText, $, show } from './lib/dom.js';
 import { t, apply, bindToggle, onLangChange } from './lib/i18n.js';
 import { Link } from './lib/socket.js';
 import {
-  errorText, showLinkStatus, renderLegal, startCountdowns, countdown, secretFromFragment, fragmentParams,
+  errorText, showLinkStatus, renderLegal, startCountdowns, countdown, secretFromFragment, fragmentParams, signed,
 } from './lib/ui.js';
 import { CONSENSUS, timer, stepLabel, modeLabel } from './lib/kinds.js';
 import { kindOf } from './kinds/index.js';

@@ -196,9 +196,15 @@ class Sessions:
             record = self.store.get_session(code)
             if record is None or code in self.live:
                 continue
-            deck = parse_stored(record.deck_source, f"session {code}")
-            self.live[code] = LiveSession(record, deck, self.store, self.hub,
-                                          self.store.load_events(code))
+            try:
+                deck = parse_stored(record.deck_source, f"session {code}")
+                self.live[code] = LiveSession(record, deck, self.store, self.hub,
+                                              self.store.load_events(code))
+            except Exception:
+                # One session whose own deck copy a newer rule refuses (a `.inf` uploaded before the
+                # check existed), or whose log no longer folds, must not keep every other class from
+                # starting: it stays in the store, untouched, and the log says which one.
+                log.exception("session %s could not be restored; it stays in the store, not live", code)
         log.info("restored %d live session(s)", len(self.live))
         return len(self.live)
 

@@ -177,3 +177,17 @@ def test_state_is_a_fold_of_the_log(live: LiveSession, clock: FakeClock) -> None
     assert screen_view(again.state, 0) == screen_view(live.state, 0)
     assert player_view(again.state, b) == player_view(live.state, b)
     assert again.state.seen == live.state.seen
+
+
+def test_a_session_whose_deck_no_longer_validates_does_not_stop_the_others(live: LiveSession,
+                                                                           clock: FakeClock) -> None:
+    """A restart restores every other session when one stored deck copy is refused by a newer rule."""
+    from dataclasses import replace
+
+    store = live.store
+    bad = replace(store.get_session("123456"), code="654321",  # type: ignore[type-var]
+                  deck_source="id: x\ntitle: t\nactivities:\n  - {id: e, kind: estimate, title: t, answer: .inf}\n")
+    store.create_session(bad, [])
+    rebuilt = Sessions(store, LocalHub(), lambda _id: None)
+    assert rebuilt.restore_all() == 1
+    assert "123456" in rebuilt.live and "654321" not in rebuilt.live

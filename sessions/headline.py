@@ -19,22 +19,17 @@ from sessions.live import LiveSession
 def headline(live: LiveSession) -> dict[str, Any]:
     st = live.state
     cards: list[dict[str, Any]] = []
-    for aid in st.agenda:
-        stage = st.stages.get(aid)
-        if stage is None:
-            continue
-        for card, kstate in stage.cards.items():
-            act = st.activity(card)
-            review = act.impl.review(act.config, kstate)
-            players = [p for p in st.players if stage.deal is None
-                       or stage.deal.get(st.players[p].group or "") == card]
-            earned = [stage.credits[p] for p in players if p in stage.credits]
-            cards.append({
-                "stage": aid, "id": card, "title": act.title, "kind": act.kind, "mode": stage.mode,
-                "status": stage.status, "answered": review.get("answered"),
-                "agreement": review.get("agreement"),
-                "average_points": half_up(sum(earned) / len(earned), 1) if earned else None,
-            })
+    for aid, stage, card, kstate, act in st.played_cards():
+        review = act.impl.review(act.config, kstate)
+        players = [p for p in st.players if stage.deal is None
+                   or stage.deal.get(st.players[p].group or "") == card]
+        earned = [stage.credits[p] for p in players if p in stage.credits]
+        cards.append({
+            "stage": aid, "id": card, "title": act.title, "kind": act.kind, "mode": stage.mode,
+            "status": stage.status, "answered": review.get("answered"),
+            "agreement": review.get("agreement"),
+            "average_points": half_up(sum(earned) / len(earned), 1) if earned else None,
+        })
     scores = [st.player_score(p) for p in st.players]
     rated = [c for c in cards if c["agreement"] is not None]
     weakest = sorted(rated, key=lambda c: (c["agreement"], c["title"]))[:3]

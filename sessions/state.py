@@ -19,7 +19,7 @@ fairly and a group answer credited to every member counts once for the group.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -169,6 +169,16 @@ class SessionState:
 
     def activity(self, card: str) -> Activity:
         return self.deck.activities[card]
+
+    def played_cards(self) -> Iterator[tuple[str, Stage, str, Any, Activity]]:
+        """(agenda entry, its stage, card id, the kind's state, the card) for every card played so
+        far, in agenda order (a deal gives one per dealt card): what reviews and exports walk."""
+        for aid in self.agenda:
+            stage = self.stages.get(aid)
+            if stage is None:
+                continue
+            for card, kstate in stage.cards.items():
+                yield aid, stage, card, kstate, self.activity(card)
 
 
 def new_state(code: str, title: str, deck: Deck, created_at: int) -> SessionState:

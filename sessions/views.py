@@ -266,21 +266,16 @@ def review(st: SessionState) -> list[dict[str, Any]]:
     this list is shown on the projector.
     """
     out = []
-    for aid in st.agenda:
-        stage = st.stages.get(aid)
-        if stage is None:
-            continue
-        for card, kstate in stage.cards.items():
-            act = st.activity(card)
-            out.append({"stage": aid, "id": card, "kind": act.kind, "title": act.title, "module": act.module,
-                        "status": stage.status, "mode": stage.mode,
-                        "groups": [g for g, c in (stage.deal or {}).items() if c == card],
-                        "rationale": act.impl.outline(act.config).get("rationale", ""),
-                        "by_group": _by_group(st, stage, card),
-                        **act.impl.review(act.config, kstate)})
-            if stage.status != REVEALED:
-                for key in HIDDEN_UNTIL_REVEAL:
-                    out[-1].pop(key, None)
+    for aid, stage, card, kstate, act in st.played_cards():
+        out.append({"stage": aid, "id": card, "kind": act.kind, "title": act.title, "module": act.module,
+                    "status": stage.status, "mode": stage.mode,
+                    "groups": [g for g, c in (stage.deal or {}).items() if c == card],
+                    "rationale": act.impl.outline(act.config).get("rationale", ""),
+                    "by_group": _by_group(st, stage, card),
+                    **act.impl.review(act.config, kstate)})
+        if stage.status != REVEALED:
+            for key in HIDDEN_UNTIL_REVEAL:
+                out[-1].pop(key, None)
     return out
 
 

@@ -175,7 +175,7 @@ function setupControls() {
   const full = $('#btn-fullscreen');
   const label = () => {
     const muted = sound.isMuted();
-    mute.textContent = muted ? `🔇 ${t('host.unmute')}` : `🔊 ${t('host.mute')}`;
+    mute.textContent = muted ? t('host.unmute') : t('host.mute'); // (no emoji: projectors' fonts often lack them)
     mute.setAttribute('aria-pressed', String(muted));
     const isFull = Boolean(document.fullscreenElement);
     full.textContent = isFull ? `⤡ ${t('host.fullscreen_exit')}` : `⤢ ${t('host.fullscreen')}`;

@@ -11,6 +11,7 @@ Screenshots go to /tmp/caseroom-shots/record-*.png.
 from __future__ import annotations
 
 import json
+import re
 import urllib.request
 import zipfile
 from collections.abc import Iterator
@@ -252,7 +253,9 @@ def test_trainer_page_review_replay_my_record_export_and_delete(caseroom_url: st
     expect(screen).to_have_attribute("data-activity", "v-ind")
     expect(screen.get_by_test_id("host-activity")).to_have_attribute("data-status", "open")
     expect(screen.get_by_test_id("host-answered-n")).to_have_text("2")
-    expect(screen.get_by_test_id("host-count-a")).to_have_text("1")
+    # The projector kept the results for the reveal (issue 14): the replay shows what the room saw.
+    expect(screen.get_by_test_id("host-results-hidden")).to_be_visible()
+    expect(screen.get_by_test_id("host-options")).to_have_class(re.compile(r"\bis-results-hidden\b"))
     expect(screen.get_by_test_id("host-explain")).to_have_count(0)  # not revealed at that moment
     _shot_r(review, "review-replay-vote")
     review.get_by_test_id("replay-next").click()

@@ -18,7 +18,7 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path as FsPath
 
-from games.decks import Deck, parse_deck
+from games.decks import BUILTIN_DIR, Deck, parse_deck
 from games.errors import DeckInvalid, DeckProblem
 from games.media import MAX_BYTES, MediaRef, check_file, clean_path, expected_type
 from games.yamlsource import MAX_DECK_BYTES
@@ -210,3 +210,25 @@ def read_path(path: FsPath) -> Bundle:
     if head == ZIP_MAGIC:
         return read_zip(path.read_bytes())
     return read_yaml_file(path)
+
+
+def builtin_decks() -> dict[str, Deck]:
+    """Every deck shipped in games/decks/, validated; a broken built-in deck is our bug."""
+    return {deck_id: deck for deck_id, (deck, _files) in builtin_bundles().items()}
+
+
+def builtin_bundles() -> dict[str, tuple[Deck, dict[str, tuple[str, bytes]]]]:
+    """Every built-in deck with its media files (sha256 -> (MIME type, bytes)) for the store."""
+    out: dict[str, tuple[Deck, dict[str, tuple[str, bytes]]]] = {}
+    # A deck is one YAML file, or a folder holding deck.yaml (and the media it names).
+    for path in sorted([*BUILTIN_DIR.glob("*.yaml"), *BUILTIN_DIR.glob("*/deck.yaml")]):
+        if path.name == "deck.yaml":
+            bundle = read_folder(path.parent)
+            deck = bundle.deck(str(path))
+            files = bundle.stored_files(deck)
+        else:
+            deck, files = parse_deck(path.read_text(encoding="utf-8"), str(path)), {}
+        if deck.id in out:
+            raise DeckInvalid([DeckProblem("id", None, f"two built-in decks use the id '{deck.id}'")])
+        out[deck.id] = (deck, files)
+    return out

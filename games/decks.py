@@ -400,27 +400,3 @@ def _parse_rubrics(m: dict[str, Any], ck: Checker) -> dict[str, Rubric]:
             ck.problem(p, f"duplicate rubric id '{rid}'")
         rubrics[rid] = Rubric(rid, ck.text(rm, "title", p, max_len=100), tuple(criteria))
     return rubrics
-
-
-def builtin_decks() -> dict[str, Deck]:
-    """Every deck shipped in games/decks/, validated; a broken built-in deck is our bug."""
-    return {deck_id: deck for deck_id, (deck, _files) in builtin_bundles().items()}
-
-
-def builtin_bundles() -> dict[str, tuple[Deck, dict[str, tuple[str, bytes]]]]:
-    """Every built-in deck with its media files (sha256 -> (MIME type, bytes)) for the store."""
-    from games.bundle import read_folder  # (it builds on this module)
-
-    out: dict[str, tuple[Deck, dict[str, tuple[str, bytes]]]] = {}
-    # A deck is one YAML file, or a folder holding deck.yaml (and the media it names).
-    for path in sorted([*BUILTIN_DIR.glob("*.yaml"), *BUILTIN_DIR.glob("*/deck.yaml")]):
-        if path.name == "deck.yaml":
-            bundle = read_folder(path.parent)
-            deck = bundle.deck(str(path))
-            files = bundle.stored_files(deck)
-        else:
-            deck, files = parse_deck(path.read_text(encoding="utf-8"), str(path)), {}
-        if deck.id in out:
-            raise DeckInvalid([DeckProblem("id", None, f"two built-in decks use the id '{deck.id}'")])
-        out[deck.id] = (deck, files)
-    return out

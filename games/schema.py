@@ -32,7 +32,7 @@ RATING = {"enum": ["best", "acceptable", "poor"]}
 
 COMMON = {"id": ID, "kind": {"type": "string"}, "module": ID, "title": _text(120),
           "mode": {"enum": ["individual", "group", "group-consensus", "group-majority"]},
-          "debrief": _int(0, 3600)}
+          "debrief": _int(0, 3600), "results": {"enum": ["live", "hidden"]}, "auto_close": {"type": "boolean"}}
 LINES = {"type": "array", "maxItems": 12, "items": _text(200)}
 MEDIA_PATH = {"type": "string", "maxLength": 200, "pattern": "^(?!/)(?!.*\\.\\.)[^\\\\]+$"}
 

@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 
 import segno
 
-from games.bundle import is_zip, read_zip
-from games.decks import Deck, builtin_bundles, parse_deck, parse_stored
+from games.bundle import builtin_bundles, is_zip, read_zip
+from games.decks import Deck, parse_deck, parse_stored
 from games.media import EXTENSIONS
 from server.auth import PlayerTokens, admin_token, digest, new_join_code, new_secret, private_data_dir, same
 from server.cluster import Cluster

@@ -12,7 +12,8 @@ from typing import Any
 
 import yaml
 
-from games.decks import BUILTIN_DIR, builtin_decks
+from games.bundle import builtin_decks
+from games.decks import BUILTIN_DIR
 
 FOLDER = BUILTIN_DIR / "complaint-handling"
 DATA = yaml.safe_load((FOLDER / "deck.yaml").read_text(encoding="utf-8"))

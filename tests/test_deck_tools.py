@@ -90,7 +90,7 @@ def test_the_schema_knows_exactly_the_keys_the_validator_knows() -> None:
     for name, kind in all_kinds().items():
         expected = COMMON_ACTIVITY_KEYS | kind.allowed_keys()
         assert set(KIND_PROPERTIES[name]) | set(COMMON_ACTIVITY_KEYS) == expected, name
-    assert set(KIND_PROPERTIES["deal"]) | {"id", "kind", "module", "title", "mode", "debrief"} == DEAL_KEYS
+    assert set(KIND_PROPERTIES["deal"]) | {"id", "kind", "module", "title", "mode", "debrief", "results"} == DEAL_KEYS
     committed = json.loads((ROOT / "docs" / "deck.schema.json").read_text(encoding="utf-8"))
     assert committed == deck_schema(), "regenerate: caseroom deck schema > docs/deck.schema.json"
     with pytest.raises(jsonschema.ValidationError):

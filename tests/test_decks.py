@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from games.decks import builtin_decks, parse_deck
+from games.bundle import builtin_decks
+from games.decks import parse_deck
 from sessions.errors import DeckInvalid
 
 LEGAL_REFERENCE_SOURCES = ("《中华人民共和国", "《电信", "《最高人民法院", "《侵害消费者权益行为处罚办法》")

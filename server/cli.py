@@ -297,9 +297,12 @@ def db_upgrade(args: argparse.Namespace) -> int:
     from sessions.migrate import upgrade
 
     cfg = Config.from_env(data_dir=Path(args.data))
-    private_data_dir(cfg.data_dir)
+    local = cfg.database_url is None  # with PostgreSQL the data directory holds nothing: leave it alone
+    if local:
+        private_data_dir(cfg.data_dir)
     revision = upgrade(cfg.store_url())
-    private_data_dir(cfg.data_dir)  # the database file (and its journal) that the upgrade created
+    if local:
+        private_data_dir(cfg.data_dir)  # the database file (and its journal) that the upgrade created
     print(f"caseroom: database schema at revision {revision}")
     return 0
 

@@ -96,7 +96,7 @@ def log_of(srv: RunningServer, code: str) -> list[tuple[str, str, Any]]:
                     timeout=30).json()
     out = []
     for e in rec["events"]:
-        data = {k: v for k, v in e["data"].items() if k not in ("deadline", "code", "address")}
+        data = {k: v for k, v in e["data"].items() if k not in ("deadline", "code", "address", "close_at")}
         out.append((e["type"], e["actor"], data, e["client_id"]))
     return out
 

@@ -450,6 +450,7 @@ export default {
   'console.group_added_ok': 'Group added',
   'console.group_rename': 'Rename',
   'console.group_rename_placeholder': 'New name',
+  'console.group_rename_which': 'Group to rename',
   'console.group_renamed_ok': 'Renamed',
   'console.group_pick': 'Pick a group',
   'console.group_need_name': 'Please type a group name.',

@@ -450,6 +450,7 @@ export default {
   'console.group_added_ok': '已添加小组',
   'console.group_rename': '改名',
   'console.group_rename_placeholder': '新名称',
+  'console.group_rename_which': '要改名的小组',
   'console.group_renamed_ok': '已改名',
   'console.group_pick': '选择小组',
   'console.group_need_name': '请填写小组名称。',

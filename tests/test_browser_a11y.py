@@ -77,3 +77,54 @@ def test_axe_finds_nothing_critical_or_serious_on_any_page(caseroom_url: str, pa
     assert not pages.errors, pages.errors
     assert not problems, "\n".join(problems)
 
+
+TARGETS_JS = """() => [...document.querySelectorAll('button, a[href], input, select, textarea, summary, [role=button]')]
+  .filter((el) => el.getClientRects().length && getComputedStyle(el).visibility === 'visible'
+    && !(el.type === 'hidden') && !(el.type === 'range'))
+  .map((el) => ({el: (el.dataset.testid || el.className || el.tagName), h: el.getBoundingClientRect().height}))
+  .filter((t) => t.h < 44)"""
+
+
+def test_phone_vote_tiles_have_colour_and_shape_above_the_fold_and_the_case_folds(
+        caseroom_url: str, pages: Pages) -> None:
+    from playwright.sync_api import expect
+
+    made = _new_session(caseroom_url)
+    console = pages.open("console", made["console_url"], width=1280, height=900)
+    phone = pages.open("phone", made["join_url"], width=390, height=844, mobile=True)
+    expect(phone.get_by_test_id("join-session")).to_be_visible()
+    assert phone.evaluate(TARGETS_JS) == [], "join: touch targets under 44 px"
+    _join(phone, "李雷")
+    assert phone.evaluate(TARGETS_JS) == [], "lobby: touch targets under 44 px"
+    console.get_by_test_id("start-m2-data-overage-billing").click()
+    expect(phone.get_by_test_id("activity")).to_have_attribute("data-status", "open")
+    toggle = phone.get_by_test_id("case-toggle")
+    expect(toggle).to_have_attribute("aria-expanded", "false")  # folded by default on a phone
+    expect(phone.get_by_test_id("case-body")).to_be_hidden()
+    tiles = phone.locator("[data-testid^='option-']")
+    assert tiles.count() >= 2
+    shapes = set()
+    for i in range(tiles.count()):
+        box = tiles.nth(i).bounding_box()
+        assert box is not None and box["height"] >= 44, (i, box)
+        assert box["x"] >= 0 and box["x"] + box["width"] <= 390 and box["y"] >= 0 and box["y"] + box["height"] <= 844, \
+            (i, box)
+        shape = tiles.nth(i).locator(".opt-shape")
+        expect(shape).to_be_visible()
+        shapes.add(shape.evaluate("(el) => getComputedStyle(el).clipPath + getComputedStyle(el).borderRadius"
+                                  " + getComputedStyle(el).width"))
+        colour = tiles.nth(i).locator(".opt-letter").evaluate("(el) => getComputedStyle(el).backgroundColor")
+        shapes.add(colour)
+    assert len(shapes) >= 2 * tiles.count(), shapes  # each tile its own shape and its own colour
+    assert phone.evaluate(TARGETS_JS) == [], "vote: touch targets under 44 px"
+    box = toggle.bounding_box()
+    assert box is not None and box["height"] >= 44, box
+    toggle.click()
+    expect(toggle).to_have_attribute("aria-expanded", "true")
+    expect(phone.get_by_test_id("card-situation")).to_be_visible()
+    phone.get_by_test_id(f"option-{tiles.first.get_attribute('data-option')}").click()
+    expect(phone.get_by_test_id("answer-status")).to_have_attribute("data-state", "ok")
+    expect(toggle).to_have_attribute("aria-expanded", "true")  # kept open across the re-render
+    toggle.click()
+    expect(phone.get_by_test_id("case-body")).to_be_hidden()
+    assert not pages.errors, pages.errors

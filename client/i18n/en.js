@@ -73,6 +73,7 @@ export default {
   'phone.closed_none': 'Answers are closed; you did not answer. Waiting for the reveal…',
   'phone.points': '{points} points',
   'phone.show_case': 'Show the case',
+  'phone.hide_case': 'Hide the case',
   'phone.resume_failed': 'Could not resume your earlier identity ({reason}). Please join again.',
 
   'host.doc_title': 'Screen · caseroom',

@@ -73,6 +73,7 @@ export default {
   'phone.closed_none': '作答已截止，你没有作答。等待揭晓……',
   'phone.points': '{points} 分',
   'phone.show_case': '查看案例',
+  'phone.hide_case': '收起案例',
   'phone.resume_failed': '无法恢复上次的身份（{reason}），请重新加入。',
 
   'host.doc_title': '投影屏 · caseroom',

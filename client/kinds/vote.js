@@ -7,6 +7,29 @@ import { details, renderCard, signed } from '../lib/ui.js';
 import { CONSENSUS, answerSummary, pct } from '../lib/kinds.js';
 
 // -- phone -------------------------------------------------------------------------------------
+// The case text folds away on a small screen so the answer tiles are above the fold; what the
+// player chose (open or folded) is kept per card across re-renders.
+const caseOpen = new Map();
+const SMALL = '(max-width: 600px), (max-height: 700px)';
+
+function collapsibleCase(a) {
+  const key = a.id;
+  if (!caseOpen.has(key)) caseOpen.set(key, !window.matchMedia(SMALL).matches);
+  const body = h('div', { class: 'case-body', id: `case-body-${a.id}`, testid: 'case-body' }, renderCard(a.card));
+  const button = h('button', {
+    type: 'button', class: 'btn case-toggle', testid: 'case-toggle', 'aria-controls': body.id,
+  });
+  const paint = () => {
+    const isOpen = caseOpen.get(key);
+    body.hidden = !isOpen;
+    button.setAttribute('aria-expanded', isOpen ? 'true' : 'false');
+    setText(button, isOpen ? t('phone.hide_case') : t('phone.show_case'));
+  };
+  button.addEventListener('click', () => { caseOpen.set(key, !caseOpen.get(key)); paint(); });
+  paint();
+  return h('div', { class: 'case-fold' }, button, body);
+}
+
 function renderVote(ctx, v, a) {
   const {
     send, pendingFor, sendingText, head, title, activityScreen, modeNote, proposalBlock, resultBlock,
@@ -44,7 +67,7 @@ function renderVote(ctx, v, a) {
         dataset: { option: o.id },
         onclick: () => { if (open) send(a, { choice: o.id }); },
       },
-      h('span', { class: 'opt-letter' }, letter(i)),
+      h('span', { class: 'opt-letter' }, letter(i), h('span', { class: 'opt-shape', 'aria-hidden': 'true' })),
       h('span', { class: 'opt-text' }, o.text),
       tags.length ? h('span', { class: 'opt-tags' }, tags) : null);
     }));
@@ -71,7 +94,7 @@ function renderVote(ctx, v, a) {
       ? h('p', { class: 'explain-rec', testid: 'recommended' }, `${letter(recIndex)}. ${a.options[recIndex].text}`) : null));
     parts.push(details(`case:${a.id}`, t('phone.show_case'), renderCard(a.card)));
   } else {
-    parts.push(renderCard(a.card));
+    parts.push(collapsibleCase(a));
     parts.push(modeNote(v, a));
     parts.push(h('div', { class: 'options-heading' }, consensus ? t('consensus.choose_heading') : t('phone.choose_heading')));
     parts.push(options);

@@ -22,6 +22,7 @@ const S = {
   seq: -1, // seq of the view on screen
   drafts: {}, // per activity: an order being arranged, rubric marks being picked
   shownKey: null, // activity id + status last rendered, to scroll up on change
+  awardSeq: null, // seq of the newest award seen (null: no view yet on this connection)
   lookupSeq: 0,
   lookupError: false, // the join form's error came from the lookup (and may be cleared by it)
   record: { code: null, status: 'idle', data: null, error: null }, // my own record (POST /me)
@@ -156,6 +157,19 @@ els.form.addEventListener('submit', (event) => {
   connect(code);
 });
 
+// -- a toast when the trainer awards me or my group points (once; never for the first view) -----
+function awardToast(v) {
+  const w = v && v.last_award;
+  const seq = w ? w.seq : 0;
+  const before = S.awardSeq;
+  S.awardSeq = seq;
+  if (before === null || !w || seq <= before) return;
+  const points = signed(w.points);
+  const mine = v.me && w.target === v.me.id;
+  toast(mine ? t('toast.award', { points, reason: w.reason })
+    : t('toast.award_to', { name: w.name, points, reason: w.reason }), 'award', 6000);
+}
+
 // -- the connection -----------------------------------------------------------------------
 function connect(code) {
   if (S.link) S.link.stop();
@@ -163,6 +177,7 @@ function connect(code) {
   S.view = null;
   S.pending = null;
   S.shownKey = null;
+  S.awardSeq = null;
   S.recordOpen = false;
   if (S.record.code !== code) S.record = { code: null, status: 'idle', data: null, error: null };
   S.link = new Link({
@@ -190,6 +205,7 @@ function connect(code) {
       if (!S.view) fill(els.stage, h('p', { class: 'muted center' }, t('phone.loading')));
     },
     onState: (msg) => {
+      awardToast(msg.view);
       S.view = msg.view;
       if (typeof msg.seq === 'number') S.seq = msg.seq;
       render();

@@ -20,6 +20,7 @@ pages = tb.pages
 
 pytestmark = pytest.mark.browser
 
+SHOTS_14 = Path("/work/shots/issue-14")
 AXE = (Path(__file__).parent / "vendor" / "axe.min.js").read_text(encoding="utf-8")
 
 RUN_AXE = """async (src) => {
@@ -117,6 +118,8 @@ def test_phone_vote_tiles_have_colour_and_shape_above_the_fold_and_the_case_fold
         shapes.add(colour)
     assert len(shapes) >= 2 * tiles.count(), shapes  # each tile its own shape and its own colour
     assert phone.evaluate(TARGETS_JS) == [], "vote: touch targets under 44 px"
+    SHOTS_14.mkdir(parents=True, exist_ok=True)
+    phone.screenshot(path=str(SHOTS_14 / "after_phone_vote_case_folded__phone390.png"))
     box = toggle.bounding_box()
     assert box is not None and box["height"] >= 44, box
     toggle.click()

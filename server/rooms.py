@@ -6,7 +6,9 @@ gets to run it renders the newest view for its audience. A phone that reads
 slowly therefore gets fewer, fresher views instead of a growing backlog, and
 one serialisation of the screen view serves every screen of the session.
 Screens and consoles send at most ``VIEW_INTERVAL`` apart (about ten views a
-second), however fast answers arrive.
+second), however fast answers arrive; a view that is costly to render or large
+(a console listing thousands of phones) comes less often, so that rendering it
+takes at most ``VIEW_CPU_SHARE`` of a core and sending it ``VIEW_BYTES_PER_S``.
 """
 
 from __future__ import annotations
@@ -36,11 +38,15 @@ from sessions.views import console_view, player_view, screen_view
 log = logging.getLogger("caseroom.rooms")
 
 VIEW_INTERVAL = 0.1
+VIEW_CPU_SHARE = 0.05  # a screen's or console's views may take this share of a core at most
+VIEW_BYTES_PER_S = 250_000  # and this much of a trainer's Wi-Fi (a hall's console view is 200 KB)
 SEND_TIMEOUT = 10.0  # seconds a single frame may wait for a client to read
 WATCH_EVERY = 1.0  # how often a room looks for connections stuck in a send
 CLOSE_TOO_SLOW = 4008
 ANSWERS = ("answer_submitted", "answer_confirmed")
+ROOM_ONLY = frozenset({"all_answered"})  # events that change the screen's and console's views only
 MAX_OUTBOX = 256
+OWED_AT_MOST = 3.0  # seconds an answering phone may wait for the view its ack made redundant
 CLOSE_INTERNAL = 1011  # a bug of ours while rendering this connection's view
 CLOSE_REMOVED = 4403  # the trainer removed this player
 
@@ -53,8 +59,8 @@ class Conn:
     costs no task, no event and no coroutine frame, which matters with thousands.
     """
 
-    __slots__ = ("_last_view", "closed", "dirty", "outbox", "player_id", "role", "room", "sending_since", "task",
-                 "view", "view_seq", "ws")
+    __slots__ = ("_last_view", "closed", "dirty", "outbox", "owed_since", "player_id", "role", "room",
+                 "sending_since", "task", "view", "view_seq", "ws")
 
     def __init__(self, ws: WebSocket, room: Room, role: str, player_id: str | None = None) -> None:
         self.ws = ws
@@ -69,6 +75,7 @@ class Conn:
         self.task: asyncio.Task[None] | None = None
         self._last_view = 0.0
         self.sending_since = 0.0  # monotonic time the frame being sent was handed over; 0 when none
+        self.owed_since = 0.0  # monotonic time a view was held back after this phone's own answer; 0 when none
 
     def start(self) -> None:
         self._kick()
@@ -89,10 +96,12 @@ class Conn:
         """Something this audience sees changed: render the newest view when sending next."""
         self.dirty = True
         self.view = None
+        self.owed_since = 0.0
         self._kick()
 
     def offer(self, text: str, seq: int) -> None:
         """The newest view, rendered at the moment its commit landed (``seq`` committed)."""
+        self.owed_since = 0.0
         self.dirty = True
         self.view, self.view_seq = text, seq
         self._kick()
@@ -118,7 +127,7 @@ class Conn:
                 if not self.dirty:
                     break
                 if self.role != "player":  # screens and consoles: at most one view per interval
-                    wait = self._last_view + VIEW_INTERVAL - time.monotonic()
+                    wait = self._last_view + self.room.interval(self.role) - time.monotonic()
                     if wait > 0:
                         await asyncio.sleep(wait)
                         continue  # send what queued meanwhile first; still dirty
@@ -177,8 +186,11 @@ class Room:
         self.conns: set[Conn] = set()
         self.hosts: set[Conn] = set()  # the screens and consoles among ``conns``
         self._deferred: set[Conn] = set()  # asked for a view while a commit was in flight
+        self._owed: deque[tuple[Conn, float]] = deque()  # views held back after a phone's own answer, oldest first
+        self._owed_timer: asyncio.TimerHandle | None = None
         self.by_player: dict[str, list[Conn]] = {}
         self._cache: dict[str, tuple[tuple[int, int], str]] = {}
+        self._intervals: dict[str, float] = {}  # role -> seconds between its views, from the last one's cost
         self._timer: asyncio.TimerHandle | None = None
         self._timer_for: int | None = None
         self._watchdog: asyncio.TimerHandle | None = None
@@ -318,13 +330,21 @@ class Room:
         key = (st.seq, self.online_version, self.refusals.version if console else 0)
         cached = self._cache.get(conn.role)
         if cached is None or cached[0] != key:
+            began = time.perf_counter()
             view = console_view(st, self.online()) if console else screen_view(st, len(self.by_player))
             frame = {"type": "state", "seq": st.seq, "view": view, "server_time": self.clock.now_ms()}
             if console:  # runtime facts of this room, not of the session: beside the view, not in it
                 frame["joins_refused"] = self.joins_refused()
             cached = (key, dumps(frame))
             self._cache[conn.role] = cached
+            self._intervals[conn.role] = max(VIEW_INTERVAL, (time.perf_counter() - began) / VIEW_CPU_SHARE,
+                                             len(cached[1]) / VIEW_BYTES_PER_S)
         return cached[1]
+
+    def interval(self, role: str) -> float:
+        """Seconds between two views of a screen or console: ``VIEW_INTERVAL`` unless the last
+        one was costly to render or large (see the module's docstring)."""
+        return self._intervals.get(role, VIEW_INTERVAL)
 
     # -- refused joins (server/refusals.py) ---------------------------------------------------------
     def refused(self, reason: str, address: str, limit: tuple[float, float, bool]) -> None:
@@ -436,10 +456,14 @@ class Room:
                 st.activity(card).impl.private_answers for card in {e.data["card"] for e in events}):
             self._hosts_dirty()
             for ev in events:
-                targets = [ev.actor] if ev.data.get("as", ev.actor) == ev.actor else st.members(ev.data["as"])
-                self._offer_players(targets)
+                if ev.data.get("as", ev.actor) != ev.actor:  # a group's answer: every member sees it
+                    self._offer_players(st.members(ev.data["as"]))
+                elif not self._owe(ev.actor):
+                    self._offer_players([ev.actor])
         elif events and all(e.type == "player_joined" for e in events):
             self._joins_dirty(events)
+        elif events and all(e.type in ROOM_ONLY for e in events):
+            self._hosts_dirty()
         else:
             for ev in events:
                 if ev.type == "player_removed":
@@ -456,6 +480,43 @@ class Room:
                     self._offer(conn, seq)
         self.arm_timer()
         self.check_answered()
+
+    # -- the view an ack made redundant -----------------------------------------------------------
+    def _owe(self, pid: str) -> bool:
+        """Hold back the view of a phone whose own answer just changed it, if that is all that changed.
+
+        The phone learns that its answer is stored from the ``ack`` it gets for it; the new view
+        says only that again. Sending it now would double the frames (and the rendering) of an
+        answer burst, so it waits for the next change anyone sees (the card's 全部作答 or close,
+        which renders every phone anyway) and comes at most ``OWED_AT_MOST`` seconds late. A
+        player on two devices gets it at once: the other device has no ack to go by."""
+        conns = self.by_player.get(pid, ())
+        if len(conns) != 1:
+            return False
+        conn = conns[0]
+        if conn.closed or conn.owed_since:
+            return bool(conn.owed_since)
+        conn.owed_since = time.monotonic()
+        self._owed.append((conn, conn.owed_since))
+        if self._owed_timer is None:
+            self._owed_timer = asyncio.get_running_loop().call_later(OWED_AT_MOST, self._pay_owed)
+        return True
+
+    def _pay_owed(self) -> None:
+        """Send the views held back longest (those that went out with a later change are skipped)."""
+        self._owed_timer = None
+        now = time.monotonic()
+        owed = self._owed
+        while owed:
+            conn, since = owed[0]
+            if conn.owed_since != since or conn.closed:  # paid meanwhile (or owed again, later)
+                owed.popleft()
+            elif now - since >= OWED_AT_MOST - 0.01:
+                owed.popleft()
+                conn.mark_dirty()
+            else:
+                self._owed_timer = asyncio.get_running_loop().call_later(since + OWED_AT_MOST - now, self._pay_owed)
+                break
 
     # -- time -----------------------------------------------------------------------------------
     def arm_timer(self) -> None:
@@ -521,6 +582,9 @@ class Room:
         if self._check is not None:
             self._check.cancel()
             self._check = None
+        if self._owed_timer is not None:
+            self._owed_timer.cancel()
+            self._owed_timer = None
         self.live.hub.unsubscribe(self.live.code, self._on_publish)
 
 

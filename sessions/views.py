@@ -72,7 +72,9 @@ def leaderboard(st: SessionState, size: int | None = LEADERBOARD_SIZE) -> list[d
              "rank": table.get(p.id)} for p in rows]
 
 
-def _timer(st: SessionState, stage: Stage) -> dict[str, Any]:
+def _timer(st: SessionState, stage: Stage, room: bool = True) -> dict[str, Any]:
+    """The card's step and clock. ``room``: also the 全部作答 beat, which only the projector and the
+    console show; left out of phones' views, the beat re-renders no phone (``server/rooms.py``)."""
     act = st.activity(next(iter(stage.cards)))
     impl = act.impl  # (a registry look-up each time: once per view, not three times)
     steps = impl.steps(act.config)
@@ -80,8 +82,8 @@ def _timer(st: SessionState, stage: Stage) -> dict[str, Any]:
             "step_names": [s.name for s in steps], "round": stage.round, "rounds": impl.rounds(act.config),
             "deadline": stage.deadline, "paused": stage.paused_left is not None,
             "time_left": stage.paused_left, "advance_at": stage.advance_at,
-            "all_answered": stage.close_at is not None and stage.status == OPEN,
-            "close_at": stage.close_at if stage.status == OPEN else None}
+            **({"all_answered": stage.close_at is not None and stage.status == OPEN,
+                "close_at": stage.close_at if stage.status == OPEN else None} if room else {})}
 
 
 def _card_public(st: SessionState, stage: Stage, card: str, withhold: bool) -> dict[str, Any]:
@@ -226,7 +228,7 @@ def player_view(st: SessionState, pid: str) -> dict[str, Any]:
         who = st.who(stage, pid)
         activity = {
             "id": act.id, "stage": stage.id, "kind": act.kind, "title": act.title,
-            "status": stage.status, "mode": stage.mode, **_timer(st, stage),
+            "status": stage.status, "mode": stage.mode, **_timer(st, stage, room=False),
             **act.impl.player(act.config, stage.cards[card], who, revealed),
             "points": stage.credits.get(pid, 0) if revealed else None,
         }

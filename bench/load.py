@@ -35,6 +35,7 @@ import multiprocessing as mp
 import os
 import platform
 import random
+import re
 import resource
 import signal
 import subprocess
@@ -585,6 +586,10 @@ class Target:
 
     def stop(self) -> None: ...
 
+    def facts(self) -> dict[str, Any]:
+        """What the stopped server said about itself (caseroom: commands per commit)."""
+        return {}
+
 
 class CaseroomTarget(Target):
     kind = "caseroom"
@@ -625,6 +630,16 @@ class CaseroomTarget(Target):
 
             with psycopg.connect(self.pg_base, autocommit=True) as conn:
                 conn.execute(f'DROP SCHEMA IF EXISTS "{self.schema}" CASCADE')
+
+
+    def facts(self) -> dict[str, Any]:
+        commands = commits = 0
+        for server in self.servers:
+            log = server.log.read_text(errors="replace")
+            found = re.search(r"caseroom stopped: (\d+) command\(s\) in (\d+) commit", log)
+            if found:
+                commands, commits = commands + int(found[1]), commits + int(found[2])
+        return {"commands_per_commit": round(commands / commits, 1) if commits else None}
 
 
 class CeilingTarget(Target):
@@ -823,6 +838,7 @@ async def run_target(cfg: BenchConfig, kind: str) -> dict[str, Any]:
         if workers is not None:
             workers.stop()
         target.stop()
+    res.update(target.facts())
     return res
 
 
@@ -856,6 +872,7 @@ ROWS: list[tuple[str, str, str]] = [
     ("kb_per_phone", "server memory per phone (KB)", "x"),
     ("bytes_per_phone", "bytes received per phone", "x"),
     ("errors", "errors", ""),
+    ("commands_per_commit", "commands per commit (whole run)", ""),
     ("gen_send_lag_p99_ms", "generator send lag p99 (ms)", ""),
     ("gen_cpu_share", "generator CPU share per worker", ""),
     ("gen_loop_lag_max_ms", "generator loop lag max (ms)", ""),

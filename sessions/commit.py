@@ -35,6 +35,8 @@ from sessions.store import Store
 log = logging.getLogger("caseroom.commit")
 
 MAX_BATCH = 2000
+INLINE_MAX = 64  # events a batch may hold to be written on the event loop (where the store allows)
+CHECKPOINT_EVERY = 4000  # events written on the loop between two checkpoints (on a worker thread)
 
 
 class Committer:
@@ -48,6 +50,8 @@ class Committer:
         self._closing = False
         self.batches = 0
         self.commands = 0
+        self._unchecked = 0  # events written on the loop since the last checkpoint
+        self._checkpointing: asyncio.Task[None] | None = None
 
     def start(self) -> asyncio.Task[None]:
         """Start (or, after it died, restart) the writer task; the supervisor keeps it running."""
@@ -152,7 +156,7 @@ class Committer:
             done.setdefault(live.code, []).append((out, fut))
         if writes:
             try:
-                await asyncio.to_thread(self.store.append_batch, writes, ended)
+                await self._store(writes, ended)
             except Exception:
                 log.exception("commit of %d event(s) of %d session(s) failed; storing them one session at a time",
                               sum(map(len, writes.values())), len(writes))
@@ -168,6 +172,26 @@ class Committer:
                 if not fut.done():
                     self.commands += 1
                     fut.set_result(out)
+
+    async def _store(self, writes: dict[str, list[Event]], ended: dict[str, int]) -> None:
+        """Write a batch: a small one on the loop where the store allows it (a thread's hop
+        costs more than the write), any other on a worker thread, so the loop never waits on
+        the disk; the loop's writes are checkpointed on a worker thread now and then."""
+        count = sum(map(len, writes.values()))
+        if count > INLINE_MAX or not getattr(self.store, "inline_writes", False):
+            await asyncio.to_thread(self.store.append_batch, writes, ended)
+            return
+        self.store.append_batch(writes, ended)
+        self._unchecked += count
+        if self._unchecked >= CHECKPOINT_EVERY and (self._checkpointing is None or self._checkpointing.done()):
+            self._unchecked = 0
+            self._checkpointing = asyncio.get_running_loop().create_task(self._checkpoint())
+
+    async def _checkpoint(self) -> None:
+        try:
+            await asyncio.to_thread(self.store.checkpoint)
+        except Exception:  # the next one copies what this one did not; the WAL stays valid
+            log.warning("a WAL checkpoint failed", exc_info=True)
 
     async def _store_apart(self, writes: dict[str, list[Event]], ended: dict[str, int],
                            touched: dict[str, LiveSession],

@@ -51,6 +51,8 @@ class Store(Protocol):
     def create_session(self, record: SessionRecord, events: list[Event]) -> None: ...
     def append(self, code: str, events: list[Event]) -> None: ...
     def append_batch(self, writes: dict[str, list[Event]], ended: dict[str, int]) -> None: ...
+    inline_writes: bool  # a small batch may be written on the event loop (no fsync per commit)
+    def checkpoint(self) -> None: ...
     def mark_ended(self, code: str, at: int) -> None: ...
     def get_session(self, code: str) -> SessionRecord | None: ...
     def session_key(self, code: str) -> tuple[str, int | None] | None:
@@ -194,6 +196,13 @@ class SqlStore:
             raise
         # One writer at a time: SQLite allows one anyway, and it keeps seq order.
         self._lock = threading.Lock()
+        # SQLite in WAL mode with synchronous=NORMAL writes a commit into the WAL without an
+        # fsync: a small batch costs tens of microseconds, less than handing it to a thread and
+        # back, so the committer may write it on the event loop (``inline_writes``). Only a
+        # checkpoint syncs the disk: the writer's own are off, and ``checkpoint`` runs them on
+        # another connection, on a worker thread. (FULL syncs every commit: always a thread.)
+        self.inline_writes = self.is_sqlite and sync == "normal"
+        self._writer: Any = None  # the SQLite writer's own DB-API connection, opened on first use
 
     def create_session(self, record: SessionRecord, events: list[Event]) -> None:
         with self._lock, Session(self.engine) as db:
@@ -227,11 +236,40 @@ class SqlStore:
         answers is one such batch). The statement is fixed text, so nothing is compiled.
         """
         rows = [row for code, events in writes.items() for row in self._rows(code, events)]
+        if self.is_sqlite:
+            with self._lock:
+                self._write_sqlite(rows, ended)
+            return
         with self._lock, self.engine.begin() as conn:
             if rows:
                 conn.exec_driver_sql(self._insert_event, rows)
             for code, at in ended.items():
                 conn.execute(_SESSIONS.update().where(_SESSIONS.c.code == code).values(ended_at=at))
+
+    def _write_sqlite(self, rows: list[tuple[Any, ...]], ended: dict[str, int]) -> None:
+        """One transaction on the writer's own connection, straight through the sqlite3 module
+        (SQLAlchemy's engine and transaction objects cost more than the insert of a few rows)."""
+        if self._writer is None:
+            self._writer = self.engine.raw_connection()  # (the connect hook set its pragmas)
+            if self.inline_writes:
+                self._writer.driver_connection.execute("PRAGMA wal_autocheckpoint=0")
+        con = self._writer.driver_connection
+        try:
+            if rows:
+                con.executemany(self._insert_event, rows)
+            for code, at in ended.items():
+                con.execute("UPDATE sessions SET ended_at = ? WHERE code = ?", (at, code))
+            con.commit()
+        except BaseException:
+            con.rollback()
+            raise
+
+    def checkpoint(self) -> None:
+        """Copy the WAL into the database file (SQLite; a no-op elsewhere), off the writer's
+        connection: it may sync the disk, so the committer runs it on a worker thread."""
+        if self.is_sqlite:
+            with self.engine.connect() as conn:
+                conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
 
     def mark_ended(self, code: str, at: int) -> None:
         with self._lock, Session(self.engine) as db:
@@ -417,6 +455,10 @@ class SqlStore:
         log.warning("WAL checkpoint after a deletion stayed busy; the next one will complete it")
 
     def close(self) -> None:
+        with self._lock:
+            if self._writer is not None:
+                self._writer.close()
+                self._writer = None
         self.engine.dispose()
 
 
@@ -442,6 +484,11 @@ class MemoryStore:
             if log and ev.seq != log[-1].seq + 1:
                 raise ValueError("events out of order")
             log.append(ev)
+
+    inline_writes = True  # nothing to wait for
+
+    def checkpoint(self) -> None:
+        pass
 
     def append_batch(self, writes: dict[str, list[Event]], ended: dict[str, int]) -> None:
         for code, events in writes.items():

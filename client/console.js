@@ -10,7 +10,7 @@ import {
   secretFromFragment, downloadExport, details, reviewUrl,
 } from './lib/ui.js';
 import { CONSENSUS, timer, timerSteps, stepLabel, modeLabel, keepFocus } from './lib/kinds.js';
-import { kindOf } from './kinds/index.js';
+import { kindOf, loadKinds } from './kinds/index.js';
 import { keepScheduleCurrent, minutes, scheduleLine } from './lib/schedule.js';
 
 const match = location.pathname.match(/^\/console\/(\d{1,16})\/?$/);
@@ -551,4 +551,5 @@ function init() {
   }).start();
 }
 
+await loadKinds(); // (the screen and the console draw every kind from their first view)
 init();

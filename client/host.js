@@ -10,7 +10,7 @@ import {
   errorText, showLinkStatus, renderLegal, startCountdowns, countdown, secretFromFragment, fragmentParams, signed,
 } from './lib/ui.js';
 import { CONSENSUS, timer, stepLabel, modeLabel } from './lib/kinds.js';
-import { kindOf } from './kinds/index.js';
+import { kindOf, loadKinds } from './kinds/index.js';
 import { startReview } from './review.js';
 import * as sound from './lib/sound.js';
 
@@ -611,4 +611,5 @@ function init() {
   }).start();
 }
 
+await loadKinds(); // (the screen and the console draw every kind from their first view)
 init();

@@ -10,7 +10,7 @@ import {
 import {
   CONSENSUS, MAJORITY, GROUP, timer, modeLabel, answerSummary, patch, setProps, keepFocus,
 } from './lib/kinds.js';
-import { kindOf } from './kinds/index.js';
+import { kindOf, kindsReady, loadKinds } from './kinds/index.js';
 
 const S = {
   code: null,
@@ -170,6 +170,12 @@ function awardToast(v) {
     : t('toast.award_to', { name: w.name, points, reason: w.reason }), 'award', 6000);
 }
 
+/** The kinds' modules, once (a card on screen before they are here is drawn when they come). */
+function fetchKinds() {
+  if (kindsReady()) return;
+  loadKinds().then(() => { if (S.view) render(); }, () => setTimeout(fetchKinds, 2000));
+}
+
 // -- the connection -----------------------------------------------------------------------
 function connect(code) {
   if (S.link) S.link.stop();
@@ -203,6 +209,7 @@ function connect(code) {
       show(els.play, true);
       resetSubmit();
       if (!S.view) fill(els.stage, h('p', { class: 'muted center' }, t('phone.loading')));
+      fetchKinds(); // joined: the activities' modules come while the lobby waits
     },
     onState: (msg) => {
       awardToast(msg.view);
@@ -528,6 +535,11 @@ function render() {
   else if (ended) screen = renderEnded(v);
   else if (v.session.break) screen = renderBreak(v);
   else if (!a) screen = renderLobby(v);
+  else if (!kindsReady()) {
+    screen = { key: 'loading', props: { class: 'panel', testid: 'loading' },
+               parts: [h('p', { class: 'muted center' }, t('phone.loading'))] };
+    fetchKinds();
+  }
   else if (kindOf(a.kind) && kindOf(a.kind).phone) screen = kindOf(a.kind).phone(CTX, v, a);
   else screen = renderUnsupported(a);
   keepFocus(els.stage, () => mount(screen));

@@ -13,8 +13,7 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Mount, Route, WebSocketRoute
-from starlette.staticfiles import StaticFiles
+from starlette.routing import Route, WebSocketRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
 
@@ -132,7 +131,7 @@ def create_app(config: Config | None = None, *, clock: Clock | None = None,
         Route("/trainer", pages.trainer),
         Route("/favicon.ico", favicon),
         Route("/media/{name}", http_api.media_file, methods=["GET"]),
-        Mount("/static", app=StaticFiles(directory=pages.CLIENT_DIR), name="static"),
+        Route("/static/{path:path}", pages.ASSETS.static, methods=["GET"]),
     ]
     async def http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HTTPException)

@@ -11,9 +11,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from starlette.requests import Request
-from starlette.responses import FileResponse, Response
+from starlette.responses import Response
+
+from server.assets import REVALIDATE, ClientAssets
 
 CLIENT_DIR = Path(__file__).resolve().parent.parent / "client"
+ASSETS = ClientAssets(CLIENT_DIR)  # read once: the client is part of the release (server/assets.py)
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
        "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; "
@@ -29,22 +32,23 @@ SECURITY_HEADERS = {
 }
 
 
-def _page(name: str) -> Response:
-    return FileResponse(CLIENT_DIR / name, media_type="text/html; charset=utf-8",
-                        headers=SECURITY_HEADERS)
+def _page(request: Request, name: str) -> Response:
+    """A page, its links pointing at this release's long-cached files; the page itself is
+    revalidated (its ETag), so a new release reaches every phone on its next load."""
+    return ASSETS.respond(request, ASSETS.page(name), REVALIDATE, SECURITY_HEADERS)
 
 
 async def phone(request: Request) -> Response:
-    return _page("phone.html")
+    return _page(request, "phone.html")
 
 
 async def host(request: Request) -> Response:
-    return _page("host.html")
+    return _page(request, "host.html")
 
 
 async def console(request: Request) -> Response:
-    return _page("console.html")
+    return _page(request, "console.html")
 
 
 async def trainer(request: Request) -> Response:
-    return _page("trainer.html")
+    return _page(request, "trainer.html")

@@ -47,19 +47,39 @@
 //            local change, such as a picked mark).
 // Shared helpers with no page state stay in client/lib/ (dom, i18n, ui, kinds).
 
-import deal from './deal.js';
-import discuss from './discuss.js';
-import estimate from './estimate.js';
-import order from './order.js';
-import plan from './plan.js';
-import roleplay from './roleplay.js';
-import slide from './slide.js';
-import vote from './vote.js';
-import wait from './wait.js';
+// The modules load on demand: a phone needs none of them to join (they are half of its page),
+// so it fetches them in the background once it has joined (loadKinds), while the screen and
+// the console wait for them before their first view.
+const LOADERS = {
+  vote: () => import('./vote.js'),
+  order: () => import('./order.js'),
+  estimate: () => import('./estimate.js'),
+  discuss: () => import('./discuss.js'),
+  roleplay: () => import('./roleplay.js'),
+  plan: () => import('./plan.js'),
+  slide: () => import('./slide.js'),
+  deal: () => import('./deal.js'),
+  wait: () => import('./wait.js'),
+};
+const KINDS = {};
+let loading = null;
+let ready = false;
 
-export const KINDS = { vote, order, estimate, discuss, roleplay, plan, slide, deal, wait };
+/** Load every kind's module (once); resolves when all are here (a failed fetch may be retried). */
+export function loadKinds() {
+  if (!loading) {
+    loading = Promise.all(Object.entries(LOADERS).map(async ([name, load]) => {
+      KINDS[name] = (await load()).default;
+    })).then(() => { ready = true; }, (err) => { loading = null; throw err; });
+  }
+  return loading;
+}
 
-/** The module of a kind, or null for a kind this client does not know. */
+/** Are the kinds' modules here (kindOf answers for every kind)? */
+export function kindsReady() {
+  return ready;
+}
+
 export function kindOf(name) {
   return Object.prototype.hasOwnProperty.call(KINDS, name) ? KINDS[name] : null;
 }

@@ -1,10 +1,11 @@
 // UI strings: t(key, params) from one catalogue per language (client/i18n/*.js).
 // zh-CN is the default; ?lang=en (or the toggle) switches and the choice is remembered.
+// Only the language in use is loaded (a catalogue is a fifth of a phone's first load); the
+// other comes when the toggle asks for it.
 
-import zh from '../i18n/zh-CN.js';
-import en from '../i18n/en.js';
-
-export const LANGS = { 'zh-CN': zh, en };
+const FILES = { 'zh-CN': '../i18n/zh-CN.js', en: '../i18n/en.js' };
+const SELF = { 'zh-CN': '中文', en: 'EN' }; // each language's own name, before its catalogue is here
+export const LANGS = {};
 const STORE_KEY = 'caseroom.lang';
 const listeners = new Set();
 
@@ -29,8 +30,14 @@ function initialLang() {
   return normalise(storedLang()) || 'zh-CN';
 }
 
+async function load(l) {
+  if (!LANGS[l]) LANGS[l] = (await import(FILES[l])).default;
+  return LANGS[l];
+}
+
 let current = initialLang();
 document.documentElement.lang = current;
+await load(current);
 
 export function lang() {
   return current;
@@ -39,7 +46,7 @@ export function lang() {
 /** t('phone.answered', {n: 3}) -> the current language's string with {n} filled in. */
 export function t(key, params) {
   let text = LANGS[current][key];
-  if (text === undefined) text = LANGS['zh-CN'][key];
+  if (text === undefined && LANGS['zh-CN']) text = LANGS['zh-CN'][key];
   if (text === undefined) {
     console.warn(`i18n: missing key ${key}`);
     return key;
@@ -52,7 +59,7 @@ export function t(key, params) {
 
 /** Has the catalogue a string for this key (used for optional keys such as error codes)? */
 export function has(key) {
-  return key in LANGS[current] || key in LANGS['zh-CN'];
+  return key in LANGS[current] || Boolean(LANGS['zh-CN'] && key in LANGS['zh-CN']);
 }
 
 /** Fill every [data-i18n] (text), [data-i18n-placeholder], [data-i18n-title], [data-i18n-aria-label]. */
@@ -64,8 +71,10 @@ export function apply(root = document) {
   }
 }
 
-export function setLang(next) {
+export async function setLang(next) {
   const l = normalise(next) || 'zh-CN';
+  if (l === current) return;
+  await load(l);
   if (l === current) return;
   current = l;
   document.documentElement.lang = l;
@@ -83,7 +92,7 @@ export function bindToggle(button) {
   if (!button) return;
   const label = () => {
     const other = current === 'en' ? 'zh-CN' : 'en';
-    const visible = LANGS[other]['lang.self'];
+    const visible = (LANGS[other] && LANGS[other]['lang.self']) || SELF[other];
     button.textContent = visible;
     // The accessible name starts with the visible text (axe: label-content-name-mismatch).
     button.setAttribute('aria-label', `${visible} · ${t('lang.switch')}`);

@@ -17,7 +17,7 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
 
-from server import http_api, pages
+from server import cohorts_api, followup_api, http_api, pages
 from server.config import Config
 from server.services import Services
 from server.supervisor import EXIT_GAVE_UP
@@ -123,12 +123,19 @@ def create_app(config: Config | None = None, *, clock: Clock | None = None,
         Route("/api/sessions/{code}/review", http_api.review_session, methods=["GET"]),
         Route("/api/sessions/{code}/replay", http_api.replay_session, methods=["GET"]),
         Route("/api/sessions/{code}/me", http_api.personal_record, methods=["POST"]),
+        Route("/api/sessions/{code}/followup", followup_api.trainee_page, methods=["POST"]),
+        Route("/api/sessions/{code}/followup/items", followup_api.trainee_mark, methods=["POST"]),
+        Route("/api/sessions/{code}/followup", followup_api.trainer_summary, methods=["GET"]),
+        Route("/api/sessions/{code}/followup", followup_api.set_date, methods=["PUT"]),
+        Route("/api/cohorts", cohorts_api.compare_json, methods=["GET"]),
+        Route("/api/cohorts.xlsx", cohorts_api.compare_xlsx, methods=["GET"]),
         WebSocketRoute("/ws", websocket_endpoint),  # (reached only through WebSocketFastPath)
         Route("/", pages.phone),
         Route("/j/{code}", pages.phone),
         Route("/host/{code}", pages.host),
         Route("/console/{code}", pages.console),
         Route("/trainer", pages.trainer),
+        Route("/f/{code}", pages.followup),
         Route("/favicon.ico", favicon),
         Route("/media/{name}", http_api.media_file, methods=["GET"]),
         Route("/static/{path:path}", pages.ASSETS.static, methods=["GET"]),

@@ -19,6 +19,7 @@ from pathlib import Path
 from sessions.store import Store
 
 TOKEN_FILE = "admin_token"
+FOLLOWUP = "followup:"  # the MAC purpose of follow-up links
 
 
 def new_secret(nbytes: int = 24) -> str:
@@ -80,8 +81,8 @@ class PlayerTokens:
         # Every process sharing a database must sign with the same key: first writer wins.
         self._key = store.setting_default("token_secret", new_secret(32)).encode()
 
-    def _mac(self, code: str, pid: str) -> str:
-        return hmac.new(self._key, f"{code}:{pid}".encode(), hashlib.sha256).hexdigest()[:32]
+    def _mac(self, code: str, pid: str, purpose: str = "") -> str:
+        return hmac.new(self._key, f"{purpose}{code}:{pid}".encode(), hashlib.sha256).hexdigest()[:32]
 
     def issue(self, code: str, pid: str) -> str:
         return f"{pid}.{self._mac(code, pid)}"
@@ -92,3 +93,16 @@ class PlayerTokens:
             return None
         pid, mac = token.split(".", 1)
         return pid if same(mac, self._mac(code, pid)) else None
+
+    # A follow-up link is printed on paper and held in a QR code, weeks after the session: it
+    # opens the trainee's follow-up page and nothing else (not their seat in a live session),
+    # so it is a MAC under the same key for another purpose, never the resume token itself.
+    def issue_followup(self, code: str, pid: str) -> str:
+        return f"{pid}.{self._mac(code, pid, FOLLOWUP)}"
+
+    def check_followup(self, code: str, token: object) -> str | None:
+        """The player id a follow-up token belongs to, or None."""
+        if not isinstance(token, str) or len(token) > 100 or "." not in token:
+            return None
+        pid, mac = token.split(".", 1)
+        return pid if same(mac, self._mac(code, pid, FOLLOWUP)) else None

@@ -43,6 +43,13 @@ HTTP_MATRIX: dict[str, frozenset[str]] = {
     "GET /api/sessions/{code}/review": frozenset({HOST, ADMIN}),
     "GET /api/sessions/{code}/replay": frozenset({HOST, ADMIN}),
     "POST /api/sessions/{code}/me": frozenset({PLAYER}),
+    # Follow-up: the trainee by their follow-up link's token (a player, weeks later); the trainer.
+    "POST /api/sessions/{code}/followup": frozenset({PLAYER}),
+    "POST /api/sessions/{code}/followup/items": frozenset({PLAYER}),
+    "GET /api/sessions/{code}/followup": frozenset({HOST, ADMIN}),
+    "PUT /api/sessions/{code}/followup": frozenset({HOST, ADMIN}),
+    "GET /api/cohorts": frozenset({ADMIN}),
+    "GET /api/cohorts.xlsx": frozenset({ADMIN}),
 }
 
 

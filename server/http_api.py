@@ -289,7 +289,9 @@ async def personal_record(request: Request) -> Response:
             return limited
         return error(*(authz.http_refusal("POST /api/sessions/{code}/me", "stranger")
                        or (403, "forbidden", "that token opens no record here")))
-    return ORJSONResponse(personal(live, pid))
+    from server.followup_api import follow_up_link  # (that module builds on this one)
+
+    return ORJSONResponse({**personal(live, pid), "follow_up": follow_up_link(svc, live, pid)})
 
 
 async def delete_session(request: Request) -> Response:

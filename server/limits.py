@@ -30,6 +30,7 @@ RAISE_FACTOR = 10  # the console's "raise the limit": burst 2,000, then 500 a se
 MAX_TRUSTED = 100_000  # (address, code) pairs remembered as opened
 WRONG_CODES = Rate(burst=10, per_second=10 / 60)  # unknown codes per address: 10, then one every 6 s
 MESSAGES = Rate(burst=60, per_second=30)  # messages per connection
+FOLLOWUP_SAVES = Rate(burst=30, per_second=0.5)  # a trainee's follow-up changes: 30, then one every 2 s
 SLOW_AFTER = 5  # wrong codes (within the bucket) after which each further answer waits
 SLOW_DELAY = 1.0  # seconds
 
@@ -76,6 +77,7 @@ class Limits:
         self.joins = Buckets(joins)
         self.wrong_codes = Buckets(WRONG_CODES)
         self.messages = messages
+        self.followup = Buckets(FOLLOWUP_SAVES)  # by "code player": one trainee's saves
         self.raised: dict[str, Buckets] = {}  # session code -> its raised join bucket
         self._opened: dict[tuple[str, str], None] = {}  # (address, code) that identified; oldest first
 

@@ -1,4 +1,4 @@
-"""The three pages and the trainer's start page, served from client/ with strict headers.
+"""The three pages, the trainer's start page and the trainee's follow-up page, served from client/ with strict headers.
 
 Pages are static files: the code or key they need comes from the URL path or
 fragment, read by the page's own script. The Content-Security-Policy forbids
@@ -52,3 +52,7 @@ async def console(request: Request) -> Response:
 
 async def trainer(request: Request) -> Response:
     return _page(request, "trainer.html")
+
+
+async def followup(request: Request) -> Response:
+    return _page(request, "followup.html")

@@ -239,7 +239,11 @@ class Services:
         return f"{self.base}/j/{code}"
 
     def qr_data_uri(self, code: str) -> str:
-        return segno.make(self.join_url(code), error="m").svg_data_uri(scale=8, border=2)
+        return self.qr_for(self.join_url(code))
+
+    def qr_for(self, text: str) -> str:
+        """A QR code of ``text`` as an SVG data URI (the page's CSP allows ``img-src data:``)."""
+        return segno.make(text, error="m").svg_data_uri(scale=8, border=2)
 
     async def delete_session(self, code: str) -> bool:
         """Forget a session: close its connections, drop it from memory, delete its record."""

@@ -138,9 +138,23 @@ def record(live: LiveSession) -> dict[str, Any]:
         "awards": [{"seq": a.seq, "at": iso(a.at), "target": a.target, "points": a.points, "reason": a.reason}
                    for a in st.awards],
         "action_plans": action_plans,
+        "follow_up": follow_up(live),
         "review": review(st),
         "events": [_event(e) for e in events],
     }
+
+
+def follow_up(live: LiveSession) -> dict[str, Any]:
+    """The trainees' follow-up of their plans (``sessions.followup``), with ISO times."""
+    from sessions.followup import opens_at, record_section
+
+    st = live.state
+    section = record_section(st, live.store.followup_entries(st.code),
+                             opens_at(st, live.store.followup_date(st.code)))
+    section["opens_at"] = iso(section["opens_at"])
+    for row in section["items"]:
+        row["at"] = iso(row["at"])
+    return section
 
 
 FORMATS = {

@@ -29,6 +29,7 @@ def headline(live: LiveSession) -> dict[str, Any]:
             "status": stage.status, "answered": review.get("answered"),
             "agreement": review.get("agreement"),
             "average_points": half_up(sum(earned) / len(earned), 1) if earned else None,
+            "earned": len(earned), "points_sum": sum(earned),  # (what pools classes: sessions.cohorts)
         })
     scores = [st.player_score(p) for p in st.players]
     rated = [c for c in cards if c["agreement"] is not None]

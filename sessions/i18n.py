@@ -82,6 +82,11 @@ WORDS: dict[str, dict[str, str]] = {
         "yes": "是", "no": "否", "mean": "平均", "median": "中位数", "result": "结果",
         "present": "在场", "page_of": "第 &P 页，共 &N 页", "recommended_answer": "推荐答案",
         "criterion": "评分项", "none": "—",
+        "follow_up": "行动计划跟进", "comment": "说明", "class": "班级", "sessions": "课堂",
+        "cohort_cards": "各题按班级", "cohort_weakest": "最薄弱的题", "cohort_rubric": "角色扮演评分项按班级",
+        "cohort_followup": "行动计划完成情况", "completion": "完成率", "mean_points": "平均得分",
+        "overall": "全部", "done": "完成", "doing": "进行中", "dropped": "放弃", "unmarked": "未填写",
+        "items": "条目数",
     },
     "en": {
         "overview": "Overview", "trainees": "Trainees", "groups": "Groups", "plans": "Action plans",
@@ -107,6 +112,11 @@ WORDS: dict[str, dict[str, str]] = {
         "mean": "Mean", "median": "Median", "result": "Result", "present": "Present",
         "page_of": "Page &P of &N", "recommended_answer": "Recommended answer", "criterion": "Criterion",
         "none": "—",
+        "follow_up": "Follow-up", "comment": "Comment", "class": "Class", "sessions": "Sessions",
+        "cohort_cards": "Cards by class", "cohort_weakest": "Weakest cards", "cohort_rubric": "Rubric by class",
+        "cohort_followup": "Plan follow-up", "completion": "Completion", "mean_points": "Mean points",
+        "overall": "All", "done": "Done", "doing": "In progress", "dropped": "Dropped", "unmarked": "Not marked",
+        "items": "Items",
     },
 }
 
@@ -120,6 +130,10 @@ MODES = {
     "zh-CN": {"individual": "个人", "group": "小组", "group-consensus": "小组共识", "group-majority": "小组多数"},
     "en": {"individual": "individual", "group": "group", "group-consensus": "group consensus",
            "group-majority": "group majority"},
+}
+FOLLOW_UP_STATUS = {
+    "zh-CN": {"done": "完成", "doing": "进行中", "dropped": "放弃"},
+    "en": {"done": "done", "doing": "in progress", "dropped": "dropped"},
 }
 STATUS = {
     "zh-CN": {"revealed": "已公布", "closed": "已结束", "open": "进行中", "not_played": "未进行"},

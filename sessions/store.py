@@ -32,6 +32,7 @@ from sqlmodel import Field, Session, SQLModel, create_engine, select
 
 from sessions import migrate
 from sessions.events import Event
+from sessions.followstore import FollowUpEntry, MemoryFollowUps, SqlFollowUps
 
 log = logging.getLogger("caseroom.store")
 
@@ -74,6 +75,10 @@ class Store(Protocol):
         """The stored value, storing ``value`` first if there is none (first writer wins)."""
         ...
     def count_events(self, code: str, type_: str) -> int: ...
+    def followup_entries(self, code: str) -> list[FollowUpEntry]: ...
+    def put_followup(self, code: str, entry: FollowUpEntry) -> None: ...
+    def followup_date(self, code: str) -> int | None: ...
+    def set_followup_date(self, code: str, opens_at: int | None) -> None: ...
     def delete_session(self, code: str) -> bool: ...
     def close(self) -> None: ...
 
@@ -150,7 +155,7 @@ def _record(row: SessionRow) -> SessionRecord:
                          row.created_at, row.ended_at)
 
 
-class SqlStore:
+class SqlStore(SqlFollowUps):
     """The store over SQLModel: SQLite by default, PostgreSQL by URL.
 
     Safe to share between threads (the committer's worker thread writes while the event
@@ -424,6 +429,7 @@ class SqlStore:
         """The only deletion there is: a trainer's explicit, confirmed removal of one session.
 
         Afterwards nothing of it is readable on disk while the server keeps running. Its rows
+        (events and the trainees' follow-up of their plans)
         go, and so does any damaged tail once set aside under ``code!…`` (``_quarantine``).
         In SQLite, ``secure_delete`` (set on every connection) zeroes the freed content in
         the database file, but the WAL still holds the pages as they were before the delete
@@ -438,6 +444,7 @@ class SqlStore:
                     return False
                 db.execute(delete(EventRow).where(  # type: ignore[arg-type]
                     (EventRow.session_code == code) | EventRow.session_code.startswith(code + "!")))  # type: ignore[attr-defined]
+                self._delete_followup(db, code)  # the trainees' follow-up of their plans goes too
                 db.delete(row)
                 db.commit()
             if self.is_sqlite:
@@ -462,7 +469,7 @@ class SqlStore:
         self.engine.dispose()
 
 
-class MemoryStore:
+class MemoryStore(MemoryFollowUps):
     """The in-memory twin, for core tests; it passes the same contract tests."""
 
     def __init__(self) -> None:
@@ -471,6 +478,8 @@ class MemoryStore:
         self.decks: dict[str, str] = {}
         self.settings: dict[str, str] = {}
         self.media: dict[str, tuple[str, bytes]] = {}
+        self.followups: dict[str, dict[tuple[str, int], FollowUpEntry]] = {}
+        self.followup_dates: dict[str, int] = {}
 
     def create_session(self, record: SessionRecord, events: list[Event]) -> None:
         if record.code in self.sessions:
@@ -547,6 +556,8 @@ class MemoryStore:
 
     def delete_session(self, code: str) -> bool:
         self.events.pop(code, None)
+        self.followups.pop(code, None)
+        self.followup_dates.pop(code, None)
         return self.sessions.pop(code, None) is not None
 
     def close(self) -> None:

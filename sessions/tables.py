@@ -11,12 +11,12 @@ from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from typing import Any
 
-from sessions.i18n import KINDS, MODES, STATUS, language, local, words, zone
+from sessions.i18n import FOLLOW_UP_STATUS, KINDS, MODES, STATUS, language, local, words, zone
 from sessions.live import LiveSession
 
 # The CSV tables, by id (``format=csv&table=…``, ``caseroom export --format csv --table …``).
 TABLE_NAMES = ("trainees", "groups", "action_plans", "awards", "activities", "submissions", "rubric_scores",
-               "events")
+               "events", "follow_up")
 
 
 @dataclass(frozen=True)
@@ -129,7 +129,13 @@ def tables(live: LiveSession, rec: dict[str, Any], tz: tzinfo | None = None) -> 
     event_rows = [[e["seq"], _local_iso(e["at"], tz), e["type"], names.get(e["actor"]) or e["actor"],
                    _json(e["data"])] for e in rec["events"]]
     events = Table("events", w["events"], [w["seq"], w["time"], w["type"], w["actor"], w["data"]], event_rows)
-    return [trainees, groups, plans, awards, activities, submissions, rubric, events]
+    fstatus = FOLLOW_UP_STATUS[language(st)]
+    follow = Table("follow_up", w["follow_up"], [w["name"], w["group"], w["what"], w["by"], w["status"],
+                                                 w["comment"], w["time"]], [
+        [r["name"], group_names.get(st.players[r["player_id"]].group or "", "")
+         if r["player_id"] in st.players else "", r["what"], r["by"], fstatus.get(r["status"] or "", ""),
+         r["comment"], _local_iso(r["at"], tz)] for r in rec["follow_up"]["items"]])
+    return [trainees, groups, plans, awards, activities, submissions, rubric, events, follow]
 
 
 def _local_iso(at: str | None, tz: tzinfo) -> datetime | None:

@@ -74,7 +74,7 @@ def make_legacy(url: str, *, with_client_index: bool = True) -> None:
 
 
 def test_a_fresh_database_upgraded_to_head_has_the_models_schema(db_url: str) -> None:
-    assert migrate.pending(db_url) == ["0001", "0002"]
+    assert migrate.pending(db_url) == ["0001", "0002", "0004"]
     assert migrate.upgrade(db_url) == migrate.head()
     assert migrate.pending(db_url) == []
     assert schema_diff(db_url) == []
@@ -151,7 +151,7 @@ def test_caseroom_db_upgrade(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
 def test_caseroom_db_upgrade_on_postgresql(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     with fresh_schema() as url:
         monkeypatch.setenv("CASEROOM_DATABASE_URL", url)
-        assert migrate.pending(url) == ["0001", "0002"]
+        assert migrate.pending(url) == ["0001", "0002", "0004"]
         assert cli(["db", "upgrade", "--data", str(tmp_path / "unused")]) == 0
         assert migrate.pending(url) == []
         assert not (tmp_path / "unused").exists()

@@ -386,9 +386,27 @@ function renderRecord(closable) {
       h('div', { class: 'record-plan-what' }, p.what),
       p.by ? h('div', { class: 'muted' }, t('plan.by_value', { by: p.by })) : null)))
       : h('p', { class: 'muted', testid: 'record-no-plan' }, t('record.no_plan')),
+    d.follow_up ? followUpBlock(d.follow_up) : null,
     session.disclaimer ? h('p', { class: 'record-note' }, session.disclaimer) : null,
     h('p', { class: 'record-privacy muted no-print' }, t('record.private')),
     actions);
+}
+
+/** Where I follow up my plan later: the link (and its QR code, for the printed record) and when it opens. */
+function followUpBlock(f) {
+  const note = f.open ? t('record.followup_open')
+    : f.opens_at ? t('record.followup_opens', { when: when(f.opens_at) }) : t('record.followup_after_end');
+  return h('div', { class: 'record-followup', testid: 'record-followup' },
+    h('h3', { class: 'record-section' }, t('record.followup')),
+    h('p', { class: 'muted', testid: 'record-followup-when' }, note),
+    h('div', { class: 'record-followup-body' },
+      h('img', { class: 'record-qr', src: f.qr, alt: t('record.followup_qr'), width: 144, height: 144 }),
+      h('div', {},
+        h('a', {
+          class: 'btn btn-secondary btn-block no-print', href: f.url, target: '_blank', rel: 'noopener',
+          testid: 'record-followup-link',
+        }, t('record.followup_link')),
+        h('p', { class: 'record-followup-url muted' }, t('record.followup_keep')))));
 }
 
 /** One line of my record: an activity, where its points came from, and the answer that earned them. */

@@ -4,7 +4,7 @@
 import { h, fill, setText, $, $$, show } from './lib/dom.js';
 import { t, apply, bindToggle, onLangChange, lang } from './lib/i18n.js';
 import {
-  toast, errorText, secretFromFragment, downloadExport, reviewUrl, apiJson, EXPORT_FORMATS,
+  toast, errorText, secretFromFragment, downloadExport, reviewUrl, apiJson, saveBlob, EXPORT_FORMATS,
 } from './lib/ui.js';
 
 const TOKEN_STORE = 'caseroom.admin';
@@ -16,6 +16,8 @@ const S = {
   sessions: [],
   created: null,
   deleting: null, // the code whose deletion is being confirmed
+  following: null, // the code whose follow-up is shown: {code, data, error}
+  cohort: { deck: null, data: null, error: null, loading: false, groups: '' },
   picked: {}, // deck id -> Set of module (or activity) ids ticked in the form
   preset: {}, // deck id -> {id, day} chosen in the form
 };
@@ -402,6 +404,11 @@ function sessionRow(s, keys) {
           return btn;
         }),
         h('button', {
+          type: 'button', class: 'btn btn-small btn-ghost', testid: `followup-${s.code}`,
+          'aria-expanded': S.following && S.following.code === s.code ? 'true' : 'false',
+          onclick: () => toggleFollowUp(s.code, key),
+        }, t('trainer.followup')),
+        h('button', {
           type: 'button', class: 'btn btn-small btn-danger links-delete', testid: `delete-${s.code}`,
           'aria-expanded': S.deleting === s.code ? 'true' : 'false',
           onclick: () => { S.deleting = S.deleting === s.code ? null : s.code; renderSessions(); },
@@ -422,8 +429,240 @@ function renderSessions() {
       h('th', {}, t('trainer.col_code')), h('th', {}, t('trainer.col_title')),
       h('th', {}, t('trainer.col_created')), h('th', { class: 'num' }, t('trainer.col_joined')),
       h('th', {}, t('trainer.col_state')), h('th', {}, t('trainer.col_links')))),
-    h('tbody', {}, rows.map((s) => [sessionRow(s, keys), S.deleting === s.code ? deleteRow(s) : null]))));
+    h('tbody', {}, rows.map((s) => [sessionRow(s, keys), S.deleting === s.code ? deleteRow(s) : null,
+      S.following && S.following.code === s.code ? followUpRow(s, keys[s.code] || S.token) : null]))));
+  renderCohortDecks();
 }
+
+// -- follow-up of the action plans: the date, completion per trainee -----------------------------------
+function share(x) {
+  return x === null || x === undefined ? '–' : `${Math.round(x * 1000) / 10}%`;
+}
+
+async function loadFollowUp(code, key, method = 'GET', body) {
+  try {
+    const data = await apiJson(`/api/sessions/${encodeURIComponent(code)}/followup`, key, { method, body });
+    if (S.following && S.following.code === code) S.following = { code, data, error: null };
+  } catch (err) {
+    if (S.following && S.following.code === code) S.following = { code, data: null, error: err };
+    if (method !== 'GET') toast(errorText(err), 'error');
+  }
+  renderSessions();
+}
+
+function toggleFollowUp(code, key) {
+  if (S.following && S.following.code === code) {
+    S.following = null;
+    renderSessions();
+    return;
+  }
+  S.following = { code, data: null, error: null };
+  renderSessions();
+  loadFollowUp(code, key);
+}
+
+function dateValue(ms) {
+  if (!ms) return '';
+  const d = new Date(ms);
+  const pad = (n) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
+}
+
+function followUpRow(s, key) {
+  const f = S.following;
+  let body;
+  if (f.error) body = h('p', { class: 'form-error' }, errorText(f.error));
+  else if (!f.data) body = h('p', { class: 'muted' }, t('trainer.loading'));
+  else {
+    const d = f.data;
+    const dateInput = h('input', {
+      class: 'input input-small', type: 'date', value: dateValue(d.opens_at), testid: `followup-date-${s.code}`,
+      'aria-label': t('trainer.followup_date'),
+    });
+    const setDate = () => {
+      if (!dateInput.value) return;
+      const [y, m, day] = dateInput.value.split('-').map(Number);
+      loadFollowUp(s.code, key, 'PUT', { opens_at: new Date(y, m - 1, day).getTime() });
+    };
+    const total = d.total || {};
+    body = [
+      h('p', { class: 'followup-when', testid: `followup-state-${s.code}` },
+        d.open ? t('trainer.followup_open', { when: when(d.opens_at) })
+          : d.opens_at ? t('trainer.followup_opens', { when: when(d.opens_at) }) : t('trainer.followup_after_end')),
+      h('div', { class: 'delete-actions' },
+        h('label', { class: 'delete-label' }, t('trainer.followup_date'), dateInput),
+        h('button', { type: 'button', class: 'btn btn-small', onclick: setDate }, t('trainer.followup_set')),
+        d.open ? null : h('button', {
+          type: 'button', class: 'btn btn-small btn-primary', testid: `followup-open-${s.code}`,
+          onclick: () => loadFollowUp(s.code, key, 'PUT', { open_now: true }),
+        }, t('trainer.followup_open_now')),
+        d.chosen ? h('button', {
+          type: 'button', class: 'btn btn-small btn-ghost',
+          onclick: () => loadFollowUp(s.code, key, 'PUT', { opens_at: null }),
+        }, t('trainer.followup_default')) : null),
+      h('p', { class: 'followup-total', testid: `followup-total-${s.code}` }, total.items
+        ? t('trainer.followup_total', { items: total.items, done: total.done, doing: total.doing,
+          dropped: total.dropped, unmarked: total.unmarked, completion: share(total.completion) })
+        : t('trainer.followup_none')),
+      (d.people || []).length ? h('table', { class: 'sessions followup-people', testid: `followup-people-${s.code}` },
+        h('thead', {}, h('tr', {}, ['name', 'group', 'items', 'done', 'doing', 'dropped', 'unmarked', 'completion']
+          .map((c) => h('th', { class: c === 'name' || c === 'group' ? null : 'num' }, t(`trainer.followup_col_${c}`))))),
+        h('tbody', {}, d.people.map((p) => h('tr', { dataset: { player: p.player_id } },
+          h('td', {}, p.name), h('td', {}, p.group), h('td', { class: 'num' }, p.items),
+          h('td', { class: 'num' }, p.done), h('td', { class: 'num' }, p.doing), h('td', { class: 'num' }, p.dropped),
+          h('td', { class: 'num' }, p.unmarked), h('td', { class: 'num' }, share(p.completion)))))) : null,
+    ];
+  }
+  return h('tr', { class: 'delete-row followup-row', testid: `followup-row-${s.code}` },
+    h('td', { colspan: 6 }, h('div', { class: 'delete-box followup-box' },
+      h('h3', { class: 'followup-heading' }, t('trainer.followup_heading')), body)));
+}
+
+// -- cohorts: the classes that played one deck, compared -------------------------------------------------
+function renderCohortDecks() {
+  const select = $('#cohort-deck');
+  if (!select) return;
+  const counts = new Map();
+  for (const s of S.sessions) counts.set(s.deck, (counts.get(s.deck) || 0) + 1);
+  const decks = S.decks.filter((d) => (counts.get(d.id) || 0) >= 2);
+  show($('#cohort-panel'), decks.length > 0);
+  const chosen = S.cohort.deck && decks.some((d) => d.id === S.cohort.deck) ? S.cohort.deck : (decks[0] && decks[0].id);
+  fill(select, decks.map((d) => h('option', { value: d.id, selected: d.id === chosen }, `${d.title} (${counts.get(d.id)})`)));
+  S.cohort.deck = chosen || null;
+}
+
+function cohortPath(ext = '') {
+  const params = new URLSearchParams({ deck: S.cohort.deck });
+  if (S.cohort.groups) params.set('groups', S.cohort.groups);
+  return `/api/cohorts${ext}?${params}`;
+}
+
+async function loadCohort() {
+  if (!S.cohort.deck) return;
+  S.cohort = { ...S.cohort, loading: true, error: null };
+  renderCohort();
+  try {
+    S.cohort = { ...S.cohort, data: await api('GET', cohortPath()), loading: false };
+  } catch (err) {
+    S.cohort = { ...S.cohort, data: null, error: err, loading: false };
+    handleError(err);
+  }
+  renderCohort();
+}
+
+/** A share (0..1) as a CSS bar with its text (``text`` instead of the percentage, e.g. a mean of 5). */
+function bar(x, testid, text) {
+  const fillEl = h('span', { class: 'cohort-bar-fill' });
+  fillEl.style.width = `${Math.max(0, Math.min(100, Math.round((x || 0) * 1000) / 10))}%`;
+  return h('span', { class: 'cohort-cell', testid },
+    h('span', { class: 'cohort-bar', 'aria-hidden': 'true' }, fillEl),
+    h('span', { class: 'cohort-share' }, text === undefined ? share(x) : text));
+}
+
+function classPicker(data) {
+  // Pick sessions into classes: a number per session; the same number makes one class.
+  const inputs = (data.sessions || []).map((s, i) => {
+    const current = (data.classes || []).findIndex((c) => c.sessions.includes(s.code));
+    const input = h('input', {
+      class: 'input input-small cohort-class-input', type: 'number', min: 1, max: 99,
+      value: current >= 0 ? current + 1 : i + 1, testid: `cohort-class-${s.code}`,
+      'aria-label': t('trainer.cohort_class_of', { code: s.code }),
+    });
+    return { s, input };
+  });
+  const applyGroups = () => {
+    const by = new Map();
+    for (const { s, input } of inputs) {
+      const n = Number(input.value);
+      if (!Number.isInteger(n) || n < 1) continue;
+      if (!by.has(n)) by.set(n, []);
+      by.get(n).push(s.code);
+    }
+    S.cohort.groups = [...by.entries()].sort((a, b) => a[0] - b[0]).map(([, codes]) => codes.join(',')).join('|');
+    loadCohort();
+  };
+  return h('details', { class: 'cohort-picker' },
+    h('summary', {}, t('trainer.cohort_pick')),
+    h('p', { class: 'muted' }, t('trainer.cohort_pick_help')),
+    h('ul', { class: 'cohort-pick-list' }, inputs.map(({ s, input }) => h('li', {},
+      h('label', {}, input, ' ', h('span', { class: 'mono' }, s.code), ' ', s.title, ' ',
+        h('span', { class: 'muted' }, when(s.created_at)))))),
+    h('div', { class: 'delete-actions' },
+      h('button', { type: 'button', class: 'btn btn-small btn-primary', testid: 'cohort-apply', onclick: applyGroups },
+        t('trainer.cohort_apply')),
+      S.cohort.groups ? h('button', {
+        type: 'button', class: 'btn btn-small btn-ghost',
+        onclick: () => { S.cohort.groups = ''; loadCohort(); },
+      }, t('trainer.cohort_reset')) : null));
+}
+
+async function downloadCohort(button) {
+  button.disabled = true;
+  try {
+    const res = await fetch(cohortPath('.xlsx'), { headers: { Authorization: `Bearer ${S.token}` } });
+    if (!res.ok) throw Object.assign(new Error(res.statusText), { status: res.status, code: `http_${res.status}` });
+    const name = `caseroom-cohorts-${S.cohort.deck}.xlsx`;
+    saveBlob(await res.blob(), name);
+    toast(t('trainer.export_ok', { name }), 'ok', 2500);
+  } catch (err) {
+    handleError(err);
+  } finally {
+    button.disabled = false;
+  }
+}
+
+function renderCohort() {
+  const out = $('#cohort');
+  const c = S.cohort;
+  if (c.loading) { fill(out, h('p', { class: 'muted' }, t('trainer.loading'))); return; }
+  if (!c.data) { fill(out); return; }
+  const d = c.data;
+  const classes = d.classes || [];
+  const download = h('button', { type: 'button', class: 'btn btn-small', testid: 'cohort-xlsx' }, t('trainer.cohort_xlsx'));
+  download.addEventListener('click', () => downloadCohort(download));
+  if (classes.length < 2) {
+    fill(out, h('p', { class: 'muted', testid: 'cohort-too-few' }, t('trainer.cohort_too_few')), classPicker(d));
+    return;
+  }
+  const head = h('tr', {}, h('th', {}, t('trainer.cohort_card')),
+    classes.map((k) => h('th', {}, h('div', {}, k.label), h('div', { class: 'muted' }, t('trainer.cohort_trainees', { n: k.trainees })))),
+    h('th', {}, t('trainer.cohort_overall')));
+  const rows = (d.cards || []).map((card) => h('tr', { testid: `cohort-card-${card.id}` },
+    h('td', {}, card.title),
+    card.by_class.map((cell, i) => h('td', {}, cell ? bar(cell.share, `cohort-${card.id}-${i}`) : '–')),
+    h('td', {}, bar(card.overall.share))));
+  const rubric = d.rubric || [];
+  fill(out,
+    h('div', { class: 'links' }, download),
+    h('h3', { class: 'cohort-heading' }, t('trainer.cohort_cards')),
+    h('table', { class: 'sessions cohort-table', testid: 'cohort-cards' }, h('thead', {}, head), h('tbody', {}, rows)),
+    h('h3', { class: 'cohort-heading' }, t('trainer.cohort_weakest')),
+    h('ol', { class: 'cohort-weakest', testid: 'cohort-weakest' }, (d.weakest || []).map((card) => h('li', {},
+      card.title, ' ', h('b', {}, share(card.overall.share)),
+      card.overall.mean_points !== null ? h('span', { class: 'muted' }, ` · ${t('trainer.cohort_points', { n: card.overall.mean_points })}`) : null))),
+    rubric.length ? [
+      h('h3', { class: 'cohort-heading' }, t('trainer.cohort_rubric')),
+      h('table', { class: 'sessions cohort-table', testid: 'cohort-rubric' },
+        h('thead', {}, h('tr', {}, h('th', {}, t('trainer.cohort_criterion')), classes.map((k) => h('th', {}, k.label)),
+          h('th', {}, t('trainer.cohort_overall')))),
+        h('tbody', {}, rubric.map((r) => h('tr', {},
+          h('td', {}, `${r.title} · ${r.criterion_title}`),
+          r.by_class.map((m) => h('td', {}, m === null ? '–' : bar(m / 5, null, String(m)))),
+          h('td', {}, r.overall === null ? '–' : String(r.overall)))))),
+    ] : null,
+    h('h3', { class: 'cohort-heading' }, t('trainer.cohort_followup')),
+    h('ul', { class: 'cohort-followup', testid: 'cohort-followup' }, classes.map((k) => h('li', {},
+      h('b', {}, k.label), ' ', k.follow_up.items
+        ? t('trainer.followup_total', { ...k.follow_up, completion: share(k.follow_up.completion) })
+        : t('trainer.followup_none')))),
+    classPicker(d));
+}
+
+$('#cohort-form').addEventListener('submit', (event) => {
+  event.preventDefault();
+  S.cohort = { ...S.cohort, deck: $('#cohort-deck').value, groups: '' };
+  loadCohort();
+});
 
 async function loadSessions() {
   try {
@@ -470,6 +709,7 @@ function init() {
       renderDeckInfo();
       renderCreated();
       renderSessions();
+      renderCohort();
     }
   });
   S.token = secretFromFragment('token', TOKEN_STORE);

@@ -1,0 +1,179 @@
+"""Follow-up of action plans through the real server: the link on the personal record, the date,
+the trainee's marks, refusals that change nothing, the trainer's completion, exports, a restart
+and deletion (a real SQLite file)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import sqlite3
+import zipfile
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+import pytest
+from openpyxl import load_workbook
+
+from tests.conftest import ADMIN, RunningServer, start_server
+from tests.test_cohorts import CLASS_A, cohorts, play_class
+
+DAY_MS = 86_400_000
+
+
+def me(srv: RunningServer, code: str, token: str) -> dict[str, Any]:
+    r = httpx.post(f"{srv.http}/api/sessions/{code}/me", json={"token": token}, timeout=30)
+    assert r.status_code == 200, r.text
+    return r.json()  # type: ignore[no-any-return]
+
+
+def link_token(record: dict[str, Any]) -> str:
+    """The follow-up token from the link the personal record carries (in the fragment)."""
+    parts = urlsplit(record["follow_up"]["url"])
+    assert parts.fragment.startswith("t=") and not parts.query
+    return parts.fragment[2:]
+
+
+def page(srv: RunningServer, code: str, token: str) -> httpx.Response:
+    return httpx.post(f"{srv.http}/api/sessions/{code}/followup", json={"token": token}, timeout=30)
+
+
+def mark(srv: RunningServer, code: str, token: Any, item: Any, status: Any, comment: Any = "") -> httpx.Response:
+    return httpx.post(f"{srv.http}/api/sessions/{code}/followup/items", timeout=30,
+                      json={"token": token, "item": item, "status": status, "comment": comment})
+
+
+def trainer(srv: RunningServer, code: str, key: str, method: str = "GET", body: Any = None) -> httpx.Response:
+    return httpx.request(method, f"{srv.http}/api/sessions/{code}/followup", json=body, timeout=30,
+                         headers={"Authorization": f"Bearer {key}"})
+
+
+@pytest.fixture
+def played(tmp_path: Path) -> Any:
+    data = tmp_path / "data"
+    srv = start_server(data)
+    tokens: dict[str, str] = {}
+    code, key = play_class(srv, "一班", CLASS_A, tokens)
+    yield srv, data, code, key, tokens
+    srv.stop()
+
+
+def test_a_trainee_follows_up_their_plan_from_the_link_on_their_record(played: Any) -> None:
+    srv, data, code, key, tokens = played
+    rec1 = me(srv, code, tokens["p1"])
+    follow = rec1["follow_up"]
+    assert urlsplit(follow["url"]).path == f"/f/{code}"
+    assert follow["qr"].startswith("data:image/svg+xml")
+    assert me(srv, code, tokens["p3"])["follow_up"] is None  # wrote no plan: no link
+    t1, t2 = link_token(rec1), link_token(me(srv, code, tokens["p2"]))
+    assert t1 != tokens["p1"]  # not the resume token: the paper link opens the follow-up alone
+    assert httpx.get(f"{srv.http}/f/{code}", timeout=30).status_code == 200
+
+    # Before the date: the page says when it opens (30 days after the end); a mark is refused.
+    view = page(srv, code, t1).json()
+    summary = trainer(srv, code, key).json()
+    assert view["open"] is False and view["opens_at"] == summary["ended_at"] + 30 * DAY_MS
+    assert [i["what"] for i in view["items"]] == ["先复述客户诉求", "整理收费台账"]
+    assert view["items"][0]["by"] == "下周" and view["items"][0]["status"] is None
+    r = mark(srv, code, t1, 0, "done")
+    assert r.status_code == 409 and r.json()["error"]["code"] == "followup_not_open"
+
+    # The trainer opens it early (the host key suffices); the trainee marks their items.
+    opened = trainer(srv, code, key, "PUT", {"open_now": True}).json()
+    assert opened["open"] is True and opened["chosen"] is True
+    r = mark(srv, code, t1, 0, "done", "  每次都先复述了，\n客户情绪好多了  ")
+    assert r.status_code == 200, r.text
+    assert r.json()["items"][0] | {"at": None} == {**view["items"][0], "status": "done",
+                                                    "comment": "每次都先复述了， 客户情绪好多了", "at": None}
+    assert mark(srv, code, t1, 1, "doing", "台账做了一半").status_code == 200
+    assert mark(srv, code, t1, 1, "dropped", "部门统一做了").status_code == 200  # changed mind: latest stands
+    assert mark(srv, code, t2, 0, "doing").status_code == 200
+
+    # Refusals: each with its code, none changes anything.
+    before = page(srv, code, t1).json()
+    forged = t1[:-4] + ("0000" if not t1.endswith("0000") else "1111")
+    for token, item, status, comment, code_, status_code in [
+        (forged, 0, "doing", "", "unknown_followup", 404),
+        (tokens["p1"], 0, "doing", "", "unknown_followup", 404),  # the resume token opens no follow-up
+        (t1, 0, "finished", "", "bad_status", 400),
+        (t1, 0, "doing", "长" * 201, "comment_too_long", 400),
+        (t1, 2, "doing", "", "bad_item", 400),
+        (t1, "0", "doing", "", "bad_item", 400),
+        (t1, 0, "doing", 5, "bad_comment", 400),
+    ]:
+        r = mark(srv, code, token, item, status, comment)
+        assert (r.status_code, r.json()["error"]["code"]) == (status_code, code_), (token, item, status)
+    assert page(srv, code, forged).status_code == 404
+    r = httpx.post(f"{srv.http}/api/sessions/{code}/followup", content=b"{", timeout=30)
+    assert r.status_code == 400 and r.json()["error"]["code"] == "bad_json"
+    assert page(srv, code, t1).json() == before
+    assert mark(srv, code, t1, 0, "doing", "长" * 200).status_code == 200  # 200 characters fit
+    assert mark(srv, code, t1, 0, "done", "每次都先复述了").status_code == 200
+
+    # The trainer's view: completion per person and for the class.
+    summary = trainer(srv, code, key).json()
+    people = {p["name"]: p for p in summary["people"]}
+    assert (people["一班学员1"]["done"], people["一班学员1"]["dropped"], people["一班学员1"]["completion"]) == (1, 1, 0.5)
+    assert (people["一班学员2"]["doing"], people["一班学员2"]["completion"]) == (1, 0.0)
+    assert summary["total"] | {} == {"items": 3, "done": 1, "doing": 1, "dropped": 1, "unmarked": 0,
+                                     "completion": 0.333, "answered": 1.0}
+    assert cohorts(srv).json()["classes"][0]["follow_up"]["done"] == 1  # the department's view per class
+    assert trainer(srv, code, "wrong").status_code == 403
+
+    # The exports carry it: JSON follow_up, a CSV table, an XLSX sheet; earlier keys unchanged.
+    rec = httpx.get(f"{srv.http}/api/sessions/{code}/export?format=json", timeout=30,
+                    headers={"Authorization": f"Bearer {key}"}).json()
+    assert {"session", "participants", "submissions", "scores", "action_plans", "events"} <= set(rec)
+    rows = {(r["name"], r["item"]): r for r in rec["follow_up"]["items"]}
+    assert rows[("一班学员1", 0)]["status"] == "done" and rows[("一班学员1", 0)]["comment"] == "每次都先复述了"
+    assert rows[("一班学员1", 1)]["status"] == "dropped" and rows[("一班学员2", 0)]["status"] == "doing"
+    assert rec["follow_up"]["total"]["done"] == 1 and rec["follow_up"]["opens_at"].endswith("Z")
+    zipped = httpx.get(f"{srv.http}/api/sessions/{code}/export?format=csv", timeout=30,
+                       headers={"Authorization": f"Bearer {key}"}).content
+    with zipfile.ZipFile(io.BytesIO(zipped)) as z:
+        name = next(n for n in z.namelist() if n.endswith("follow_up.csv"))
+        table = list(csv.reader(io.StringIO(z.read(name).decode("utf-8-sig"))))
+    assert table[0][:2] == ["姓名", "小组"] and ["一班学员1", "一组", "整理收费台账", "", "放弃", "部门统一做了"] == table[2][:6]
+    book = load_workbook(io.BytesIO(httpx.get(f"{srv.http}/api/sessions/{code}/export?format=xlsx", timeout=30,
+                                              headers={"Authorization": f"Bearer {key}"}).content))
+    assert "行动计划跟进" in book.sheetnames
+
+    # A restart keeps every mark (the SQLite file); deletion removes them with the session.
+    srv.stop()
+    srv2 = start_server(data, port=srv.port)
+    try:
+        assert [i["status"] for i in page(srv2, code, t1).json()["items"]] == ["done", "dropped"]
+        db = data / "caseroom.db"
+        with sqlite3.connect(db) as conn:
+            assert conn.execute("SELECT COUNT(*) FROM followup_entries WHERE session_code = ?",
+                                (code,)).fetchone() == (3,)
+        r = httpx.request("DELETE", f"{srv2.http}/api/sessions/{code}", json={"confirm": code}, timeout=30,
+                          headers={"Authorization": f"Bearer {ADMIN}"})
+        assert r.status_code == 200
+        with sqlite3.connect(db) as conn:
+            for table_name in ("followup_entries", "followup_dates"):
+                assert conn.execute(f"SELECT COUNT(*) FROM {table_name} WHERE session_code = ?",
+                                    (code,)).fetchone() == (0,)
+        assert page(srv2, code, t1).status_code == 404
+    finally:
+        srv2.stop()
+
+
+def test_the_trainer_sets_and_resets_the_date(played: Any) -> None:
+    srv, _data, code, key, tokens = played
+    t1 = link_token(me(srv, code, tokens["p1"]))
+    ended = trainer(srv, code, key).json()["ended_at"]
+    later = ended + 7 * DAY_MS
+    r = trainer(srv, code, key, "PUT", {"opens_at": later})
+    assert r.status_code == 200 and r.json()["opens_at"] == later and r.json()["open"] is False
+    assert page(srv, code, t1).json()["opens_at"] == later
+    assert me(srv, code, tokens["p1"])["follow_up"]["opens_at"] == later
+    for bad in ({"opens_at": "tomorrow"}, {"opens_at": True}, {"opens_at": -1}, {"open_now": False}, {}, [],
+                {"opens_at": later, "x": 1}):
+        r = trainer(srv, code, key, "PUT", bad)
+        assert r.status_code == 400 and r.json()["error"]["code"] == "bad_date", bad
+    assert trainer(srv, code, key).json()["opens_at"] == later
+    assert trainer(srv, code, key, "PUT", {"opens_at": None}).json()["opens_at"] == ended + 30 * DAY_MS
+    r = httpx.put(f"{srv.http}/api/sessions/{code}/followup", json={"open_now": True}, timeout=30)
+    assert r.status_code == 401

@@ -5,7 +5,7 @@
 mark and answers the same view; ``GET /api/sessions/{code}/followup`` (host key or admin) →
 completion per person; ``PUT /api/sessions/{code}/followup`` (host key or admin,
 ``{"opens_at": <epoch ms> | null}`` or ``{"open_now": true}``) sets the date. A token that opens
-nothing answers 404 and costs like a wrong code; a refused change changes nothing. Nothing
+nothing answers 404 and costs like a wrong code (no token at all: 401); a refused change changes nothing. Nothing
 here logs a name, a comment or a token.
 """
 
@@ -17,7 +17,17 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from server.http_api import ORJSONResponse, _host_session, _json_body, _svc, _valid_code, _wrong_credential, error
+from server import authz
+from server.http_api import (
+    ORJSONResponse,
+    _host_session,
+    _json_body,
+    _route,
+    _svc,
+    _valid_code,
+    _wrong_credential,
+    error,
+)
 from server.services import Services
 from sessions.errors import Refused
 from sessions.followstore import FollowUpEntry
@@ -46,8 +56,9 @@ async def _trainee(request: Request) -> tuple[LiveSession, str, dict[str, Any]] 
     data = await _json_body(request)
     if isinstance(data, Response):
         return data
-    if not isinstance(data, dict) or not isinstance(data.get("token"), str):
-        return error(400, "bad_request", 'send {"token": "<the token of your follow-up link>", …}')
+    if not isinstance(data, dict) or not isinstance(data.get("token"), str):  # no credential at all
+        status, code, _message = authz.http_refusal(_route(request), authz.ANONYMOUS) or (401, "unauthorized", "")
+        return error(status, code, 'send {"token": "<the token of your follow-up link>", …}')
     code = request.path_params["code"]
     pid = svc.tokens.check_followup(code, data["token"]) if _valid_code(code) else None
     live = await svc.records.open(code) if pid is not None else None

@@ -21,8 +21,9 @@ from tests.test_kinds_protocol import EXPECTED_GROUPS, EXPECTED_SCORES, play_eve
 from tests.wsclient import host, player
 
 FORMULA = '=HYPERLINK("http://x")'
-TABLES = ["trainees", "groups", "action_plans", "awards", "activities", "submissions", "rubric_scores", "events"]
-DATA_SHEETS = ["学员", "小组", "行动计划", "加分记录", "活动", "作答明细", "角色扮演评分", "事件"]
+TABLES = ["trainees", "groups", "action_plans", "awards", "activities", "submissions", "rubric_scores", "events",
+          "follow_up"]
+DATA_SHEETS = ["学员", "小组", "行动计划", "加分记录", "活动", "作答明细", "角色扮演评分", "事件", "行动计划跟进"]
 CARD_SHEETS = ["1 个人投票", "2 小组共识投票", "3 排序：投诉处理流程", "4 收费争议申诉期限（月）", "5 分组讨论",
                "6 角色扮演：乱扣费", "7 案例 X", "8 案例 Y", "9 案例 Z", "10 行动计划"]
 ZONE = "Asia/Shanghai"

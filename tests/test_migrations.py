@@ -80,7 +80,9 @@ def test_a_fresh_database_upgraded_to_head_has_the_models_schema(db_url: str) ->
     assert schema_diff(db_url) == []
     engine = create_engine(migrate.sqlalchemy_url(db_url), poolclass=pool.NullPool)
     insp = inspect(engine)
-    assert set(insp.get_table_names()) == {"sessions", "events", "decks", "settings", "media", "alembic_version"}
+    assert set(insp.get_table_names()) == {"sessions", "events", "decks", "settings", "media", "followup_entries",
+                                           "followup_dates", "alembic_version"}
+    assert insp.get_pk_constraint("followup_entries")["constrained_columns"] == ["session_code", "player_id", "item"]
     assert insp.get_pk_constraint("events")["constrained_columns"] == ["session_code", "seq"]
     assert {ix["name"]: ix["column_names"] for ix in insp.get_indexes("events")} == {
         "ix_events_client": ["session_code", "client_id"]}

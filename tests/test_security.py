@@ -104,19 +104,30 @@ def test_every_cell_of_the_http_matrix(server: RunningServer) -> None:
     bodies: dict[str, Any] = {"POST /api/decks": MINI.replace(b"id: mini", b"id: mini-2"),
                               "POST /api/sessions": {"deck": "mini"},
                               "DELETE /api/sessions/{code}": {"confirm": "000000"}}
-    for route, allowed in authz.HTTP_MATRIX.items():
+    # The follow-up link's cells last: their wrong tokens spend the address's wrong-code bucket,
+    # which the host-key cells must find unspent to answer 403 rather than 429.
+    last = "POST /api/sessions/{code}/followup"
+    for route, allowed in sorted(authz.HTTP_MATRIX.items(), key=lambda cell: cell[0].startswith(last)):
         method, path = route.split(" ", 1)
         url = server.http + path.replace("{code}", code)
+        in_body = route == "POST /api/sessions/{code}/me" or route.startswith("POST /api/sessions/{code}/followup")
         for role, tok in bearer.items():
-            headers = {"Authorization": f"Bearer {tok}"} if tok and route != "POST /api/sessions/{code}/me" else {}
+            headers = {"Authorization": f"Bearer {tok}"} if tok and not in_body else {}
             body = bodies.get(route)
-            if route == "POST /api/sessions/{code}/me":
+            if in_body:  # a trainee's own pages: the token goes in the body
                 body = {"token": tok} if tok else {}
             kwargs: dict[str, Any] = {"content": body} if isinstance(body, bytes) else {"json": body}
             before = event_count(server, code)
             r = httpx.request(method, url, headers=headers, timeout=30, **({} if body is None else kwargs))
             if role in allowed:
                 assert r.status_code not in (401, 403), (route, role, r.text)
+            elif route.startswith(last) and tok:
+                # A follow-up link that opens nothing is "not found" (the brief of issue 17): 404,
+                # whatever token it holds (this player's resume token is not a follow-up token either);
+                # it costs like a wrong code, and this walk has spent the address's bucket by now.
+                assert (r.status_code, r.json()["error"]["code"]) in ((404, "unknown_followup"),
+                                                                      (429, "rate_limited")), (route, role)
+                assert event_count(server, code) == before
             else:
                 assert r.status_code in (401, 403), (route, role, r.status_code)
                 assert r.json()["error"]["code"] in ("unauthorized", "forbidden")

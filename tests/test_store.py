@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import text
 
 from sessions.events import Event
+from sessions.followstore import FollowUpEntry
 from sessions.store import MemoryStore, SessionRecord, SqlStore, Store, open_store
 from tests.pg import fresh_schema
 
@@ -250,3 +251,25 @@ def test_setting_default_keeps_the_first_value(store: Store) -> None:
     assert store.setting_default("token_secret", "first") == "first"
     assert store.setting_default("token_secret", "second") == "first"
     assert store.get_setting("token_secret") == "first"
+
+
+def test_follow_up_marks_and_dates_are_kept_replaced_and_deleted_with_their_session(store: Store) -> None:
+    store.create_session(rec("111111", 1), [Event(1, 1, "session_created")])
+    store.create_session(rec("222222", 2), [Event(1, 2, "session_created")])
+    assert store.followup_entries("111111") == [] and store.followup_date("111111") is None
+    store.put_followup("111111", FollowUpEntry("p2", 0, "doing", "进行中\x00", EPOCH_MS))
+    store.put_followup("111111", FollowUpEntry("p1", 1, "doing", "", EPOCH_MS))
+    store.put_followup("111111", FollowUpEntry("p1", 1, "done", "做完了", EPOCH_MS + 1))  # the latest stands
+    store.put_followup("222222", FollowUpEntry("p1", 0, "dropped", "", EPOCH_MS))
+    marks = store.followup_entries("111111")
+    assert marks[0] == FollowUpEntry("p1", 1, "done", "做完了", EPOCH_MS + 1)
+    assert [(e.player_id, e.status) for e in marks] == [("p1", "done"), ("p2", "doing")]
+    store.set_followup_date("111111", EPOCH_MS + 5)
+    store.set_followup_date("111111", EPOCH_MS + 9)
+    assert store.followup_date("111111") == EPOCH_MS + 9
+    store.set_followup_date("222222", EPOCH_MS)
+    store.set_followup_date("222222", None)
+    assert store.followup_date("222222") is None
+    assert store.delete_session("111111") is True
+    assert store.followup_entries("111111") == [] and store.followup_date("111111") is None
+    assert [e.status for e in store.followup_entries("222222")] == ["dropped"]

@@ -489,8 +489,8 @@ function followUpRow(s, key) {
       h('p', { class: 'followup-when', testid: `followup-state-${s.code}` },
         d.open ? t('trainer.followup_open', { when: when(d.opens_at) })
           : d.opens_at ? t('trainer.followup_opens', { when: when(d.opens_at) }) : t('trainer.followup_after_end')),
-      h('div', { class: 'delete-actions' },
-        h('label', { class: 'delete-label' }, t('trainer.followup_date'), dateInput),
+      h('div', { class: 'row-actions' },
+        h('label', { class: 'row-label' }, t('trainer.followup_date'), dateInput),
         h('button', { type: 'button', class: 'btn btn-small', onclick: setDate }, t('trainer.followup_set')),
         d.open ? null : h('button', {
           type: 'button', class: 'btn btn-small btn-primary', testid: `followup-open-${s.code}`,
@@ -513,8 +513,8 @@ function followUpRow(s, key) {
           h('td', { class: 'num' }, p.unmarked), h('td', { class: 'num' }, share(p.completion)))))) : null,
     ];
   }
-  return h('tr', { class: 'delete-row followup-row', testid: `followup-row-${s.code}` },
-    h('td', { colspan: 6 }, h('div', { class: 'delete-box followup-box' },
+  return h('tr', { class: 'followup-row', testid: `followup-row-${s.code}` },
+    h('td', { colspan: 6 }, h('div', { class: 'followup-box' },
       h('h3', { class: 'followup-heading' }, t('trainer.followup_heading')), body)));
 }
 
@@ -587,7 +587,7 @@ function classPicker(data) {
     h('ul', { class: 'cohort-pick-list' }, inputs.map(({ s, input }) => h('li', {},
       h('label', {}, input, ' ', h('span', { class: 'mono' }, s.code), ' ', s.title, ' ',
         h('span', { class: 'muted' }, when(s.created_at)))))),
-    h('div', { class: 'delete-actions' },
+    h('div', { class: 'row-actions' },
       h('button', { type: 'button', class: 'btn btn-small btn-primary', testid: 'cohort-apply', onclick: applyGroups },
         t('trainer.cohort_apply')),
       S.cohort.groups ? h('button', {

@@ -203,7 +203,7 @@ def test_xlsx_of_an_english_deck_speaks_english(tmp_path: Any) -> None:
         book = load_workbook(io.BytesIO(get(srv, code, key, "xlsx").content))
         assert book.sheetnames == ["Overview", "1 An angry customer", "Trainees", "Groups",
                                    "Action plans", "Awards", "Activities", "Submissions", "Role-play scores",
-                                   "Events"]
+                                   "Events", "Follow-up"]
         ov = {row[0]: row[1] for row in book["Overview"].iter_rows(values_only=True) if row and row[0]}
         assert ov["Code"] == code and ov["Time zone"] == "America/New_York"
         started = datetime.fromisoformat(rec["session"]["started_at"].replace("Z", "+00:00"))

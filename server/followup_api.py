@@ -62,7 +62,7 @@ async def _trainee(request: Request) -> tuple[LiveSession, str, dict[str, Any]] 
     code = request.path_params["code"]
     pid = svc.tokens.check_followup(code, data["token"]) if _valid_code(code) else None
     live = await svc.records.open(code) if pid is not None else None
-    if live is None or pid is None or (pid not in live.state.players and pid not in live.state.removed):
+    if live is None or pid is None or pid not in live.state.players:  # (as /me: a removed trainee has none)
         if (limited := _wrong_credential(request)) is not None:
             return limited
         return error(404, "unknown_followup", "that link opens no follow-up here")

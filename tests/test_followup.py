@@ -162,6 +162,20 @@ def test_a_trainee_follows_up_their_plan_from_the_link_on_their_record(played: A
         srv2.stop()
 
 
+def test_a_trainees_changes_are_rate_limited_and_a_limited_change_changes_nothing(played: Any) -> None:
+    srv, _data, code, key, tokens = played
+    t1 = link_token(me(srv, code, tokens["p1"]))
+    trainer(srv, code, key, "PUT", {"open_now": True})
+    answers = [mark(srv, code, t1, 0, "doing", f"第 {n} 次") for n in range(40)]
+    codes = [r.status_code for r in answers]
+    assert codes[:30] == [200] * 30 and 429 in codes[30:]
+    assert next(r for r in answers if r.status_code == 429).json()["error"]["code"] == "rate_limited"
+    last_saved = max(i for i, c in enumerate(codes) if c == 200)
+    assert page(srv, code, t1).json()["items"][0]["comment"] == f"第 {last_saved} 次"  # 429s changed nothing
+    t2 = link_token(me(srv, code, tokens["p2"]))
+    assert mark(srv, code, t2, 0, "done").status_code == 200  # another trainee's bucket is their own
+
+
 def test_the_trainer_sets_and_resets_the_date(played: Any) -> None:
     srv, _data, code, key, tokens = played
     t1 = link_token(me(srv, code, tokens["p1"]))

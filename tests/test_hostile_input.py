@@ -59,13 +59,14 @@ def run(coro: Any) -> None:
 def test_head_on_guarded_routes_answers_like_get(srv: RunningServer) -> None:
     code, key = new_session(srv)
     paths = ["/api/decks", "/api/sessions", f"/api/sessions/{code}/export", f"/api/sessions/{code}/review",
-             f"/api/sessions/{code}/replay?seq=1"]
+             f"/api/sessions/{code}/replay?seq=1", f"/api/sessions/{code}/followup", "/api/cohorts?deck=kinds",
+             "/api/cohorts.xlsx?deck=kinds"]
     with httpx.Client(base_url=srv.http, timeout=30) as http:
         for path in paths:
             for headers in ({}, {"Authorization": "Bearer wrong-token"}):
                 head, get = http.head(path, headers=headers), http.get(path, headers=headers)
                 assert head.status_code == get.status_code and head.status_code in (401, 403), (path, head)
-            token = srv.admin_token if path.endswith("decks") or path.endswith("sessions") else key
+            token = srv.admin_token if path.endswith(("decks", "sessions")) or "cohorts" in path else key
             head = http.head(path, headers={"Authorization": f"Bearer {token}"})
             assert head.status_code == 200, (path, head.status_code)
 

@@ -21,6 +21,7 @@ from openpyxl import load_workbook
 
 from tests import test_browser as tb
 from tests.test_browser import ADMIN, Pages, _shot
+from tests.test_browser_a11y import _axe
 from tests.test_cohorts import CLASS_A, CLASS_B, play_class
 
 caseroom_url = tb.caseroom_url
@@ -71,6 +72,7 @@ def test_a_trainee_marks_their_plan_and_the_trainer_compares_two_classes(caseroo
     assert tokens["p1"] not in href  # the link is not the resume token
     _shot(phone, "followup-record-phone", full=True)
     assert phone.evaluate("document.documentElement.scrollWidth") <= 390
+    problems = _axe(phone, "phone record")
 
     # -- before the date the page says when it opens, and nothing can be marked ---------------------------
     phone.goto(href)
@@ -106,6 +108,11 @@ def test_a_trainee_marks_their_plan_and_the_trainer_compares_two_classes(caseroo
     expect(phone.get_by_test_id("status-0-done")).to_have_attribute("aria-pressed", "true")
     expect(phone.get_by_test_id("status-0-doing")).to_have_attribute("aria-pressed", "false")
     assert phone.locator("[data-testid='followup'] b").count() == 0
+    problems += _axe(phone, "follow-up zh-CN")
+    phone.locator("#lang").click()
+    expect(phone.get_by_test_id("status-0-done")).to_have_text("Done")
+    expect(phone.get_by_test_id("saved-0")).to_contain_text("Saved")
+    problems += _axe(phone, "follow-up en")
 
     # -- the trainer sees the completion, then compares the two classes ------------------------------------------
     trainer.get_by_test_id(f"followup-{code}").click()  # close
@@ -126,6 +133,8 @@ def test_a_trainee_marks_their_plan_and_the_trainer_compares_two_classes(caseroo
     expect(trainer.get_by_test_id("cohort-rubric")).to_contain_text("情绪安抚")
     expect(trainer.get_by_test_id("cohort-followup")).to_contain_text("完成 1")
     _shot(trainer, "followup-cohorts-trainer", full=True)
+    problems += _axe(trainer, "trainer cohorts and follow-up")
+    assert not problems, problems
     with trainer.expect_download() as info:
         trainer.get_by_test_id("cohort-xlsx").click()
     book = load_workbook(io.BytesIO(info.value.path().read_bytes()))

@@ -476,7 +476,7 @@ function followUpRow(s, key) {
   else {
     const d = f.data;
     const dateInput = h('input', {
-      class: 'input input-small', type: 'date', value: dateValue(d.opens_at), testid: `followup-date-${s.code}`,
+      class: 'input input-small', type: 'date', value: dateValue(d.opens_at || d.chosen_at), testid: `followup-date-${s.code}`,
       'aria-label': t('trainer.followup_date'),
     });
     const setDate = () => {
@@ -488,7 +488,9 @@ function followUpRow(s, key) {
     body = [
       h('p', { class: 'followup-when', testid: `followup-state-${s.code}` },
         d.open ? t('trainer.followup_open', { when: when(d.opens_at) })
-          : d.opens_at ? t('trainer.followup_opens', { when: when(d.opens_at) }) : t('trainer.followup_after_end')),
+          : d.opens_at ? t('trainer.followup_opens', { when: when(d.opens_at) })
+            : d.chosen_at ? t('trainer.followup_after_end_chosen', { when: when(d.chosen_at) })
+              : t('trainer.followup_after_end')),
       h('div', { class: 'row-actions' },
         h('label', { class: 'row-label' }, t('trainer.followup_date'), dateInput),
         h('button', { type: 'button', class: 'btn btn-small', onclick: setDate }, t('trainer.followup_set')),

@@ -31,7 +31,7 @@ from server.http_api import (
 from server.services import Services
 from sessions.errors import Refused
 from sessions.followstore import FollowUpEntry
-from sessions.followup import check, opens_at, plan_items, summary, trainee_view
+from sessions.followup import check, is_open, opens_at, plan_items, summary, trainee_view
 from sessions.live import LiveSession
 
 MAX_DATE_MS = 4_102_444_800_000  # 2100-01-01: a date beyond is a typo
@@ -46,8 +46,7 @@ def follow_up_link(svc: Services, live: LiveSession, pid: str) -> dict[str, Any]
         return None
     url = f"{svc.base}/f/{st.code}#t={svc.tokens.issue_followup(st.code, pid)}"
     opens = opens_at(st, svc.store.followup_date(st.code))
-    return {"url": url, "qr": svc.qr_for(url), "opens_at": opens,
-            "open": opens is not None and svc.clock.now_ms() >= opens}
+    return {"url": url, "qr": svc.qr_for(url), "opens_at": opens, "open": is_open(opens, svc.clock.now_ms())}
 
 
 async def _trainee(request: Request) -> tuple[LiveSession, str, dict[str, Any]] | Response:
@@ -109,9 +108,10 @@ async def trainer_summary(request: Request) -> Response:
         return live
     svc = _svc(request)
     st = live.state
-    opens = opens_at(st, svc.store.followup_date(st.code))
+    chosen = svc.store.followup_date(st.code)
+    opens = opens_at(st, chosen)
     return ORJSONResponse({"code": st.code, "title": st.title, "ended_at": st.ended_at,
-                           "chosen": svc.store.followup_date(st.code) is not None,
+                           "chosen": chosen is not None, "chosen_at": chosen,
                            **summary(st, svc.store.followup_entries(st.code), opens, svc.clock.now_ms())})
 
 

@@ -51,10 +51,12 @@ def plan_items(st: SessionState) -> dict[str, list[dict[str, Any]]]:
 
 
 def opens_at(st: SessionState, chosen: int | None) -> int | None:
-    """When follow-up opens: the trainer's date, else ``DEFAULT_DAYS`` after the end (None while live)."""
-    if chosen is not None:
-        return chosen
-    return st.ended_at + DEFAULT_DAYS * DAY_MS if st.ended_at is not None else None
+    """When follow-up opens: the trainer's date, else ``DEFAULT_DAYS`` after the end; never while
+    the session is live (None), since a trainee may still rewrite their plan, and a mark names an
+    item by its place in the plan. A date chosen before the end opens follow-up at the end."""
+    if st.ended_at is None:
+        return None
+    return max(chosen, st.ended_at) if chosen is not None else st.ended_at + DEFAULT_DAYS * DAY_MS
 
 
 def is_open(opens: int | None, now: int) -> bool:

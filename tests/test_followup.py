@@ -16,8 +16,12 @@ import httpx
 import pytest
 from openpyxl import load_workbook
 
+from sessions.errors import Refused
+from sessions.followstore import FollowUpEntry
+from sessions.followup import DEFAULT_DAYS, check, opens_at, plan_items, record_section, summary, trainee_view
 from tests.conftest import ADMIN, RunningServer, start_server
 from tests.test_cohorts import CLASS_A, cohorts, play_class
+from tests.test_kinds import Room
 
 DAY_MS = 86_400_000
 
@@ -47,6 +51,55 @@ def mark(srv: RunningServer, code: str, token: Any, item: Any, status: Any, comm
 def trainer(srv: RunningServer, code: str, key: str, method: str = "GET", body: Any = None) -> httpx.Response:
     return httpx.request(method, f"{srv.http}/api/sessions/{code}/followup", json=body, timeout=30,
                          headers={"Authorization": f"Bearer {key}"})
+
+
+def test_follow_up_rules_through_the_core() -> None:
+    """Items in the record's order, the date (never while live), the checks, the views, the counts."""
+    r = Room()
+    st = r.live.state
+    r.host("start", activity="plan")
+    r.submit("p1", {"items": [{"what": "复述诉求", "by": "下周"}, {"what": "整理台账"}]})
+    r.submit("p3", {"items": [{"what": "学习条例"}]})
+    assert opens_at(st, None) is None and opens_at(st, r.now) is None  # live: the plans may still change
+    r.submit("p1", {"items": [{"what": "复述诉求", "by": "下周"}, {"what": "整理台账"}, {"what": "回访"}]})
+    with pytest.raises(Refused) as info:
+        check(plan_items(st)["p1"], opens_at(st, r.now), r.now, 0, "done", "")
+    assert info.value.code == "followup_not_open"
+    r.host("end")
+    end = st.ended_at
+    assert end is not None
+    items = plan_items(st)
+    assert [i["what"] for i in items["p1"]] == ["复述诉求", "整理台账", "回访"] and items["p1"][0]["by"] == "下周"
+    assert set(items) == {"p1", "p3"}
+    assert opens_at(st, None) == end + DEFAULT_DAYS * DAY_MS
+    assert opens_at(st, end - 1000) == end and opens_at(st, end + 5) == end + 5  # never before the end
+    opens = opens_at(st, None)
+    assert opens is not None
+    for args, code in [((0, "done", ""), "followup_not_open")]:
+        with pytest.raises(Refused) as info:
+            check(items["p1"], opens, opens - 1, *args)
+        assert info.value.code == code
+    for item, status, comment, code in [(3, "done", "", "bad_item"), (-1, "done", "", "bad_item"),
+                                        (True, "done", "", "bad_item"), (0, "DONE", "", "bad_status"),
+                                        (0, None, "", "bad_status"), (0, "done", ["x"], "bad_comment"),
+                                        (0, "done", "长" * 201, "comment_too_long")]:
+        with pytest.raises(Refused) as info:
+            check(items["p1"], opens, opens, item, status, comment)
+        assert info.value.code == code, (item, status, comment)
+    assert check(items["p1"], opens, opens, 2, "dropped", None) == (2, "dropped", "")
+    assert check(items["p1"], opens, opens, 0, "done", " 一\t二\n三 ") == (0, "done", "一 二 三")
+    marks = [FollowUpEntry("p1", 0, "done", "好", opens), FollowUpEntry("p1", 2, "dropped", "", opens),
+             FollowUpEntry("p3", 0, "doing", "", opens)]
+    view = trainee_view(st, "p1", marks, opens, opens)
+    assert view["open"] and [(i["index"], i["status"]) for i in view["items"]] == [(0, "done"), (1, None),
+                                                                                  (2, "dropped")]
+    assert "学习条例" not in str(view)  # another trainee's plan is not in my view
+    total = summary(st, marks, opens, opens)["total"]
+    assert (total["items"], total["done"], total["doing"], total["dropped"], total["unmarked"]) == (4, 1, 1, 1, 1)
+    assert total["completion"] == 0.25 and total["answered"] == 0.75
+    rows = record_section(st, marks, opens)["items"]
+    assert [(row["player_id"], row["item"], row["status"]) for row in rows] == [
+        ("p1", 0, "done"), ("p1", 1, None), ("p1", 2, "dropped"), ("p3", 0, "doing")]
 
 
 @pytest.fixture

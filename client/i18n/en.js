@@ -764,6 +764,7 @@ export default {
   'trainer.followup_open': 'Follow-up is open (since {when}).',
   'trainer.followup_opens': 'Follow-up opens on {when}.',
   'trainer.followup_after_end': 'Follow-up opens 30 days after the session ends.',
+  'trainer.followup_after_end_chosen': 'Follow-up opens once the session has ended (set to {when}, never before the end).',
   'trainer.followup_total': '{items} plan items: {done} done, {doing} in progress, {dropped} dropped, {unmarked} not marked; completion {completion}',
   'trainer.followup_none': 'No trainee wrote an action plan.',
   'trainer.followup_col_name': 'Name',

@@ -764,6 +764,7 @@ export default {
   'trainer.followup_open': '跟进已开放（自 {when}）。',
   'trainer.followup_opens': '跟进将于 {when} 开放。',
   'trainer.followup_after_end': '课堂结束 30 天后开放跟进。',
+  'trainer.followup_after_end_chosen': '课堂结束后开放跟进（已设定 {when}，不早于结束）。',
   'trainer.followup_total': '{items} 条计划：完成 {done}，进行中 {doing}，放弃 {dropped}，未填写 {unmarked}；完成率 {completion}',
   'trainer.followup_none': '没有学员写下行动计划。',
   'trainer.followup_col_name': '姓名',

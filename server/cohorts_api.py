@@ -3,8 +3,9 @@
 The sessions of the deck (live and ended) are grouped into classes: by course when a session
 belongs to one, else each session is a class of its own. ``groups=`` overrides that with the
 trainer's own grouping: classes separated by ``|``, the codes of a class by ``,``
-(``groups=123456,234567|345678``). Sessions that never started are left out. Each session is
-rebuilt off the event loop (``server/records.py``) and reduced to counts (``sessions.cohorts``).
+(``groups=123456,234567|345678``). Sessions that never started are left out. Each ended session
+is rebuilt and reduced to counts (``sessions.cohorts``) off the event loop (``server/records.py``);
+a live one is read on the loop, where it changes.
 """
 
 from __future__ import annotations
@@ -59,7 +60,11 @@ async def _gather(request: Request) -> tuple[dict[str, Any], list[tuple[str, lis
 
     async def one(code: str) -> dict[str, Any] | None:
         live = await svc.records.open(code)
-        return await asyncio.to_thread(figures, live) if live is not None else None
+        if live is None:
+            return None
+        if live.state.phase != "ended":  # a live session changes on this loop: read it here, not in a thread
+            return figures(live)
+        return await asyncio.to_thread(figures, live)
 
     classes = []
     for name, codes in plan:

@@ -237,3 +237,31 @@ def test_cohorts_need_the_admin_token(two_classes: Any) -> None:
     assert r.status_code == 404 and r.json()["error"]["code"] == "unknown_deck"
     r = httpx.get(f"{srv.http}/api/cohorts", timeout=30, headers={"Authorization": f"Bearer {ADMIN}"})
     assert r.status_code == 400 and r.json()["error"]["code"] == "unknown_deck"
+
+
+def test_a_live_session_is_compared_as_it_stands_and_one_never_started_is_left_out(two_classes: Any) -> None:
+    """(Runs last in this module: it adds two sessions to the deck.)"""
+    srv, (code_a, _), (code_b, _) = two_classes
+    with srv.admin() as api:
+        idle = api.post("/api/sessions", json={"deck": "cohort", "title": "未开课"}).json()["code"]
+        s = api.post("/api/sessions", json={"deck": "cohort", "title": "三班"}).json()
+    code, key = s["code"], s["host_key"]
+
+    async def scenario() -> None:
+        console = await host(srv.ws, code, key, "console")
+        phone = await player(srv.ws, code, "三班学员", group="g1")
+        reply = await console.request({"type": "command", "name": "next", "args": {}})
+        assert reply["type"] == "ack", reply
+        await phone.view_until(lambda v: v["activity"] is not None and v["activity"]["status"] == "open")
+        reply = await phone.request({"type": "submit", "activity": "v1", "answer": {"choice": "c"}})
+        assert reply["type"] == "ack", reply
+        data = cohorts(srv).json()  # while the session is live
+        assert [c["sessions"] for c in data["classes"]] == [[code_a], [code_b], [code]]
+        v1 = by_id(data["cards"])["v1"]
+        assert v1["by_class"][2] == {"answered": 1, "agreed": 0, "share": 0.0, "mean_points": None}
+        assert v1["overall"]["answered"] == 7 and by_id(data["cards"])["v2"]["by_class"][2] is None
+        assert idle in {s["code"] for s in data["sessions"]}  # listed for the trainer's own grouping
+        await phone.close()
+        await console.close()
+
+    asyncio.run(scenario())

@@ -194,6 +194,12 @@ def test_a_trainee_follows_up_their_plan_from_the_link_on_their_record(played: A
                                               headers={"Authorization": f"Bearer {key}"}).content))
     assert "行动计划跟进" in book.sheetnames
 
+    # Nothing personal in the server's log: no name, comment or token.
+    logged = srv.log.read_text(errors="replace")
+    assert "caseroom ready" in logged  # (the log it is)
+    for secret in ("每次都先复述了", "部门统一做了", "一班学员1", t1, t2, t1.split(".", 1)[1]):
+        assert secret not in logged, secret
+
     # A restart keeps every mark (the SQLite file); deletion removes them with the session.
     srv.stop()
     srv2 = start_server(data, port=srv.port)

@@ -9,6 +9,7 @@ import signal
 import socket
 from collections import OrderedDict
 from dataclasses import dataclass, field
+from typing import Any
 
 import segno
 
@@ -80,6 +81,8 @@ class Services:
     base: str = ""
     cluster: Cluster | None = None
     media_cache: MediaCache = field(default_factory=lambda: MediaCache())
+    # Ended sessions' cohort figures (server/cohorts_api.py), by (code, created_at): counts only.
+    cohort_figures: OrderedDict[tuple[str, int], dict[str, Any]] = field(default_factory=OrderedDict)
     supervisor: Supervisor = field(default_factory=lambda: Supervisor(_shut_down))
     records: Records = field(init=False)
 
@@ -253,6 +256,8 @@ class Services:
             room.close()
         self.sessions.live.pop(code, None)
         self.records.forget(code)
+        for key in [k for k in self.cohort_figures if k[0] == code]:
+            del self.cohort_figures[key]
         return self.store.delete_session(code)
 
     async def add_deck(self, source: bytes, *, zipped: bool = False) -> Deck:

@@ -18,7 +18,8 @@ from __future__ import annotations
 from typing import Any
 
 from games.rounding import half_up
-from sessions.followup import STATUSES, opens_at, summary
+from sessions.followstore import FollowUpEntry
+from sessions.followup import STATUSES, counts, plan_items
 from sessions.headline import headline
 from sessions.i18n import KINDS, language, words
 from sessions.live import LiveSession
@@ -42,11 +43,18 @@ def figures(live: LiveSession) -> dict[str, Any]:
             means = [r["means"].get(crit.id) for r in act.impl.results(act.config, kstate)]
             rubric.append({"activity": card, "title": act.title, "criterion": crit.id,
                            "criterion_title": crit.title, "means": [m for m in means if m is not None]})
-    follow = summary(st, live.store.followup_entries(st.code),
-                     opens_at(st, live.store.followup_date(st.code)), 0)["total"]
+    plans = {pid: len(items) for pid, items in plan_items(st).items()}
     return {"code": st.code, "title": st.title, "created_at": st.created_at, "started_at": st.started_at,
             "language": language(st), "trainees": len(st.players), "cards": cards, "rubric": rubric,
-            "follow_up": {k: follow[k] for k in ("items", *STATUSES, "unmarked")}}
+            "plans": plans, "follow_up": follow_up(plans, live.store.followup_entries(st.code))}
+
+
+def follow_up(plans: dict[str, int], entries: list[FollowUpEntry]) -> dict[str, int]:
+    """A session's follow-up marks as counts, from each trainee's number of plan items: what an
+    ended session's cached figures refresh (the marks come weeks later; the rest never changes)."""
+    marks = {(e.player_id, e.item): e.status for e in entries}
+    total = counts([marks.get((pid, i)) for pid, n in plans.items() for i in range(n)])
+    return {k: total[k] for k in ("items", *STATUSES, "unmarked")}
 
 
 def _share(agreed: int, answered: int) -> float | None:

@@ -102,7 +102,8 @@ def _mark(entry: FollowUpEntry | None) -> dict[str, Any]:
     return {"status": entry.status, "comment": entry.comment, "at": entry.at}
 
 
-def _counts(marks: list[str | None]) -> dict[str, Any]:
+def counts(marks: list[str | None]) -> dict[str, Any]:
+    """How many items, of each status, unmarked; the shares done (completion) and marked (answered)."""
     n = len(marks)
     out: dict[str, Any] = {"items": n, **{s: marks.count(s) for s in STATUSES},
                            "unmarked": marks.count(None)}
@@ -122,8 +123,8 @@ def summary(st: SessionState, entries: list[FollowUpEntry], opens: int | None, n
         every += theirs
         group = st.players[pid].group if pid in st.players else st.removed[pid][0].group
         people.append({"player_id": pid, "name": st.name_of(pid), "group": st.groups.get(group or "", ""),
-                       **_counts(theirs)})
-    return {"opens_at": opens, "open": is_open(opens, now), "total": _counts(every), "people": people}
+                       **counts(theirs)})
+    return {"opens_at": opens, "open": is_open(opens, now), "total": counts(every), "people": people}
 
 
 def record_section(st: SessionState, entries: list[FollowUpEntry], opens: int | None) -> dict[str, Any]:
@@ -138,4 +139,4 @@ def record_section(st: SessionState, entries: list[FollowUpEntry], opens: int | 
                          "what": item["what"], "by": item["by"], "status": mark["status"],
                          "comment": mark["comment"], "at": mark["at"]})
     return {"opens_at": opens, "items": rows,
-            "total": _counts([r["status"] for r in rows])}
+            "total": counts([r["status"] for r in rows])}

@@ -190,6 +190,7 @@ def test_two_classes_compared_card_by_card(two_classes: Any) -> None:
     assert rubric["calm"]["criterion_title"] == "情绪安抚"
     assert {s["code"] for s in data["sessions"]} == {code_a, code_b}
     assert "学员" not in r.text  # counts only: no trainee's name in a comparison
+    assert cohorts(srv).json() == data  # a second time from the cached figures of the ended sessions
 
 
 def test_the_trainers_own_grouping_pools_the_sessions(two_classes: Any) -> None:

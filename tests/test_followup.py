@@ -132,6 +132,8 @@ def test_a_trainee_follows_up_their_plan_from_the_link_on_their_record(played: A
     r = mark(srv, code, t1, 0, "done")
     assert r.status_code == 409 and r.json()["error"]["code"] == "followup_not_open"
 
+    assert cohorts(srv).json()["classes"][0]["follow_up"]["items"] == 3  # (the figures are cached from here)
+
     # The trainer opens it early (the host key suffices); the trainee marks their items.
     opened = trainer(srv, code, key, "PUT", {"open_now": True}).json()
     assert opened["open"] is True and opened["chosen"] is True
@@ -172,7 +174,8 @@ def test_a_trainee_follows_up_their_plan_from_the_link_on_their_record(played: A
     assert (people["一班学员2"]["doing"], people["一班学员2"]["completion"]) == (1, 0.0)
     assert summary["total"] == {"items": 3, "done": 1, "doing": 1, "dropped": 1, "unmarked": 0,
                                      "completion": 0.333, "answered": 1.0}
-    assert cohorts(srv).json()["classes"][0]["follow_up"]["done"] == 1  # the department's view per class
+    per_class = cohorts(srv).json()["classes"][0]["follow_up"]  # the department's view per class, marks fresh
+    assert (per_class["done"], per_class["doing"], per_class["dropped"], per_class["completion"]) == (1, 1, 1, 0.333)
     assert trainer(srv, code, "wrong").status_code == 403
 
     # The exports carry it: JSON follow_up, a CSV table, an XLSX sheet; earlier keys unchanged.

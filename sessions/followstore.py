@@ -44,13 +44,11 @@ class FollowUpDateRow(SQLModel, table=True):
 
 
 class SqlFollowUps:
-    """Follow-up methods of ``SqlStore`` (which provides ``engine``, ``_lock``, ``_text``, ``is_postgresql``)."""
+    """Follow-up methods of ``SqlStore`` (which provides ``engine``, ``_lock`` and ``is_postgresql``)."""
 
     engine: Any
     _lock: Any
     is_postgresql: bool
-
-    def _text(self, value: str) -> str: ...  # (SqlStore's)
 
     def followup_entries(self, code: str) -> list[FollowUpEntry]:
         with Session(self.engine) as db:
@@ -61,7 +59,9 @@ class SqlFollowUps:
     def put_followup(self, code: str, entry: FollowUpEntry) -> None:
         """Insert or replace the status of one plan item, in one statement."""
         values = {"session_code": code, "player_id": entry.player_id, "item": entry.item,
-                  "status": entry.status, "comment": self._text(entry.comment), "at": entry.at}
+                  "status": entry.status, "comment": entry.comment, "at": entry.at}
+        if self.is_postgresql:  # (its text cannot hold U+0000; sessions.followup cleans it out anyway)
+            values["comment"] = entry.comment.replace("\x00", "\ufffd")
         ins = (pg_insert if self.is_postgresql else sqlite_insert)(FollowUpRow.__table__).values(**values)  # type: ignore[attr-defined]
         stmt = ins.on_conflict_do_update(index_elements=["session_code", "player_id", "item"],
                                          set_={k: ins.excluded[k] for k in ("status", "comment", "at")})

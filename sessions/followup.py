@@ -17,12 +17,14 @@ from __future__ import annotations
 from typing import Any
 
 from games.rounding import half_up
+from games.text import clean_text
 from sessions.errors import Refused
 from sessions.followstore import FollowUpEntry
 from sessions.state import SessionState
 
 STATUSES = ("done", "doing", "dropped")
 MAX_COMMENT = 200
+MAX_BODY_CHARS = 20_000  # (more than a 16 KiB request body holds: cleaning never cuts what it measures)
 DEFAULT_DAYS = 30
 DAY_MS = 86_400_000
 
@@ -76,7 +78,8 @@ def check(items: list[dict[str, Any]], opens: int | None, now: int, item: object
         comment = ""
     if not isinstance(comment, str):
         raise Refused("bad_comment", "comment should be text")
-    comment = " ".join(comment.split())  # one line
+    # One line, cleaned like every free text (control and formatting characters, glitch marks).
+    comment = " ".join(clean_text(" ".join(comment.split()), max_chars=MAX_BODY_CHARS).split())
     if len(comment) > MAX_COMMENT:
         raise Refused("comment_too_long", f"a comment holds at most {MAX_COMMENT} characters")
     return item, str(status), comment

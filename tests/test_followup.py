@@ -87,7 +87,7 @@ def test_follow_up_rules_through_the_core() -> None:
             check(items["p1"], opens, opens, item, status, comment)
         assert info.value.code == code, (item, status, comment)
     assert check(items["p1"], opens, opens, 2, "dropped", None) == (2, "dropped", "")
-    assert check(items["p1"], opens, opens, 0, "done", " 一\t二\n三 ") == (0, "done", "一 二 三")
+    assert check(items["p1"], opens, opens, 0, "done", " 一  二\n三\u202e\x00 ") == (0, "done", "一 二 三")
     marks = [FollowUpEntry("p1", 0, "done", "好", opens), FollowUpEntry("p1", 2, "dropped", "", opens),
              FollowUpEntry("p3", 0, "doing", "", opens)]
     view = trainee_view(st, "p1", marks, opens, opens)

@@ -15,11 +15,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
-from starlette.websockets import WebSocket
 
 from server import http_api, pages
 from server.config import Config
 from server.services import Services
+from server.socket import Socket
 from server.supervisor import EXIT_GAVE_UP
 from server.ws import websocket_endpoint
 from sessions.clock import Clock
@@ -74,7 +74,7 @@ class WebSocketFastPath:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "websocket" and scope["path"] == self.path:
             scope["app"] = self.app  # what Starlette would set: the endpoint reads app.state
-            await websocket_endpoint(WebSocket(scope, receive, send))
+            await websocket_endpoint(Socket(scope, receive, send))
             return
         await self.app(scope, receive, send)
 

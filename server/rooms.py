@@ -21,10 +21,9 @@ from collections import Counter, deque
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from starlette.websockets import WebSocket
-
 from server.protocol import dumps
 from server.refusals import WINDOW, JoinRefusals
+from server.socket import Socket
 from sessions.autoclose import GRACE_MS, present, should_check
 from sessions.clock import Clock
 from sessions.commit import Committer
@@ -62,7 +61,7 @@ class Conn:
     __slots__ = ("_last_view", "closed", "dirty", "outbox", "owed_since", "player_id", "role", "room",
                  "sending_since", "task", "view", "view_seq", "ws")
 
-    def __init__(self, ws: WebSocket, room: Room, role: str, player_id: str | None = None) -> None:
+    def __init__(self, ws: Socket, room: Room, role: str, player_id: str | None = None) -> None:
         self.ws = ws
         self.room = room
         self.role = role

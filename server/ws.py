@@ -22,7 +22,7 @@ import logging
 import time
 from typing import Any
 
-from starlette.websockets import WebSocket, WebSocketDisconnect
+from starlette.websockets import WebSocketDisconnect
 
 from games.grouping import group, label
 from server import authz, limits
@@ -30,6 +30,7 @@ from server.protocol import CommandMsg, Host, IdRefused, Join, Message, Ping, Re
 from server.refusals import CODE_REASON
 from server.rooms import Conn, Room
 from server.services import Services
+from server.socket import Socket
 from sessions.core import Command, cluster_request, existing_join
 from sessions.errors import NotFound, Refused
 
@@ -44,24 +45,26 @@ FLOOD_STRIKES = 3  # refused-for-rate messages in a row before the connection is
 RAISE_JOIN_LIMIT = "raise_join_limit"  # a console command the server answers itself
 
 
-def origin_allowed(ws: WebSocket, allowed: tuple[str, ...]) -> bool:
+def origin_allowed(ws: Socket, allowed: tuple[str, ...]) -> bool:
     """Same origin as the Host header, or one configured; no Origin header (not a browser) passes."""
-    origin = ws.headers.get("origin")
+    origin = ws.header(b"origin")
     if origin is None:
         return True
-    host = ws.headers.get("host", "")
+    host = ws.header(b"host") or ""
     return origin in allowed or origin in (f"http://{host}", f"https://{host}")
 
 
 class Connection:
     """The receive side of one websocket; ``conn`` is set once it has identified itself."""
 
-    def __init__(self, svc: Services, ws: WebSocket) -> None:
+    __slots__ = ("address", "bucket", "conn", "room", "strikes", "svc", "ws")
+
+    def __init__(self, svc: Services, ws: Socket) -> None:
         self.svc = svc
         self.ws = ws
         self.conn: Conn | None = None
         self.room: Room | None = None
-        self.address = ws.client.host if ws.client else "unknown"
+        self.address = ws.client_host or "unknown"
         self.bucket = limits.Buckets(svc.limits.messages, max_keys=1)
         self.strikes = 0
 
@@ -71,7 +74,7 @@ class Connection:
 
     async def run(self) -> None:
         if not origin_allowed(self.ws, self.svc.config.allowed_origins):
-            log.info("refused a websocket from origin %s", self.ws.headers.get("origin"))
+            log.info("refused a websocket from origin %s", self.ws.header(b"origin"))
             await self.ws.close(CLOSE_FOREIGN_ORIGIN)
             return
         await self.ws.accept()
@@ -334,6 +337,6 @@ def _error(msg_id: str | None, exc: Refused) -> dict[str, Any]:
     return out
 
 
-async def websocket_endpoint(ws: WebSocket) -> None:
+async def websocket_endpoint(ws: Socket) -> None:
     svc: Services = ws.app.state.services
     await Connection(svc, ws).run()

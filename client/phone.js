@@ -494,6 +494,14 @@ function send(a, answer) {
   });
 }
 
+/** The activity as the phone shows it: an answer the server acknowledged is this player's answer
+ * even before the view that says so arrives (the server sends that view with the next change). */
+function withAcked(a) {
+  const p = S.pending;
+  if (!p || !p.acked || p.activity !== a.id || a.mode === CONSENSUS || a.status !== 'open') return a;
+  return { ...a, my_answer: p.answer };
+}
+
 /** The answer in flight (or acked, its view not yet here) for this activity, of this shape. */
 function pendingFor(a, field) {
   const p = S.pending;
@@ -540,7 +548,7 @@ function render() {
                parts: [h('p', { class: 'muted center' }, t('phone.loading'))] };
     fetchKinds();
   }
-  else if (kindOf(a.kind) && kindOf(a.kind).phone) screen = kindOf(a.kind).phone(CTX, v, a);
+  else if (kindOf(a.kind) && kindOf(a.kind).phone) screen = kindOf(a.kind).phone(CTX, v, withAcked(a));
   else screen = renderUnsupported(a);
   keepFocus(els.stage, () => mount(screen));
 

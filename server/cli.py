@@ -102,9 +102,11 @@ def serve(args: argparse.Namespace) -> int:
         ws="websockets-sansio",
         ws_max_size=WS_MAX_FRAME,
         ws_per_message_deflate=False,
-        # A phone that vanished (no close frame) is found within ~10 s and counted offline.
-        ws_ping_interval=5,
-        ws_ping_timeout=5,
+        # A phone that vanished (no close frame) is found within ~20 s and counted offline. Every
+        # 10 s, not 5: with thousands of phones the pings were a tenth of an answer burst's CPU
+        # (bench/README.md), and the bundled client talks every 10 s anyway (docs/protocol.md).
+        ws_ping_interval=10,
+        ws_ping_timeout=10,
         log_level="warning" if args.quiet else "info",
         timeout_graceful_shutdown=5,
         # Behind nginx: trust X-Forwarded-For from these addresses only, so rate limits see phones,

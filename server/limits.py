@@ -34,6 +34,27 @@ SLOW_AFTER = 5  # wrong codes (within the bucket) after which each further answe
 SLOW_DELAY = 1.0  # seconds
 
 
+class Bucket:
+    """One token bucket (a connection's messages): a few slots, kept for the whole class."""
+
+    __slots__ = ("last", "rate", "tokens")
+
+    def __init__(self, rate: Rate, now: float) -> None:
+        self.rate = rate
+        self.tokens = rate.burst
+        self.last = now
+
+    def take(self, now: float, cost: float = 1.0) -> bool:
+        rate = self.rate
+        tokens = min(rate.burst, self.tokens + (now - self.last) * rate.per_second)
+        self.last = now
+        if tokens < cost:
+            self.tokens = tokens
+            return False
+        self.tokens = tokens - cost
+        return True
+
+
 class Buckets:
     """Token buckets by key; old keys are forgotten once full again, so memory stays bounded."""
 

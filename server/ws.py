@@ -65,7 +65,7 @@ class Connection:
         self.conn: Conn | None = None
         self.room: Room | None = None
         self.address = ws.client_host or "unknown"
-        self.bucket = limits.Buckets(svc.limits.messages, max_keys=1)
+        self.bucket = limits.Bucket(svc.limits.messages, time.monotonic())
         self.strikes = 0
 
     @property
@@ -118,7 +118,7 @@ class Connection:
 
     async def _accept_message(self, text: str | None) -> tuple[str | None, Message]:
         """Rate limit, parse and authorise one frame; raises IdRefused/Refused."""
-        if not self.bucket.take("", time.monotonic()):
+        if not self.bucket.take(time.monotonic()):
             self.strikes += 1
             if self.strikes > FLOOD_STRIKES:
                 await self._reply(_error(None, Refused("rate_limited", "too many messages; closing")))

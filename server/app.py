@@ -16,7 +16,7 @@ from starlette.responses import Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from server import http_api, pages
+from server import courses_api, http_api, pages
 from server.config import Config
 from server.services import Services
 from server.socket import Socket
@@ -123,6 +123,14 @@ def create_app(config: Config | None = None, *, clock: Clock | None = None,
         Route("/api/sessions/{code}/review", http_api.review_session, methods=["GET"]),
         Route("/api/sessions/{code}/replay", http_api.replay_session, methods=["GET"]),
         Route("/api/sessions/{code}/me", http_api.personal_record, methods=["POST"]),
+        Route("/api/sessions/{code}/roster", courses_api.session_roster, methods=["GET"]),
+        Route("/api/courses", courses_api.create_course, methods=["POST"]),
+        Route("/api/courses", courses_api.list_courses, methods=["GET"]),
+        Route("/api/courses/{course}/roster", courses_api.put_roster, methods=["PUT"]),
+        Route("/api/courses/{course}/roster", courses_api.get_roster, methods=["GET"]),
+        Route("/api/courses/{course}/export", courses_api.course_export, methods=["GET"]),
+        Route("/api/courses/{course}", courses_api.delete_course, methods=["DELETE"]),
+        Route("/api/courses/{course}/people/{person}", courses_api.delete_person, methods=["DELETE"]),
         WebSocketRoute("/ws", websocket_endpoint),  # (reached only through WebSocketFastPath)
         Route("/", pages.phone),
         Route("/j/{code}", pages.phone),

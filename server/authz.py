@@ -43,6 +43,14 @@ HTTP_MATRIX: dict[str, frozenset[str]] = {
     "GET /api/sessions/{code}/review": frozenset({HOST, ADMIN}),
     "GET /api/sessions/{code}/replay": frozenset({HOST, ADMIN}),
     "POST /api/sessions/{code}/me": frozenset({PLAYER}),
+    "GET /api/sessions/{code}/roster": frozenset({ANONYMOUS, PLAYER, HOST, ADMIN}),
+    "POST /api/courses": frozenset({ADMIN}),
+    "GET /api/courses": frozenset({ADMIN}),
+    "PUT /api/courses/{course}/roster": frozenset({ADMIN}),
+    "GET /api/courses/{course}/roster": frozenset({ADMIN}),
+    "GET /api/courses/{course}/export": frozenset({ADMIN}),
+    "DELETE /api/courses/{course}": frozenset({ADMIN}),
+    "DELETE /api/courses/{course}/people/{person}": frozenset({ADMIN}),
 }
 
 

@@ -148,9 +148,9 @@ async def create_session(request: Request) -> Response:
     try:
         live, host_key = svc.create_session(data["deck"], title.strip() if title else None,
                                             data.get("agenda"), data.get("modules"), data.get("preset"),
-                                            data.get("day"))
+                                            data.get("day"), data.get("course"))
     except Refused as exc:
-        return error(404 if exc.code == "unknown_deck" else 400, exc.code, exc.message)
+        return error(404 if exc.code in ("unknown_deck", "unknown_course") else 400, exc.code, exc.message)
     await svc.created(live.code)
     return ORJSONResponse({"code": live.code, "host_key": host_key, "title": live.state.title,
                            "deck": live.state.deck.id, "agenda": list(live.state.agenda),
@@ -284,6 +284,8 @@ async def personal_record(request: Request) -> Response:
         return error(*authz.http_refusal("POST /api/sessions/{code}/me", authz.ANONYMOUS) or (401, "", ""))
     pid = svc.tokens.check(code, token) if _valid_code(code) else None
     live = await svc.records.open(code) if pid is not None else None
+    if live is not None and pid is not None and svc.tokens.check(code, token, live.state.seats) is None:
+        pid = None  # the token of a seat that moved to another phone
     if live is None or pid is None or pid not in live.state.players:
         if (limited := _wrong_credential(request)) is not None:
             return limited
@@ -323,7 +325,8 @@ async def session_public(request: Request) -> Response:
         return error(404, "unknown_session", "there is no live session with that code")
     st = live.state
     return ORJSONResponse({"code": st.code, "title": st.title, "phase": st.phase, "locked": st.locked,
-                           "groups": [{"id": g, "name": n} for g, n in st.groups.items()]})
+                           "groups": [{"id": g, "name": n} for g, n in st.groups.items()],
+                           "roster": svc.roster_of(live) is not None})
 
 
 async def media_file(request: Request) -> Response:

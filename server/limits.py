@@ -29,6 +29,7 @@ JOINS = Rate(burst=200, per_second=50.0)  # join/resume/host with a valid code, 
 RAISE_FACTOR = 10  # the console's "raise the limit": burst 2,000, then 500 a second
 MAX_TRUSTED = 100_000  # (address, code) pairs remembered as opened
 WRONG_CODES = Rate(burst=10, per_second=10 / 60)  # unknown codes per address: 10, then one every 6 s
+WRONG_CHECKS_PER_ADDRESS = Rate(burst=30, per_second=0.5)  # wrong roster checks per address and session
 MESSAGES = Rate(burst=60, per_second=30)  # messages per connection
 SLOW_AFTER = 5  # wrong codes (within the bucket) after which each further answer waits
 SLOW_DELAY = 1.0  # seconds
@@ -96,6 +97,11 @@ class Limits:
     def __init__(self, joins: Rate = JOINS, messages: Rate = MESSAGES) -> None:
         self.joins = Buckets(joins)
         self.wrong_codes = Buckets(WRONG_CODES)
+        # A rostered join's check (server/ws.py): per session and person, like wrong codes (four
+        # digits take days to guess), and per session and address, more generously (a class
+        # behind one NAT makes typos), so many people cannot be tried quickly from one place.
+        self.wrong_checks = Buckets(WRONG_CODES)
+        self.wrong_check_addresses = Buckets(WRONG_CHECKS_PER_ADDRESS)
         self.messages = messages
         self.raised: dict[str, Buckets] = {}  # session code -> its raised join bucket
         self._opened: dict[tuple[str, str], None] = {}  # (address, code) that identified; oldest first

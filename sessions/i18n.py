@@ -82,6 +82,9 @@ WORDS: dict[str, dict[str, str]] = {
         "yes": "是", "no": "否", "mean": "平均", "median": "中位数", "result": "结果",
         "present": "在场", "page_of": "第 &P 页，共 &N 页", "recommended_answer": "推荐答案",
         "criterion": "评分项", "none": "—",
+        "attendance": "出勤", "left": "离开时间", "present_min": "在场（分钟）", "course": "培训班",
+        "person": "学员编号", "staff_no": "工号", "unit": "部门/营业厅", "day": "第几天",
+        "days_present": "出席天数", "people": "学员",
     },
     "en": {
         "overview": "Overview", "trainees": "Trainees", "groups": "Groups", "plans": "Action plans",
@@ -107,6 +110,9 @@ WORDS: dict[str, dict[str, str]] = {
         "mean": "Mean", "median": "Median", "result": "Result", "present": "Present",
         "page_of": "Page &P of &N", "recommended_answer": "Recommended answer", "criterion": "Criterion",
         "none": "—",
+        "attendance": "Attendance", "left": "Left", "present_min": "Present (min)", "course": "Course",
+        "person": "Person", "staff_no": "Staff no.", "unit": "Unit", "day": "Day",
+        "days_present": "Days present", "people": "People",
     },
 }
 

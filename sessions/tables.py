@@ -16,7 +16,7 @@ from sessions.live import LiveSession
 
 # The CSV tables, by id (``format=csv&table=…``, ``caseroom export --format csv --table …``).
 TABLE_NAMES = ("trainees", "groups", "action_plans", "awards", "activities", "submissions", "rubric_scores",
-               "events")
+               "events", "attendance")  # (attendance: only a course's sessions record it)
 
 
 @dataclass(frozen=True)
@@ -129,7 +129,13 @@ def tables(live: LiveSession, rec: dict[str, Any], tz: tzinfo | None = None) -> 
     event_rows = [[e["seq"], _local_iso(e["at"], tz), e["type"], names.get(e["actor"]) or e["actor"],
                    _json(e["data"])] for e in rec["events"]]
     events = Table("events", w["events"], [w["seq"], w["time"], w["type"], w["actor"], w["data"]], event_rows)
-    return [trainees, groups, plans, awards, activities, submissions, rubric, events]
+    out = [trainees, groups, plans, awards, activities, submissions, rubric, events]
+    if rec.get("course") is not None:
+        out.append(Table("attendance", w["attendance"], [w["id"], w["name"], w["joined"], w["left"],
+                                                         w["present_min"]], [
+            [a["player_id"], a["name"], _local_iso(a["joined_at"], tz), _local_iso(a["left_at"], tz),
+             None if a["present_s"] is None else round(a["present_s"] / 60, 1)] for a in rec["attendance"]]))
+    return out
 
 
 def _local_iso(at: str | None, tz: tzinfo) -> datetime | None:

@@ -18,8 +18,8 @@ from starlette.responses import Response
 
 from server.http_api import ORJSONResponse, _body, _json_body, _require_admin, _svc, _valid_code, error
 from sessions.errors import Refused
-from sessions.roster import MAX_ROSTER_BYTES, RosterInvalid, merge, parse_roster
-from sessions.store import CourseRecord
+from sessions.roster import MAX_ROSTER_BYTES, RosterInvalid, RosterPerson, merge, parse_roster
+from sessions.store import CourseRecord, Store
 
 MAX_TITLE = 200
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -46,21 +46,20 @@ def _valid_id(course_id: str) -> bool:
     return course_id.isascii() and course_id.isalnum() and len(course_id) <= 32
 
 
-def create_course_record(svc: Any, title: str, follow_up_on: str | None = None) -> CourseRecord:
+def create_course_record(store: Store, title: str, now: int) -> CourseRecord:
     """A new course (the CLI uses this too)."""
     title = title.strip()
     if not title or len(title) > MAX_TITLE:
         raise Refused("bad_title", f"a course needs a title of at most {MAX_TITLE} characters")
-    course = CourseRecord("c" + secrets.token_hex(6), title, svc.clock.now_ms(), follow_up_on)
-    svc.store.create_course(course)
+    course = CourseRecord("c" + secrets.token_hex(6), title, now)
+    store.create_course(course)
     return course
 
 
-def load_roster(svc: Any, course_id: str, data: bytes, filename: str) -> list[Any]:
+def load_roster(store: Store, course_id: str, data: bytes, filename: str) -> list[RosterPerson]:
     """Parse and store a course's roster (replacing the old one; 工号 keep their person ids)."""
-    people = merge(svc.store.load_roster(course_id), parse_roster(data, filename))
-    svc.store.replace_roster(course_id, people)
-    svc.rosters.pop(course_id, None)
+    people = merge(store.load_roster(course_id), parse_roster(data, filename))
+    store.replace_roster(course_id, people)
     return people
 
 
@@ -74,7 +73,7 @@ async def create_course(request: Request) -> Response:
         return error(400, "bad_request", 'send {"title": "<course title>"}')
     svc = _svc(request)
     try:
-        course = create_course_record(svc, data["title"])
+        course = create_course_record(svc.store, data["title"], svc.clock.now_ms())
     except Refused as exc:
         return error(400, exc.code, exc.message)
     return ORJSONResponse(_course_json(svc, course), status_code=201)
@@ -102,7 +101,8 @@ async def put_roster(request: Request) -> Response:
     filename = request.query_params.get("filename") or ("roster.xlsx" if kind == XLSX_TYPE else "roster.csv")
     svc = _svc(request)
     try:
-        people = await run_in_threadpool(load_roster, svc, course.id, body, filename[:200])
+        people = await run_in_threadpool(load_roster, svc.store, course.id, body, filename[:200])
+        svc.rosters.pop(course.id, None)
     except RosterInvalid as exc:
         return error(422, "invalid_roster", f"the roster has {len(exc.problems)} problem(s)",
                      problems=[p.as_dict() for p in exc.problems[:200]])

@@ -1,0 +1,65 @@
+"""A rostered join on a phone in a real browser (390×844): search the class list, pick a name
+(44 px targets), type the check; a wrong one is refused with its message, the right one joins.
+
+Chromium (Debian's, through Playwright) against a real server. Screenshots go to
+/tmp/caseroom-shots/.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.conftest import ADMIN, RunningServer
+from tests.test_browser import SHOTS, Pages
+from tests.test_browser_joins import browser, server  # noqa: F401  (fixtures)
+from tests.test_course_days import DECK, ROSTER
+
+pytestmark = pytest.mark.browser
+
+
+def rostered_session(srv: RunningServer) -> str:
+    with httpx.Client(base_url=srv.http, headers={"Authorization": f"Bearer {ADMIN}"}, timeout=30) as c:
+        assert c.post("/api/decks", content=DECK).status_code in (201, 409)
+        course = c.post("/api/courses", json={"title": "第7期"}).json()["id"]
+        assert c.put(f"/api/courses/{course}/roster", content=ROSTER.encode()).status_code == 200
+        s = c.post("/api/sessions", json={"deck": "course2", "course": course, "day": 1}).json()
+    return str(s["code"])
+
+
+def test_picking_a_name_and_typing_the_check_at_390x844(server: RunningServer, browser: Any) -> None:  # noqa: F811
+    from playwright.sync_api import expect
+
+    code = rostered_session(server)
+    pages = Pages(browser)
+    try:
+        phone = pages.open("phone", f"{server.http}/j/{code}", width=390, height=844, mobile=True)
+        expect(phone.get_by_test_id("join-roster")).to_be_visible()
+        expect(phone.get_by_test_id("join-name")).to_be_hidden()
+        people = phone.get_by_test_id("roster-person")
+        expect(people).to_have_count(6)
+        phone.get_by_test_id("join-search").fill("城西")  # by unit
+        expect(people).to_have_count(3)
+        phone.get_by_test_id("join-search").fill("刘")
+        expect(people).to_have_count(1)
+        box = people.first.bounding_box()
+        assert box is not None and box["height"] >= 44 and box["width"] >= 300
+        expect(phone.get_by_test_id("join-check")).to_be_hidden()
+        people.first.tap()
+        expect(people.first).to_have_attribute("aria-selected", "true")
+        check = phone.get_by_test_id("join-check")
+        expect(check).to_be_visible()
+        check.fill("0000")
+        phone.get_by_test_id("join-submit").tap()
+        expect(phone.get_by_test_id("join-error")).to_contain_text("确认信息不对")
+        phone.screenshot(path=str(SHOTS / "roster-wrong-check-390x844.png"))
+        check.fill("0004")  # 刘洋, GD20004
+        phone.get_by_test_id("join-submit").tap()
+        expect(phone.get_by_test_id("play")).to_be_visible()
+        expect(phone.get_by_test_id("me-name")).to_contain_text("刘洋")
+        phone.screenshot(path=str(SHOTS / "roster-joined-390x844.png"))
+        assert pages.errors == [], pages.errors
+    finally:
+        pages.close()

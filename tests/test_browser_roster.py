@@ -63,3 +63,42 @@ def test_picking_a_name_and_typing_the_check_at_390x844(server: RunningServer, b
         assert pages.errors == [], pages.errors
     finally:
         pages.close()
+
+
+def test_the_trainer_makes_a_course_loads_its_roster_and_starts_day_1(server: RunningServer,  # noqa: F811
+                                                                        browser: Any) -> None:  # noqa: F811
+    from playwright.sync_api import expect
+
+    with httpx.Client(base_url=server.http, headers={"Authorization": f"Bearer {ADMIN}"}, timeout=30) as c:
+        assert c.post("/api/decks", content=DECK).status_code in (201, 409)
+    pages = Pages(browser)
+    try:
+        page = pages.open("trainer", f"{server.http}/trainer#token={ADMIN}", width=1280, height=720)
+        page.get_by_test_id("course-title").fill("2026年12月 城东片区 第7期")
+        page.get_by_test_id("course-create").click()
+        row = page.locator("[data-testid^=course-row-]")
+        expect(row).to_have_count(1)
+        course = (row.get_attribute("data-testid") or "").removeprefix("course-row-")
+        bad = "姓名,工号\n张伟,A1\n李娜,A1\n=1+1,A2\n".encode()
+        page.get_by_test_id(f"roster-file-{course}").set_input_files(
+            {"name": "班级.csv", "mimeType": "text/csv", "buffer": bad})
+        problems = page.get_by_test_id(f"roster-problems-{course}")
+        expect(problems).to_contain_text("第 3 行")
+        expect(problems).to_contain_text("第 4 行")
+        page.get_by_test_id(f"roster-file-{course}").set_input_files(
+            {"name": "班级.csv", "mimeType": "text/csv", "buffer": ROSTER.encode()})
+        expect(page.get_by_test_id(f"course-row-{course}")).to_contain_text("6 人，2 个组")
+        expect(problems).to_have_count(0)
+        page.get_by_test_id("deck-select").select_option("course2")
+        page.get_by_test_id("course-select").select_option(course)
+        expect(page.get_by_test_id("course-day")).to_have_value("1")
+        page.get_by_test_id("create-session").click()
+        expect(page.get_by_test_id(f"course-row-{course}")).to_contain_text("第 1 天")
+        page.screenshot(path=str(SHOTS / "trainer-course-1280x720.png"))
+        # (The browser reports the refused upload's 422 itself; nothing else went wrong.)
+        assert [e for e in pages.errors if "status of 422" not in e] == [], pages.errors
+    finally:
+        pages.close()
+    with httpx.Client(base_url=server.http, headers={"Authorization": f"Bearer {ADMIN}"}, timeout=30) as c:
+        listed = c.get("/api/courses").json()["courses"]
+    assert listed[0]["people"] == 6 and [s["day"] for s in listed[0]["sessions"]] == [1]

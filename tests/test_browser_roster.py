@@ -7,6 +7,7 @@ Chromium (Debian's, through Playwright) against a real server. Screenshots go to
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import httpx
@@ -20,19 +21,19 @@ from tests.test_course_days import DECK, ROSTER
 pytestmark = pytest.mark.browser
 
 
-def rostered_session(srv: RunningServer) -> str:
+def rostered_session(srv: RunningServer) -> tuple[str, str]:
     with httpx.Client(base_url=srv.http, headers={"Authorization": f"Bearer {ADMIN}"}, timeout=30) as c:
         assert c.post("/api/decks", content=DECK).status_code in (201, 409)
         course = c.post("/api/courses", json={"title": "第7期"}).json()["id"]
         assert c.put(f"/api/courses/{course}/roster", content=ROSTER.encode()).status_code == 200
         s = c.post("/api/sessions", json={"deck": "course2", "course": course, "day": 1}).json()
-    return str(s["code"])
+    return str(s["code"]), str(s["host_key"])
 
 
 def test_picking_a_name_and_typing_the_check_at_390x844(server: RunningServer, browser: Any) -> None:  # noqa: F811
     from playwright.sync_api import expect
 
-    code = rostered_session(server)
+    code, key = rostered_session(server)
     pages = Pages(browser)
     try:
         phone = pages.open("phone", f"{server.http}/j/{code}", width=390, height=844, mobile=True)
@@ -60,6 +61,12 @@ def test_picking_a_name_and_typing_the_check_at_390x844(server: RunningServer, b
         expect(phone.get_by_test_id("play")).to_be_visible()
         expect(phone.get_by_test_id("me-name")).to_contain_text("刘洋")
         phone.screenshot(path=str(SHOTS / "roster-joined-390x844.png"))
+        # The console shows the day's attendance: when each trainee joined, the minutes present.
+        console = pages.open("console", f"{server.http}/console/{code}#key={key}", width=1280, height=720)
+        row = console.get_by_test_id("player-row").filter(has_text="刘洋")
+        expect(row).to_have_count(1)
+        expect(row.get_by_test_id("player-joined")).to_have_text(re.compile(r"\d{2}:\d{2}"))
+        expect(row.get_by_test_id("player-present")).to_have_text("0 分钟")
         assert pages.errors == [], pages.errors
     finally:
         pages.close()

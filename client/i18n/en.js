@@ -759,4 +759,9 @@ export default {
   'trainer.roster_ok': 'Class list saved: {people} people.',
   'trainer.roster_problem': 'Row {row} {column}: {message}',
   'trainer.course_export': 'Course record {format}',
+  'console.col_joined': 'Joined',
+  'console.col_present': 'Present',
+  'console.minutes': '{n} min',
+  'console.seat_moved': 'moved phone {n}×',
+  'console.seat_moved_hint': 'This trainee confirmed their name on another phone; the old one has left.',
 };

@@ -759,4 +759,9 @@ export default {
   'trainer.roster_ok': '名单已保存：{people} 人。',
   'trainer.roster_problem': '第 {row} 行 {column}：{message}',
   'trainer.course_export': '培训班记录 {format}',
+  'console.col_joined': '加入',
+  'console.col_present': '在场',
+  'console.minutes': '{n} 分钟',
+  'console.seat_moved': '换过手机 {n} 次',
+  'console.seat_moved_hint': '这位学员在另一台手机上确认了名字，原来的手机已退出。',
 };

@@ -457,9 +457,26 @@ function renderRecord(closable) {
       h('div', { class: 'record-plan-what' }, p.what),
       p.by ? h('div', { class: 'muted' }, t('plan.by_value', { by: p.by })) : null)))
       : h('p', { class: 'muted', testid: 'record-no-plan' }, t('record.no_plan')),
+    courseDays(d.course),
     session.disclaimer ? h('p', { class: 'record-note' }, session.disclaimer) : null,
     h('p', { class: 'record-privacy muted no-print' }, t('record.private')),
     actions);
+}
+
+/** A rostered trainee's course: every day of it, with the score and plan of each (or absent). */
+function courseDays(course) {
+  if (!course || !Array.isArray(course.days)) return null;
+  return [
+    h('h3', { class: 'record-section' }, t('record.course', { title: course.title })),
+    h('ol', { class: 'record-list record-days', testid: 'record-days' }, course.days.map((day) => h('li', {
+      class: 'record-day', testid: 'record-day',
+    },
+    h('div', {}, h('b', {}, t('record.day', { day: day.day || '?' })), ' ', day.title,
+      day.current ? h('span', { class: 'record-tag' }, t('record.today')) : null),
+    h('div', { class: 'muted' }, day.present ? t('record.day_score', { score: day.score }) : t('record.day_absent')),
+    (day.action_plan || []).length ? h('ul', {}, day.action_plan.map((p) => h('li', {}, p.what))) : null))),
+    h('p', { class: 'record-totals', testid: 'record-course-total' }, t('record.course_total', { score: course.score })),
+  ];
 }
 
 /** One line of my record: an activity, where its points came from, and the answer that earned them. */

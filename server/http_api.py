@@ -291,7 +291,29 @@ async def personal_record(request: Request) -> Response:
             return limited
         return error(*(authz.http_refusal("POST /api/sessions/{code}/me", "stranger")
                        or (403, "forbidden", "that token opens no record here")))
-    return ORJSONResponse(personal(live, pid))
+    out = personal(live, pid)
+    person = live.state.players[pid].person
+    if person is not None and live.state.course is not None:  # a rostered trainee: every day of the course
+        out["course"] = await run_in_threadpool(_course_days, svc, live, person)
+    return ORJSONResponse(out)
+
+
+def _course_days(svc: Services, live: LiveSession, person: str) -> dict[str, Any] | None:
+    """The trainee's days of the course (``sessions/people.py``): score, plan or absence per day."""
+    from sessions.people import people
+
+    assert live.state.course is not None
+    course = svc.store.get_course(live.state.course[0])
+    me = next((p for p in svc.store.load_roster(course.id) if p.person_id == person), None) if course else None
+    if course is None or me is None:
+        return None
+    days = [live if rec.code == live.code else svc.sessions.load(rec.code)
+            for rec in svc.store.course_sessions(course.id)]
+    rec = next(people([me], [d for d in days if d is not None], svc.clock.now_ms()))
+    return {"title": course.title, "score": rec.score, "days": [
+        {"day": d.day, "title": d.title, "current": d.code == live.code, "present": d.present,
+         "score": d.record["me"]["score"] if d.record else None,
+         "action_plan": d.record["action_plan"] if d.record else []} for d in rec.days]}
 
 
 async def delete_session(request: Request) -> Response:

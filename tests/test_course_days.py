@@ -129,9 +129,12 @@ def test_a_two_day_course_keeps_each_person_across_days_and_a_restart(tmp_path: 
         srv = start_server(tmp_path / "data", srv.port, env=ONE_ADDRESS)  # day 2: a new process
         code2, key2 = new_day(srv, course, 2, ["d2-vote", "plan"])
 
+        tokens: dict[str, str] = {}
+
         async def day2() -> None:
             present = [name for name in staff if name != "陈静"]  # 陈静 is absent on day 2
             phones = [await rostered(srv, code2, ids[name], last4[name]) for name in present]
+            tokens.update({p.welcome["name"]: p.welcome["token"] for p in phones if p.welcome})
             await play_day(srv, code2, key2, phones, "d2-vote", "x", "第二天计划")
             for p in phones:
                 await p.close()
@@ -143,6 +146,7 @@ def test_a_two_day_course_keeps_each_person_across_days_and_a_restart(tmp_path: 
             listed = c.get("/api/courses").json()["courses"]
             day2_export = httpx.get(f"{srv.http}/api/sessions/{code2}/export",
                                     headers={"Authorization": f"Bearer {key2}"}).json()
+            mine = httpx.post(f"{srv.http}/api/sessions/{code2}/me", json={"token": tokens["李娜"]}).json()
     finally:
         srv.stop()
 
@@ -170,6 +174,11 @@ def test_a_two_day_course_keeps_each_person_across_days_and_a_restart(tmp_path: 
     persons = {p["name"]: p["person"] for p in day2_export["participants"]}
     assert persons["张伟"] == ids["张伟"] and "陈静" not in persons
     assert all(a["joined_at"] and a["present_s"] is not None for a in day2_export["attendance"])
+    # The trainee's own record page lists both days of the course.
+    assert [(d["day"], d["present"], d["current"]) for d in mine["course"]["days"]] == [(1, True, False),
+                                                                                       (2, True, True)]
+    assert mine["course"]["score"] == people["李娜"]["score"]
+    assert mine["course"]["days"][0]["action_plan"][0]["what"].startswith("第一天计划")
     assert book.status_code == 200
     sheets = load_workbook(io.BytesIO(book.content)).sheetnames
     assert sheets == ["学员", "出勤", "行动计划"]

@@ -764,4 +764,10 @@ export default {
   'console.minutes': '{n} min',
   'console.seat_moved': 'moved phone {n}×',
   'console.seat_moved_hint': 'This trainee confirmed their name on another phone; the old one has left.',
+  'record.course': 'Course: {title}',
+  'record.day': 'Day {day}',
+  'record.today': 'this session',
+  'record.day_score': 'score {score}',
+  'record.day_absent': 'absent',
+  'record.course_total': 'Course total: {score}',
 };

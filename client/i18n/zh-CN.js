@@ -764,4 +764,10 @@ export default {
   'console.minutes': '{n} 分钟',
   'console.seat_moved': '换过手机 {n} 次',
   'console.seat_moved_hint': '这位学员在另一台手机上确认了名字，原来的手机已退出。',
+  'record.course': '培训班：{title}',
+  'record.day': '第 {day} 天',
+  'record.today': '本场',
+  'record.day_score': '得分 {score}',
+  'record.day_absent': '缺席',
+  'record.course_total': '培训班总分：{score}',
 };

@@ -49,6 +49,7 @@ HTTP_MATRIX: dict[str, frozenset[str]] = {
     "PUT /api/courses/{course}/roster": frozenset({ADMIN}),
     "GET /api/courses/{course}/roster": frozenset({ADMIN}),
     "GET /api/courses/{course}/export": frozenset({ADMIN}),
+    "POST /api/courses/{course}/codes": frozenset({ADMIN}),
     "DELETE /api/courses/{course}": frozenset({ADMIN}),
     "DELETE /api/courses/{course}/people/{person}": frozenset({ADMIN}),
 }

@@ -306,6 +306,22 @@ def course_roster(args: argparse.Namespace) -> int:
     return 0
 
 
+def course_codes(args: argparse.Namespace) -> int:
+    """Printed per-person codes: write the sheet (CSV) to print; the store keeps only the hashes."""
+    from server.courses_api import issue_codes
+
+    store = _course_store(args)
+    if not store.load_roster(args.course):
+        print(f"caseroom: course {args.course} has no roster", file=sys.stderr)
+        return 1
+    out = Path(args.out)
+    fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # codes are credentials
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(issue_codes(store, args.course))
+    print(f"wrote the codes sheet to {out}; print it, hand it out, then delete the file")
+    return 0
+
+
 def course_list(args: argparse.Namespace) -> int:
     from datetime import datetime
 
@@ -461,6 +477,10 @@ def main(argv: list[str] | None = None) -> int:
     d.add_argument("course")
     d.add_argument("file")
     d.set_defaults(func=course_roster)
+    d = pc.add_parser("codes", help="give each person a printed code as their check; writes the sheet")
+    d.add_argument("course")
+    d.add_argument("--out", required=True, help="the CSV sheet to write (owner-only)")
+    d.set_defaults(func=course_codes)
     d = pc.add_parser("list", help="list courses, their head-counts and sessions")
     d.set_defaults(func=course_list)
     d = pc.add_parser("delete", help="delete a course, its roster and all its sessions (asks again)")

@@ -18,7 +18,7 @@ from starlette.responses import Response
 
 from server.http_api import ORJSONResponse, _body, _json_body, _require_admin, _svc, _valid_code, error
 from sessions.errors import Refused
-from sessions.roster import MAX_ROSTER_BYTES, RosterInvalid, RosterPerson, merge, parse_roster
+from sessions.roster import MAX_ROSTER_BYTES, RosterInvalid, RosterPerson, merge, parse_roster, with_codes
 from sessions.store import CourseRecord, Store
 
 MAX_TITLE = 200
@@ -108,6 +108,34 @@ async def put_roster(request: Request) -> Response:
                      problems=[p.as_dict() for p in exc.problems[:200]])
     return ORJSONResponse({"course": course.id, "people": len(people),
                            "groups": sorted({p.group for p in people if p.group})})
+
+
+def issue_codes(store: Store, course_id: str) -> bytes:
+    """Give every person of the roster a fresh printed code (replacing the check by 工号) and
+    return the sheet to print, as CSV: the codes exist only in it; the store keeps their hashes."""
+    from sessions.spreadsheets import to_csv
+    from sessions.tables import Table
+
+    people, codes = with_codes(store.load_roster(course_id))
+    store.replace_roster(course_id, people)
+    return to_csv(Table("codes", "codes", ["姓名", "工号", "部门/营业厅", "组", "确认码"],
+                        [[p.name, p.staff_no, p.unit, p.group, codes[p.person_id]] for p in people]))
+
+
+async def post_codes(request: Request) -> Response:
+    """Printed per-person codes instead of the last 4 of the 工号: the sheet, once (CSV)."""
+    if (denied := _require_admin(request)) is not None:
+        return denied
+    course = _course(request)
+    if isinstance(course, Response):
+        return course
+    svc = _svc(request)
+    if not svc.store.load_roster(course.id):
+        return error(409, "no_roster", "load the course's roster first")
+    body = await run_in_threadpool(issue_codes, svc.store, course.id)
+    svc.rosters.pop(course.id, None)
+    return Response(body, media_type="text/csv; charset=utf-8",
+                    headers={"content-disposition": f'attachment; filename="caseroom-codes-{course.id}.csv"'})
 
 
 async def get_roster(request: Request) -> Response:

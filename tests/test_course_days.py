@@ -70,6 +70,7 @@ async def play_day(srv: RunningServer, code: str, key: str, phones: list[Client]
 
 def test_a_two_day_course_keeps_each_person_across_days_and_a_restart(tmp_path: Path) -> None:
     srv = start_server(tmp_path / "data", env=ONE_ADDRESS)
+    logs = [srv.log]
     with api(srv) as c:
         course = c.post("/api/courses", json={"title": "2026年12月 城东片区 第7期"}).json()["id"]
         r = c.put(f"/api/courses/{course}/roster", content=ROSTER.encode(), params={"filename": "班级.csv"})
@@ -127,6 +128,7 @@ def test_a_two_day_course_keeps_each_person_across_days_and_a_restart(tmp_path: 
         asyncio.run(free_session())
         srv.stop()
         srv = start_server(tmp_path / "data", srv.port, env=ONE_ADDRESS)  # day 2: a new process
+        logs.append(srv.log)
         code2, key2 = new_day(srv, course, 2, ["d2-vote", "plan"])
 
         tokens: dict[str, str] = {}
@@ -179,6 +181,39 @@ def test_a_two_day_course_keeps_each_person_across_days_and_a_restart(tmp_path: 
                                                                                        (2, True, True)]
     assert mine["course"]["score"] == people["李娜"]["score"]
     assert mine["course"]["days"][0]["action_plan"][0]["what"].startswith("第一天计划")
+    # Nothing personal went into either server's log: no name, no 工号, no check.
+    text = "".join(path.read_text(errors="replace") for path in logs)
+    assert "GD10001" in ROSTER and not [x for x in [*staff, *(p["staff_no"] for p in staff.values())] if x in text]
     assert book.status_code == 200
     sheets = load_workbook(io.BytesIO(book.content)).sheetnames
     assert sheets == ["学员", "出勤", "行动计划"]
+
+
+def test_printed_codes_replace_the_staff_number_check(server: RunningServer) -> None:
+    import csv
+
+    with api(server) as c:
+        course = c.post("/api/courses", json={"title": "打印确认码"}).json()["id"]
+        assert c.post(f"/api/courses/{course}/codes").status_code == 409  # no roster yet
+        assert c.put(f"/api/courses/{course}/roster", content=ROSTER.encode()).status_code == 200
+        sheet = c.post(f"/api/courses/{course}/codes")
+        assert sheet.status_code == 200 and sheet.headers["content-type"].startswith("text/csv")
+        rows = list(csv.reader(io.StringIO(sheet.content.decode("utf-8-sig"))))
+        codes = {r[0]: r[4] for r in rows[1:]}
+        assert len(codes) == 6 and all(len(x) == 6 and x.isdigit() for x in codes.values())
+        roster = c.get(f"/api/courses/{course}/roster").text
+        assert not [x for x in codes.values() if x in roster]  # only hashes are kept
+    code, _key = new_day(server, course, 1, ["d1-vote"])
+    public = httpx.get(f"{server.http}/api/sessions/{code}/roster").json()
+    assert public["check"] == "code"
+    ids = {p["name"]: p["id"] for p in public["people"]}
+
+    async def go() -> None:
+        c = await Client.open(server.ws)
+        staff = await c.request({"type": "join", "code": code, "person": ids["张伟"], "check": "0001"})
+        assert staff["code"] == "bad_check"
+        ok = await c.request({"type": "join", "code": code, "person": ids["张伟"], "check": codes["张伟"]})
+        assert ok["type"] == "ack" and c.welcome and c.welcome["name"] == "张伟"
+        await c.close()
+
+    asyncio.run(go())

@@ -137,6 +137,16 @@ def test_a_two_day_course_keeps_each_person_across_days_and_a_restart(tmp_path: 
             present = [name for name in staff if name != "陈静"]  # 陈静 is absent on day 2
             phones = [await rostered(srv, code2, ids[name], last4[name]) for name in present]
             tokens.update({p.welcome["name"]: p.welcome["token"] for p in phones if p.welcome})
+            # 赵磊's Wi-Fi drops and comes back: two spans of presence, a gap between them.
+            await phones[-1].close()
+            console = await host(srv.ws, code2, key2, "console")
+            await console.view_until(lambda v: not next(p for p in v["players"] if p["name"] == "赵磊")["online"]
+                                     and next(p for p in v["players"] if p["name"] == "赵磊")["spans"][0][1])
+            await console.close()
+            await asyncio.sleep(0.3)
+            phones[-1] = await Client.open(srv.ws)
+            back = await phones[-1].request({"type": "resume", "code": code2, "token": tokens["赵磊"]})
+            assert back["type"] == "ack", back
             await play_day(srv, code2, key2, phones, "d2-vote", "x", "第二天计划")
             for p in phones:
                 await p.close()
@@ -176,6 +186,9 @@ def test_a_two_day_course_keeps_each_person_across_days_and_a_restart(tmp_path: 
     persons = {p["name"]: p["person"] for p in day2_export["participants"]}
     assert persons["张伟"] == ids["张伟"] and "陈静" not in persons
     assert all(a["joined_at"] and a["present_s"] is not None for a in day2_export["attendance"])
+    away = next(a for a in day2_export["attendance"] if a["name"] == "赵磊")
+    assert len(away["spans"]) == 2 and away["spans"][0][1] < away["spans"][1][0], away
+    assert [len(a["spans"]) for a in day2_export["attendance"] if a["name"] != "赵磊"] == [1, 1, 1, 1]
     # The trainee's own record page lists both days of the course.
     assert [(d["day"], d["present"], d["current"]) for d in mine["course"]["days"]] == [(1, True, False),
                                                                                        (2, True, True)]

@@ -482,13 +482,29 @@ function renderPlayers(v) {
     players.length ? h('table', { class: 'players', testid: 'players' },
       h('thead', {}, h('tr', {},
         h('th', {}, t('console.col_name')), h('th', {}, t('console.col_group')),
+        v.course ? h('th', {}, t('console.col_joined')) : null,
+        v.course ? h('th', { class: 'num' }, t('console.col_present')) : null,
         h('th', { class: 'num' }, t('console.col_score')))),
       h('tbody', {}, players.map((p) => h('tr', { class: p.online ? 'is-online' : 'is-offline', testid: 'player-row' },
         h('td', {},
           h('span', { class: 'dot', title: p.online ? t('console.online') : t('console.offline') }),
-          h('span', { class: 'player-name' }, p.name)),
+          h('span', { class: 'player-name' }, p.name),
+          p.seat_moves ? h('span', { class: 'chip', testid: 'seat-moved', title: t('console.seat_moved_hint') },
+            t('console.seat_moved', { n: p.seat_moves })) : null),
         h('td', {}, groups.length ? moveSelect(p, groups) : ''),
+        v.course ? h('td', { testid: 'player-joined' }, clockTime(p.joined_at)) : null,
+        v.course ? h('td', { class: 'num', testid: 'player-present' }, t('console.minutes', { n: presentMinutes(p) })) : null,
         h('td', { class: 'num' }, p.score))))) : h('p', { class: 'muted' }, t('console.no_players'))));
+}
+
+/** Attendance of a course session: the time of day a trainee joined, the minutes they were connected. */
+function clockTime(ms) {
+  return ms ? new Date(ms).toLocaleTimeString(lang() === 'en' ? 'en-GB' : 'zh-CN', { hour: '2-digit', minute: '2-digit' }) : '';
+}
+
+function presentMinutes(p) {
+  const ms = (p.spans || []).reduce((sum, [from, to]) => sum + Math.max(0, (to || Date.now()) - from), 0);
+  return Math.round(ms / 60000);
 }
 
 function moveSelect(p, groups) {

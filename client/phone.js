@@ -25,6 +25,8 @@ const S = {
   awardSeq: null, // seq of the newest award seen (null: no view yet on this connection)
   lookupSeq: 0,
   lookupError: false, // the join form's error came from the lookup (and may be cleared by it)
+  roster: null, // {code, people: [{id, name, unit}], check}: the class list of a rostered session
+  picked: null, // the roster person chosen on this phone
   record: { code: null, status: 'idle', data: null, error: null }, // my own record (POST /me)
   recordOpen: false, // the "my record" page is on screen instead of the activity
 };
@@ -57,6 +59,13 @@ const els = {
   form: $('#join-form'),
   code: $('#join-code'),
   name: $('#join-name'),
+  nameField: $('#join-name-field'),
+  roster: $('#join-roster'),
+  search: $('#join-search'),
+  people: $('#join-people'),
+  checkField: $('#join-check-field'),
+  checkLabel: $('#join-check-label'),
+  check: $('#join-check'),
   groupField: $('#join-group-field'),
   group: $('#join-group'),
   error: $('#join-error'),
@@ -88,7 +97,7 @@ function showJoin(code, message) {
   joinError(message);
   if (els.code.value) {
     lookup(els.code.value.trim());
-    if (!message) els.name.focus();
+    if (!message && !S.roster) els.name.focus();
   } else {
     els.code.focus();
   }
@@ -133,8 +142,65 @@ async function lookup(code) {
     h('option', { value: '' }, t('join.group_auto')),
     groups.map((g) => h('option', { value: g.id }, g.name)));
   if (groups.some((g) => g.id === previous)) els.group.value = previous;
-  show(els.groupField, groups.length > 0);
+  show(els.groupField, groups.length > 0 && !body.roster);
+  if (body.roster) await loadRoster(code, seq);
+  else showRoster(null);
 }
+
+/** A rostered session: the class list to pick a name from (names and units only). */
+async function loadRoster(code, seq) {
+  if (S.roster && S.roster.code === code) { showRoster(S.roster); return; }
+  let body = null;
+  try {
+    const res = await fetch(`/api/sessions/${encodeURIComponent(code)}/roster`);
+    body = await res.json();
+    if (!res.ok) { joinError(errorText(body && body.error)); return; }
+  } catch {
+    return;
+  }
+  if (seq !== S.lookupSeq) return;
+  S.picked = null;
+  showRoster(body.roster ? { code, people: body.people || [], check: body.check } : null);
+}
+
+function showRoster(roster) {
+  S.roster = roster;
+  show(els.roster, Boolean(roster));
+  show(els.nameField, !roster);
+  els.name.required = !roster;
+  if (!roster) return;
+  setText(els.checkLabel, t(roster.check === 'code' ? 'join.check_code' : 'join.check_staff_no'));
+  renderPeople();
+}
+
+function renderPeople() {
+  const roster = S.roster;
+  if (!roster) return;
+  const q = els.search.value.trim().toLowerCase();
+  const matches = roster.people.filter((p) => !q || p.name.toLowerCase().includes(q)
+    || (p.unit || '').toLowerCase().includes(q));
+  fill(els.people, matches.length ? matches.slice(0, 100).map((p) => h('button', {
+    type: 'button', class: 'btn btn-secondary roster-person', role: 'option', testid: 'roster-person',
+    'aria-selected': String(S.picked === p.id),
+    onclick: () => pick(p),
+  }, [h('span', { class: 'roster-name' }, p.name), p.unit ? h('span', { class: 'roster-unit' }, p.unit) : null]))
+    : h('p', { class: 'muted' }, t('join.roster_none')));
+  show(els.checkField, Boolean(S.picked));
+}
+
+function pick(person) {
+  S.picked = person.id;
+  els.search.value = person.name;
+  renderPeople();
+  joinError('');
+  els.check.value = '';
+  els.check.focus();
+}
+
+els.search.addEventListener('input', () => {
+  S.picked = null;
+  renderPeople();
+});
 
 let lookupTimer = null;
 els.code.addEventListener('input', () => {
@@ -149,11 +215,15 @@ els.form.addEventListener('submit', (event) => {
   const code = els.code.value.replace(/\D/g, '');
   const name = els.name.value.trim();
   if (!/^\d{4,16}$/.test(code)) { joinError(t('join.need_code')); els.code.focus(); return; }
-  if (!name) { joinError(t('join.need_name')); els.name.focus(); return; }
+  const rostered = S.roster && S.roster.code === code;
+  if (rostered && !S.picked) { joinError(t('join.need_pick')); els.search.focus(); return; }
+  if (rostered && !els.check.value.trim()) { joinError(t('join.need_check')); els.check.focus(); return; }
+  if (!rostered && !name) { joinError(t('join.need_name')); els.name.focus(); return; }
   joinError('');
   els.submit.disabled = true;
   els.submit.textContent = t('join.joining');
-  S.join = { name, group: els.group.value || null, id: newId() };
+  S.join = rostered ? { person: S.picked, check: els.check.value.trim(), id: newId() }
+    : { name, group: els.group.value || null, id: newId() };
   connect(code);
 });
 
@@ -195,6 +265,7 @@ function connect(code) {
       }
       S.helloKind = 'join';
       const join = S.join || { name: '', id: newId() };
+      if (join.person) return { type: 'join', code, person: join.person, check: join.check, id: join.id };
       const msg = { type: 'join', code, name: join.name, id: join.id };
       if (join.group) msg.group = join.group;
       return msg;
@@ -387,6 +458,7 @@ function renderRecord(closable) {
       p.by ? h('div', { class: 'muted' }, t('plan.by_value', { by: p.by })) : null)))
       : h('p', { class: 'muted', testid: 'record-no-plan' }, t('record.no_plan')),
     d.follow_up ? followUpBlock(d.follow_up) : null,
+    courseDays(d.course),
     session.disclaimer ? h('p', { class: 'record-note' }, session.disclaimer) : null,
     h('p', { class: 'record-privacy muted no-print' }, t('record.private')),
     actions);
@@ -407,6 +479,22 @@ function followUpBlock(f) {
           testid: 'record-followup-link',
         }, t('record.followup_link')),
         h('p', { class: 'record-followup-url muted' }, t('record.followup_keep')))));
+}
+
+/** A rostered trainee's course: every day of it, with the score and plan of each (or absent). */
+function courseDays(course) {
+  if (!course || !Array.isArray(course.days)) return null;
+  return [
+    h('h3', { class: 'record-section' }, t('record.course', { title: course.title })),
+    h('ol', { class: 'record-list record-days', testid: 'record-days' }, course.days.map((day) => h('li', {
+      class: 'record-day', testid: 'record-day',
+    },
+    h('div', {}, h('b', {}, t('record.day', { day: day.day || '?' })), ' ', day.title,
+      day.current ? h('span', { class: 'record-tag' }, t('record.today')) : null),
+    h('div', { class: 'muted' }, day.present ? t('record.day_score', { score: day.score }) : t('record.day_absent')),
+    (day.action_plan || []).length ? h('ul', {}, day.action_plan.map((p) => h('li', {}, p.what))) : null))),
+    h('p', { class: 'record-totals', testid: 'record-course-total' }, t('record.course_total', { score: course.score })),
+  ];
 }
 
 /** One line of my record: an activity, where its points came from, and the answer that earned them. */
@@ -512,6 +600,14 @@ function send(a, answer) {
   });
 }
 
+/** The activity as the phone shows it: an answer the server acknowledged is this player's answer
+ * even before the view that says so arrives (the server sends that view with the next change). */
+function withAcked(a) {
+  const p = S.pending;
+  if (!p || !p.acked || p.activity !== a.id || a.mode === CONSENSUS || a.status !== 'open') return a;
+  return { ...a, my_answer: p.answer };
+}
+
 /** The answer in flight (or acked, its view not yet here) for this activity, of this shape. */
 function pendingFor(a, field) {
   const p = S.pending;
@@ -558,7 +654,7 @@ function render() {
                parts: [h('p', { class: 'muted center' }, t('phone.loading'))] };
     fetchKinds();
   }
-  else if (kindOf(a.kind) && kindOf(a.kind).phone) screen = kindOf(a.kind).phone(CTX, v, a);
+  else if (kindOf(a.kind) && kindOf(a.kind).phone) screen = kindOf(a.kind).phone(CTX, v, withAcked(a));
   else screen = renderUnsupported(a);
   keepFocus(els.stage, () => mount(screen));
 

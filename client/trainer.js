@@ -4,7 +4,8 @@
 import { h, fill, setText, $, $$, show } from './lib/dom.js';
 import { t, apply, bindToggle, onLangChange, lang } from './lib/i18n.js';
 import {
-  toast, errorText, secretFromFragment, downloadExport, reviewUrl, apiJson, saveBlob, EXPORT_FORMATS,
+  toast, errorText, secretFromFragment, downloadExport, reviewUrl, apiJson, EXPORT_FORMATS, httpError, saveBlob,
+  dispositionName,
 } from './lib/ui.js';
 
 const TOKEN_STORE = 'caseroom.admin';
@@ -20,6 +21,8 @@ const S = {
   cohort: { deck: null, data: null, error: null, loading: false, groups: '' },
   picked: {}, // deck id -> Set of module (or activity) ids ticked in the form
   preset: {}, // deck id -> {id, day} chosen in the form
+  courses: [],
+  problems: {}, // course id -> the problems of its last refused roster
 };
 
 /** Planned seconds as words: "约 1 小时 20 分" / "about 1 h 20 min". */
@@ -277,6 +280,10 @@ $('#create-form').addEventListener('submit', async (event) => {
   const body = { deck: deck.id };
   const title = $('#session-title').value.trim();
   if (title) body.title = title;
+  if ($('#course').value) {
+    body.course = $('#course').value;
+    body.day = Number($('#course-day').value) || 1;
+  }
   if ($('#scope-preset').checked && chosenPreset(deck)) {
     const { preset, day } = chosenPreset(deck);
     body.preset = preset.id;
@@ -300,6 +307,7 @@ $('#create-form').addEventListener('submit', async (event) => {
     $('#session-title').value = '';
     toast(t('trainer.created_ok', { code: made.code }), 'ok');
     loadSessions();
+    loadCourses();
   } catch (err) {
     handleError(err);
   } finally {
@@ -688,6 +696,109 @@ function handleError(err) {
 
 $('#refresh').addEventListener('click', loadSessions);
 
+// -- courses: a class list, and the sessions that are its days ----------------------------------------
+function renderCoursePick() {
+  const select = $('#course');
+  const previous = select.value;
+  fill(select, h('option', { value: '' }, t('trainer.course_none')),
+    S.courses.map((c) => h('option', { value: c.id }, t('trainer.course_option', { title: c.title, people: c.people }))));
+  if (S.courses.some((c) => c.id === previous)) select.value = previous;
+  show($('#course-day-field'), Boolean(select.value));
+}
+
+$('#course').addEventListener('change', () => {
+  const course = S.courses.find((c) => c.id === $('#course').value);
+  show($('#course-day-field'), Boolean(course));
+  if (course) $('#course-day').value = String((course.sessions || []).reduce((n, s) => Math.max(n, s.day || 0), 0) + 1);
+});
+
+async function uploadRoster(course, file) {
+  if (!file) return;
+  try {
+    const res = await fetch(`/api/courses/${encodeURIComponent(course.id)}/roster?filename=${encodeURIComponent(file.name)}`, {
+      method: 'PUT', headers: { Authorization: `Bearer ${S.token}` }, body: file,
+    });
+    if (!res.ok) throw await httpError(res);
+    const body = await res.json();
+    delete S.problems[course.id];
+    toast(t('trainer.roster_ok', { people: body.people }), 'ok');
+  } catch (err) {
+    S.problems[course.id] = err.problems || [];
+    handleError(err);
+  }
+  loadCourses();
+}
+
+async function exportCourse(course, format, button) {
+  button.disabled = true;
+  try {
+    const res = await fetch(`/api/courses/${encodeURIComponent(course.id)}/export?format=${format}`, {
+      headers: { Authorization: `Bearer ${S.token}` },
+    });
+    if (!res.ok) throw await httpError(res);
+    const name = dispositionName(res.headers.get('content-disposition')) || `caseroom-course-${course.id}.${format}`;
+    saveBlob(await res.blob(), name);
+  } catch (err) {
+    handleError(err);
+  } finally {
+    button.disabled = false;
+  }
+}
+
+function courseRow(c) {
+  const input = h('input', {
+    type: 'file', accept: '.csv,.xlsx,text/csv', class: 'input input-small', testid: `roster-file-${c.id}`,
+    'aria-label': t('trainer.roster_load'),
+  });
+  input.addEventListener('change', () => uploadRoster(c, input.files && input.files[0]));
+  const problems = S.problems[c.id] || [];
+  const days = (c.sessions || []).map((s) => t('trainer.course_session', { day: s.day || '?', code: s.code }));
+  return h('div', { class: 'course-row', testid: `course-row-${c.id}` },
+    h('div', { class: 'course-head' },
+      h('strong', {}, c.title),
+      h('span', { class: 'muted' }, t('trainer.course_people', { people: c.people, groups: (c.groups || []).length })),
+      days.length ? h('span', { class: 'muted' }, days.join(' · ')) : null),
+    h('div', { class: 'course-actions' },
+      h('label', { class: 'field' }, h('span', { class: 'field-label' }, t('trainer.roster_load')), input),
+      ['json', 'xlsx'].map((f) => h('button', {
+        type: 'button', class: 'btn btn-ghost btn-small', testid: `course-export-${f}-${c.id}`,
+        onclick: (event) => exportCourse(c, f, event.currentTarget),
+      }, t('trainer.course_export', { format: f === 'json' ? 'JSON' : 'Excel' })))),
+    problems.length ? h('ul', { class: 'form-error roster-problems', testid: `roster-problems-${c.id}` },
+      problems.slice(0, 50).map((p) => h('li', {}, t('trainer.roster_problem', {
+        row: p.row || '—', column: p.column || '', message: p.message,
+      })))) : null);
+}
+
+function renderCourses() {
+  fill($('#courses'), S.courses.length ? S.courses.map(courseRow) : h('p', { class: 'muted' }, t('trainer.courses_none')));
+  renderCoursePick();
+}
+
+async function loadCourses() {
+  try {
+    S.courses = (await api('GET', '/api/courses')).courses || [];
+    renderCourses();
+  } catch (err) {
+    handleError(err);
+  }
+}
+
+$('#course-form').addEventListener('submit', async (event) => {
+  event.preventDefault();
+  const title = $('#course-title').value.trim();
+  if (!title) { $('#course-title').focus(); return; }
+  try {
+    const course = await api('POST', '/api/courses', { title });
+    $('#course-title').value = '';
+    await loadCourses();
+    $('#course').value = course.id;
+    show($('#course-day-field'), true);
+  } catch (err) {
+    handleError(err);
+  }
+});
+
 async function start() {
   show($('#token-panel'), false);
   try {
@@ -701,6 +812,7 @@ async function start() {
   renderDecks();
   renderCreated();
   loadSessions();
+  loadCourses();
 }
 
 function init() {
@@ -712,6 +824,7 @@ function init() {
       renderCreated();
       renderSessions();
       renderCohort();
+      renderCourses();
     }
   });
   S.token = secretFromFragment('token', TOKEN_STORE);

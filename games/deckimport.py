@@ -275,6 +275,11 @@ def _sheets_from_xlsx(data: bytes) -> dict[str, list[list[str]]]:
     return out
 
 
+# The bounded readers, for other spreadsheets than decks (a course's roster: sessions/roster.py).
+rows_from_csv = _rows_from_csv
+sheets_from_xlsx = _sheets_from_xlsx
+
+
 def _table(rows: list[list[str]], problems: list[DeckProblem]) -> list[tuple[int, dict[str, str]]]:
     if not rows:
         problems.append(DeckProblem("", 1, "the sheet is empty"))

@@ -15,11 +15,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
-from starlette.websockets import WebSocket
 
-from server import cohorts_api, followup_api, http_api, pages
+from server import cohorts_api, courses_api, followup_api, http_api, pages
 from server.config import Config
 from server.services import Services
+from server.socket import Socket
 from server.supervisor import EXIT_GAVE_UP
 from server.ws import websocket_endpoint
 from sessions.clock import Clock
@@ -74,7 +74,7 @@ class WebSocketFastPath:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "websocket" and scope["path"] == self.path:
             scope["app"] = self.app  # what Starlette would set: the endpoint reads app.state
-            await websocket_endpoint(WebSocket(scope, receive, send))
+            await websocket_endpoint(Socket(scope, receive, send))
             return
         await self.app(scope, receive, send)
 
@@ -129,6 +129,15 @@ def create_app(config: Config | None = None, *, clock: Clock | None = None,
         Route("/api/sessions/{code}/followup", followup_api.set_date, methods=["PUT"]),
         Route("/api/cohorts", cohorts_api.compare_json, methods=["GET"]),
         Route("/api/cohorts.xlsx", cohorts_api.compare_xlsx, methods=["GET"]),
+        Route("/api/sessions/{code}/roster", courses_api.session_roster, methods=["GET"]),
+        Route("/api/courses", courses_api.create_course, methods=["POST"]),
+        Route("/api/courses", courses_api.list_courses, methods=["GET"]),
+        Route("/api/courses/{course}/roster", courses_api.put_roster, methods=["PUT"]),
+        Route("/api/courses/{course}/roster", courses_api.get_roster, methods=["GET"]),
+        Route("/api/courses/{course}/export", courses_api.course_export, methods=["GET"]),
+        Route("/api/courses/{course}/codes", courses_api.post_codes, methods=["POST"]),
+        Route("/api/courses/{course}", courses_api.delete_course, methods=["DELETE"]),
+        Route("/api/courses/{course}/people/{person}", courses_api.delete_person, methods=["DELETE"]),
         WebSocketRoute("/ws", websocket_endpoint),  # (reached only through WebSocketFastPath)
         Route("/", pages.phone),
         Route("/j/{code}", pages.phone),

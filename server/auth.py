@@ -14,6 +14,7 @@ import hashlib
 import hmac
 import os
 import secrets
+from collections.abc import Mapping
 from pathlib import Path
 
 from sessions.store import Store
@@ -81,28 +82,40 @@ class PlayerTokens:
         # Every process sharing a database must sign with the same key: first writer wins.
         self._key = store.setting_default("token_secret", new_secret(32)).encode()
 
-    def _mac(self, code: str, pid: str, purpose: str = "") -> str:
-        return hmac.new(self._key, f"{purpose}{code}:{pid}".encode(), hashlib.sha256).hexdigest()[:32]
+    def _mac(self, code: str, pid: str, seat: int = 0, purpose: str = "") -> str:
+        message = f"{purpose}{code}:{pid}" if not seat else f"{purpose}{code}:{pid}:{seat}"
+        return hmac.new(self._key, message.encode(), hashlib.sha256).hexdigest()[:32]
 
-    def issue(self, code: str, pid: str) -> str:
-        return f"{pid}.{self._mac(code, pid)}"
+    def issue(self, code: str, pid: str, seat: int = 0) -> str:
+        """The resume token; ``seat`` counts how often a rostered trainee moved to another phone
+        (``seat_moved``): a new seat is a new token, and the old phone's stops working."""
+        return f"{pid}.{self._mac(code, pid)}" if not seat else f"{pid}~{seat}.{self._mac(code, pid, seat)}"
 
-    def check(self, code: str, token: object) -> str | None:
-        """The player id a token belongs to, or None for a forged or foreign token."""
+    def check(self, code: str, token: object, seats: Mapping[str, int] | None = None) -> str | None:
+        """The player id a token belongs to, or None for a forged or foreign token; with ``seats``
+        (the session's), also None for the token of a seat that has moved since."""
         if not isinstance(token, str) or len(token) > 100 or "." not in token:
             return None
-        pid, mac = token.split(".", 1)
-        return pid if same(mac, self._mac(code, pid)) else None
+        who, mac = token.split(".", 1)
+        pid, _, seat_text = who.partition("~")
+        seat = int(seat_text) if seat_text.isascii() and seat_text.isdigit() and len(seat_text) < 6 else 0
+        if seat_text and not seat:
+            return None
+        if not same(mac, self._mac(code, pid, seat)):
+            return None
+        if seats is not None and seats.get(pid, 0) != seat:
+            return None
+        return pid
 
     # A follow-up link is printed on paper and held in a QR code, weeks after the session: it
     # opens the trainee's follow-up page and nothing else (not their seat in a live session),
     # so it is a MAC under the same key for another purpose, never the resume token itself.
     def issue_followup(self, code: str, pid: str) -> str:
-        return f"{pid}.{self._mac(code, pid, FOLLOWUP)}"
+        return f"{pid}.{self._mac(code, pid, purpose=FOLLOWUP)}"
 
     def check_followup(self, code: str, token: object) -> str | None:
         """The player id a follow-up token belongs to, or None."""
         if not isinstance(token, str) or len(token) > 100 or "." not in token:
             return None
         pid, mac = token.split(".", 1)
-        return pid if same(mac, self._mac(code, pid, FOLLOWUP)) else None
+        return pid if same(mac, self._mac(code, pid, purpose=FOLLOWUP)) else None

@@ -50,6 +50,15 @@ HTTP_MATRIX: dict[str, frozenset[str]] = {
     "PUT /api/sessions/{code}/followup": frozenset({HOST, ADMIN}),
     "GET /api/cohorts": frozenset({ADMIN}),
     "GET /api/cohorts.xlsx": frozenset({ADMIN}),
+    "GET /api/sessions/{code}/roster": frozenset({ANONYMOUS, PLAYER, HOST, ADMIN}),
+    "POST /api/courses": frozenset({ADMIN}),
+    "GET /api/courses": frozenset({ADMIN}),
+    "PUT /api/courses/{course}/roster": frozenset({ADMIN}),
+    "GET /api/courses/{course}/roster": frozenset({ADMIN}),
+    "GET /api/courses/{course}/export": frozenset({ADMIN}),
+    "POST /api/courses/{course}/codes": frozenset({ADMIN}),
+    "DELETE /api/courses/{course}": frozenset({ADMIN}),
+    "DELETE /api/courses/{course}/people/{person}": frozenset({ADMIN}),
 }
 
 

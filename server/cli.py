@@ -9,6 +9,7 @@ import re
 import resource
 import sys
 from pathlib import Path
+from typing import Any
 
 from server.config import Config
 
@@ -102,9 +103,11 @@ def serve(args: argparse.Namespace) -> int:
         ws="websockets-sansio",
         ws_max_size=WS_MAX_FRAME,
         ws_per_message_deflate=False,
-        # A phone that vanished (no close frame) is found within ~10 s and counted offline.
-        ws_ping_interval=5,
-        ws_ping_timeout=5,
+        # A phone that vanished (no close frame) is found within ~20 s and counted offline. Every
+        # 10 s, not 5: with thousands of phones the pings were a tenth of an answer burst's CPU
+        # (bench/README.md), and the bundled client talks every 10 s anyway (docs/protocol.md).
+        ws_ping_interval=10,
+        ws_ping_timeout=10,
         log_level="warning" if args.quiet else "info",
         timeout_graceful_shutdown=5,
         # Behind nginx: trust X-Forwarded-For from these addresses only, so rate limits see phones,
@@ -254,6 +257,136 @@ def delete_session(args: argparse.Namespace) -> int:
     return 0
 
 
+def _course_store(args: argparse.Namespace) -> Any:
+    from server.auth import private_data_dir
+    from server.config import Config
+    from sessions.store import open_store
+
+    cfg = Config.from_env(data_dir=Path(args.data))
+    private_data_dir(cfg.data_dir)
+    return open_store(cfg.store_url())
+
+
+def course_create(args: argparse.Namespace) -> int:
+    """A new course; prints its id (what `course roster` and POST /api/sessions's "course" take)."""
+    import time
+
+    from server.courses_api import create_course_record
+    from sessions.errors import Refused
+
+    try:
+        course = create_course_record(_course_store(args), args.title, int(time.time() * 1000))
+    except Refused as exc:
+        print(f"caseroom: {exc.message}", file=sys.stderr)
+        return 2
+    print(course.id)
+    return 0
+
+
+def course_roster(args: argparse.Namespace) -> int:
+    """Load (or replace) a course's roster from a CSV or XLSX file; every problem is printed by row."""
+    from server.courses_api import load_roster
+    from sessions.roster import RosterInvalid
+
+    store = _course_store(args)
+    if store.get_course(args.course) is None:
+        print(f"caseroom: no course {args.course}", file=sys.stderr)
+        return 1
+    path = Path(args.file)
+    try:
+        people = load_roster(store, args.course, path.read_bytes(), path.name)
+    except RosterInvalid as exc:
+        for p in exc.problems:
+            where = f"row {p.row}" if p.row else "file"
+            print(f"{path}: {where}{f' ({p.column})' if p.column else ''}: {p.message}", file=sys.stderr)
+        print(f"caseroom: the roster has {len(exc.problems)} problem(s); nothing was stored", file=sys.stderr)
+        return 2
+    groups = sorted({p.group for p in people if p.group})
+    print(f"{args.course}: {len(people)} people" + (f" in {len(groups)} groups" if groups else ""))
+    return 0
+
+
+def course_codes(args: argparse.Namespace) -> int:
+    """Printed per-person codes: write the sheet (CSV) to print; the store keeps only the hashes."""
+    from server.courses_api import issue_codes
+
+    store = _course_store(args)
+    if not store.load_roster(args.course):
+        print(f"caseroom: course {args.course} has no roster", file=sys.stderr)
+        return 1
+    out = Path(args.out)
+    fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # codes are credentials
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(issue_codes(store, args.course))
+    print(f"wrote the codes sheet to {out}; print it, hand it out, then delete the file")
+    return 0
+
+
+def course_list(args: argparse.Namespace) -> int:
+    from datetime import datetime
+
+    store = _course_store(args)
+    courses = store.list_courses()
+    if not courses:
+        print("no courses yet")
+    for c in courses:
+        when = datetime.fromtimestamp(c.created_at / 1000).strftime("%Y-%m-%d")
+        days = ", ".join(f"day {r.course_day or '?'} {r.code}" for r in store.course_sessions(c.id))
+        print(f"{c.id}  {when}  {len(store.load_roster(c.id)):4d} people  {c.title}" + (f"  [{days}]" if days else ""))
+    return 0
+
+
+def _confirmed(args: argparse.Namespace, expected: str, what: str) -> bool:
+    confirm = args.confirm
+    if confirm is None:
+        print(f"This deletes {what} for good. It cannot be undone.")
+        try:
+            confirm = input(f"Type {expected!r} again to confirm: ").strip()
+        except EOFError:
+            confirm = ""
+    if confirm != expected:
+        print("caseroom: what was typed again does not match; nothing was deleted", file=sys.stderr)
+        return False
+    return True
+
+
+def course_delete(args: argparse.Namespace) -> int:
+    """A course, its roster and every one of its sessions."""
+    store = _course_store(args)
+    course = store.get_course(args.course)
+    if course is None:
+        print(f"caseroom: no course {args.course}", file=sys.stderr)
+        return 1
+    sessions = store.course_sessions(course.id)
+    if not _confirmed(args, course.id, f"course {course.id} ({course.title}), its roster and its "
+                                       f"{len(sessions)} session(s) with their whole records"):
+        return 2
+    store.delete_course(course.id)
+    print(f"deleted course {course.id} and {len(sessions)} session(s)")
+    return 0
+
+
+def course_delete_person(args: argparse.Namespace) -> int:
+    """One person of a course: roster row, name, plans and posts (sessions/erase.py)."""
+    from sessions.erase import erase_person
+
+    store = _course_store(args)
+    if not any(p.person_id == args.person for p in store.load_roster(args.course)):
+        print(f"caseroom: no person {args.person} in course {args.course}", file=sys.stderr)
+        return 1
+    sessions = store.course_sessions(args.course)
+    if any(r.ended_at is None for r in sessions):
+        print("caseroom: a session of this course is live; end it first", file=sys.stderr)
+        return 2
+    if not _confirmed(args, args.person, f"person {args.person}: their roster row, name, plans and posts"):
+        return 2
+    for rec in sessions:
+        store.rewrite_events(rec.code, erase_person(store.load_events(rec.code), args.person))
+    store.delete_person(args.course, args.person)
+    print(f"erased person {args.person} from course {args.course} ({len(sessions)} session(s))")
+    return 0
+
+
 def export(args: argparse.Namespace) -> int:
     from sessions.export import FORMATS, render
     from sessions.i18n import zone
@@ -335,6 +468,32 @@ def main(argv: list[str] | None = None) -> int:
     d.add_argument("--confirm", help="the code typed again, for scripts (otherwise asked on the terminal)")
     d.add_argument("--data", default=argparse.SUPPRESS, help="data directory (default ./data)")
     d.set_defaults(func=delete_session)
+    p = sub.add_parser("course", help="courses and their rosters (docs/courses.md)")
+    pc = p.add_subparsers(dest="course_command", required=True)
+    d = pc.add_parser("create", help="create a course; prints its id")
+    d.add_argument("title")
+    d.set_defaults(func=course_create)
+    d = pc.add_parser("roster", help="load or replace a course's roster from a CSV or XLSX file")
+    d.add_argument("course")
+    d.add_argument("file")
+    d.set_defaults(func=course_roster)
+    d = pc.add_parser("codes", help="give each person a printed code as their check; writes the sheet")
+    d.add_argument("course")
+    d.add_argument("--out", required=True, help="the CSV sheet to write (owner-only)")
+    d.set_defaults(func=course_codes)
+    d = pc.add_parser("list", help="list courses, their head-counts and sessions")
+    d.set_defaults(func=course_list)
+    d = pc.add_parser("delete", help="delete a course, its roster and all its sessions (asks again)")
+    d.add_argument("course")
+    d.add_argument("--confirm", help="the course id typed again, for scripts")
+    d.set_defaults(func=course_delete)
+    d = pc.add_parser("delete-person", help="erase one person from a course (asks again)")
+    d.add_argument("course")
+    d.add_argument("person")
+    d.add_argument("--confirm", help="the person id typed again, for scripts")
+    d.set_defaults(func=course_delete_person)
+    for d in pc.choices.values():
+        d.add_argument("--data", default="data", help="data directory (default ./data)")
     p = sub.add_parser("export", help="write a session's record to a file")
     p.add_argument("code")
     p.add_argument("--format", default="json", help="json, csv (a zip of every table, or --table), xlsx or html")

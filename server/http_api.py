@@ -148,9 +148,9 @@ async def create_session(request: Request) -> Response:
     try:
         live, host_key = svc.create_session(data["deck"], title.strip() if title else None,
                                             data.get("agenda"), data.get("modules"), data.get("preset"),
-                                            data.get("day"))
+                                            data.get("day"), data.get("course"))
     except Refused as exc:
-        return error(404 if exc.code == "unknown_deck" else 400, exc.code, exc.message)
+        return error(404 if exc.code in ("unknown_deck", "unknown_course") else 400, exc.code, exc.message)
     await svc.created(live.code)
     return ORJSONResponse({"code": live.code, "host_key": host_key, "title": live.state.title,
                            "deck": live.state.deck.id, "agenda": list(live.state.agenda),
@@ -284,6 +284,8 @@ async def personal_record(request: Request) -> Response:
         return error(*authz.http_refusal("POST /api/sessions/{code}/me", authz.ANONYMOUS) or (401, "", ""))
     pid = svc.tokens.check(code, token) if _valid_code(code) else None
     live = await svc.records.open(code) if pid is not None else None
+    if live is not None and pid is not None and svc.tokens.check(code, token, live.state.seats) is None:
+        pid = None  # the token of a seat that moved to another phone
     if live is None or pid is None or pid not in live.state.players:
         if (limited := _wrong_credential(request)) is not None:
             return limited
@@ -291,7 +293,29 @@ async def personal_record(request: Request) -> Response:
                        or (403, "forbidden", "that token opens no record here")))
     from server.followup_api import follow_up_link  # (that module builds on this one)
 
-    return ORJSONResponse({**personal(live, pid), "follow_up": follow_up_link(svc, live, pid)})
+    out = {**personal(live, pid), "follow_up": follow_up_link(svc, live, pid)}
+    person = live.state.players[pid].person
+    if person is not None and live.state.course is not None:  # a rostered trainee: every day of the course
+        out["course"] = await run_in_threadpool(_course_days, svc, live, person)
+    return ORJSONResponse(out)
+
+
+def _course_days(svc: Services, live: LiveSession, person: str) -> dict[str, Any] | None:
+    """The trainee's days of the course (``sessions/people.py``): score, plan or absence per day."""
+    from sessions.people import people
+
+    assert live.state.course is not None
+    course = svc.store.get_course(live.state.course[0])
+    me = next((p for p in svc.store.load_roster(course.id) if p.person_id == person), None) if course else None
+    if course is None or me is None:
+        return None
+    days = [live if rec.code == live.code else svc.sessions.load(rec.code)
+            for rec in svc.store.course_sessions(course.id)]
+    rec = next(people([me], [d for d in days if d is not None], svc.clock.now_ms()))
+    return {"title": course.title, "score": rec.score, "days": [
+        {"day": d.day, "title": d.title, "current": d.code == live.code, "present": d.present,
+         "score": d.record["me"]["score"] if d.record else None,
+         "action_plan": d.record["action_plan"] if d.record else []} for d in rec.days]}
 
 
 async def delete_session(request: Request) -> Response:
@@ -325,7 +349,8 @@ async def session_public(request: Request) -> Response:
         return error(404, "unknown_session", "there is no live session with that code")
     st = live.state
     return ORJSONResponse({"code": st.code, "title": st.title, "phase": st.phase, "locked": st.locked,
-                           "groups": [{"id": g, "name": n} for g, n in st.groups.items()]})
+                           "groups": [{"id": g, "name": n} for g, n in st.groups.items()],
+                           "roster": svc.roster_of(live) is not None})
 
 
 async def media_file(request: Request) -> Response:

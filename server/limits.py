@@ -29,10 +29,32 @@ JOINS = Rate(burst=200, per_second=50.0)  # join/resume/host with a valid code, 
 RAISE_FACTOR = 10  # the console's "raise the limit": burst 2,000, then 500 a second
 MAX_TRUSTED = 100_000  # (address, code) pairs remembered as opened
 WRONG_CODES = Rate(burst=10, per_second=10 / 60)  # unknown codes per address: 10, then one every 6 s
+WRONG_CHECKS_PER_ADDRESS = Rate(burst=30, per_second=0.5)  # wrong roster checks per address and session
 MESSAGES = Rate(burst=60, per_second=30)  # messages per connection
 FOLLOWUP_SAVES = Rate(burst=30, per_second=0.5)  # a trainee's follow-up changes: 30, then one every 2 s
 SLOW_AFTER = 5  # wrong codes (within the bucket) after which each further answer waits
 SLOW_DELAY = 1.0  # seconds
+
+
+class Bucket:
+    """One token bucket (a connection's messages): a few slots, kept for the whole class."""
+
+    __slots__ = ("last", "rate", "tokens")
+
+    def __init__(self, rate: Rate, now: float) -> None:
+        self.rate = rate
+        self.tokens = rate.burst
+        self.last = now
+
+    def take(self, now: float, cost: float = 1.0) -> bool:
+        rate = self.rate
+        tokens = min(rate.burst, self.tokens + (now - self.last) * rate.per_second)
+        self.last = now
+        if tokens < cost:
+            self.tokens = tokens
+            return False
+        self.tokens = tokens - cost
+        return True
 
 
 class Buckets:
@@ -76,6 +98,11 @@ class Limits:
     def __init__(self, joins: Rate = JOINS, messages: Rate = MESSAGES) -> None:
         self.joins = Buckets(joins)
         self.wrong_codes = Buckets(WRONG_CODES)
+        # A rostered join's check (server/ws.py): per session and person, like wrong codes (four
+        # digits take days to guess), and per session and address, more generously (a class
+        # behind one NAT makes typos), so many people cannot be tried quickly from one place.
+        self.wrong_checks = Buckets(WRONG_CODES)
+        self.wrong_check_addresses = Buckets(WRONG_CHECKS_PER_ADDRESS)
         self.messages = messages
         self.followup = Buckets(FOLLOWUP_SAVES)  # by "code player": one trainee's saves
         self.raised: dict[str, Buckets] = {}  # session code -> its raised join bucket

@@ -21,9 +21,13 @@ MAX_TEXT = 200
 
 @dataclass(frozen=True)
 class Join:
+    """``name`` for a free-name join; ``person`` (a roster id) and ``check`` for a rostered one."""
+
     code: str
     name: str
     group: str | None
+    person: str | None = None
+    check: str | None = None
 
 
 @dataclass(frozen=True)
@@ -71,6 +75,9 @@ def _text(obj: dict[str, Any], key: str, *, required: bool = True, max_len: int 
 
 
 def _join(o: dict[str, Any]) -> Join:
+    person = _text(o, "person", required=False, max_len=16)
+    if person is not None:  # a rostered join names the person; the name comes from the roster
+        return Join(_text(o, "code", max_len=16), "", None, person, _text(o, "check", max_len=20))
     return Join(_text(o, "code", max_len=16), _text(o, "name"), _text(o, "group", required=False,
                                                                           max_len=64))
 

@@ -21,10 +21,9 @@ from collections import Counter, deque
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from starlette.websockets import WebSocket
-
 from server.protocol import dumps
 from server.refusals import WINDOW, JoinRefusals
+from server.socket import Socket
 from sessions.autoclose import GRACE_MS, present, should_check
 from sessions.clock import Clock
 from sessions.commit import Committer
@@ -62,7 +61,7 @@ class Conn:
     __slots__ = ("_last_view", "closed", "dirty", "outbox", "owed_since", "player_id", "role", "room",
                  "sending_since", "task", "view", "view_seq", "ws")
 
-    def __init__(self, ws: WebSocket, room: Room, role: str, player_id: str | None = None) -> None:
+    def __init__(self, ws: Socket, room: Room, role: str, player_id: str | None = None) -> None:
         self.ws = ws
         self.room = room
         self.role = role
@@ -214,6 +213,7 @@ class Room:
                 self.online_version += 1
                 self.last_seen.pop(conn.player_id, None)
                 self._hosts_dirty()
+                self._presence(conn.player_id, True)
         conn.start()
 
     def remove(self, conn: Conn) -> None:
@@ -225,12 +225,39 @@ class Room:
             conns = self.by_player.get(conn.player_id, [])
             if conn in conns:
                 conns.remove(conn)
+                if not conns:
+                    self._presence(conn.player_id, False)
             if not conns:
                 self.by_player.pop(conn.player_id, None)
                 self.online_version += 1
                 self.last_seen[conn.player_id] = self.clock.now_ms()
                 self._hosts_dirty()
                 self._recheck_later(GRACE_MS / 1000 + 0.05)  # once their grace runs out
+
+    def _presence(self, pid: str, online: bool) -> None:
+        """Record a player's arrival or departure in a course session's log (attendance); in a
+        cluster a process sees only its own phones, so there nobody's presence is recorded."""
+        if self.live.state.course is None or not self.presence_global or self.live.state.phase == "ended":
+            return
+        cmd = Command("presence", "system", {"player": pid, "online": online})
+        asyncio.get_running_loop().create_task(self._record_presence(cmd))
+
+    async def _record_presence(self, cmd: Command) -> None:
+        try:
+            await self.committer.run(self.live, cmd)
+        except Refused:
+            pass
+        except Exception:
+            log.exception("recording presence in %s failed", self.live.code)
+
+    def seat_moved(self, pid: str) -> None:
+        """A rostered trainee confirmed their name on another phone: close the old phone's
+        connections (it is told why); the new one attaches right after."""
+        for conn in list(self.by_player.pop(pid, ())):
+            self._deferred.discard(conn)
+            conn.send({"type": "error", "code": "seat_moved",
+                       "message": "your name was confirmed on another phone"})
+            asyncio.get_running_loop().call_later(0.2, conn.close_soon, CLOSE_REMOVED)
 
     def online(self) -> set[str]:
         return set(self.by_player)

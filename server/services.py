@@ -7,6 +7,7 @@ import logging
 import secrets
 import signal
 import socket
+import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,13 +28,17 @@ from server.supervisor import Supervisor
 from sessions.clock import Clock, SystemClock
 from sessions.commit import Committer
 from sessions.core import Command
-from sessions.errors import DeckInvalid, Refused
+from sessions.erase import erase_person
+from sessions.errors import DeckInvalid, NotFound, Refused
 from sessions.hub import Hub, LocalHub
 from sessions.live import LiveSession, Outcome, Sessions, choose_agenda
+from sessions.roster import RosterPerson
 from sessions.store import Store, open_store
 
 log = logging.getLogger("caseroom")
 NO_HASH = digest("no session has this key")  # compared against when the code is unknown
+MAX_DAYS = 30  # a course's days
+ROSTER_TTL = 10.0  # seconds a cached roster is trusted (another process of a cluster may replace it)
 
 
 class MediaCache:
@@ -85,6 +90,7 @@ class Services:
     cohort_figures: OrderedDict[tuple[str, int], dict[str, Any]] = field(default_factory=OrderedDict)
     supervisor: Supervisor = field(default_factory=lambda: Supervisor(_shut_down))
     records: Records = field(init=False)
+    rosters: dict[str, tuple[float, list[RosterPerson]]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.records = Records(self.sessions)
@@ -218,18 +224,42 @@ class Services:
     # -- sessions ---------------------------------------------------------------------------
     def create_session(self, deck_id: str, title: str | None, agenda: object = None,
                        modules: object = None, preset: object = None,
-                       day: object = None) -> tuple[LiveSession, str]:
+                       day: object = None, course: object = None) -> tuple[LiveSession, str]:
         deck = self.deck_catalogue().get(deck_id)
         if deck is None:
             raise Refused("unknown_deck", f"there is no deck '{deck_id[:64]}'")
+        of_course: tuple[str, int | None] | None = None
+        if course is not None:
+            if not isinstance(course, str) or self.store.get_course(course) is None:
+                raise NotFound("unknown_course", "there is no course with that id")
+            if day is not None and (not isinstance(day, int) or isinstance(day, bool) or not 1 <= day <= MAX_DAYS):
+                raise Refused("bad_day", f"day should be a whole number from 1 to {MAX_DAYS}")
+            of_course = (course, day)  # type: ignore[assignment]
+            if preset is None:
+                day = None  # the course's day only; with a preset it is also the agenda's day
         chosen = choose_agenda(deck, agenda, modules, preset, day)
         picked = (str(preset), 1 if day is None else int(day)) if preset is not None else None  # type: ignore[call-overload]
         host_key = new_secret(24)
         code = new_join_code(lambda c: c in self.sessions.live or self.store.code_taken(c))
         live = self.sessions.create(deck, title or deck.title, code, digest(host_key),
-                                    self.clock.now_ms(), chosen, picked)
+                                    self.clock.now_ms(), chosen, picked, of_course)
         self.rooms.room(code)
         return live, host_key
+
+    def roster(self, course_id: str) -> list[RosterPerson]:
+        """A course's roster, cached for a few seconds: every rostered join reads it."""
+        now = time.monotonic()
+        hit = self.rosters.get(course_id)
+        if hit is None or now - hit[0] > ROSTER_TTL:
+            hit = (now, self.store.load_roster(course_id))
+            self.rosters[course_id] = hit
+        return hit[1]
+
+    def roster_of(self, live: LiveSession) -> list[RosterPerson] | None:
+        """The roster that names this session's players, or None (no course, or an empty roster)."""
+        course = live.state.course
+        people = self.roster(course[0]) if course is not None else []
+        return people or None
 
     def links(self, code: str, host_key: str) -> dict[str, str]:
         return {
@@ -259,6 +289,33 @@ class Services:
         for key in [k for k in self.cohort_figures if k[0] == code]:
             del self.cohort_figures[key]
         return self.store.delete_session(code)
+
+    async def delete_course(self, course_id: str) -> int:
+        """Forget a course: each of its sessions as ``delete_session`` does, then its roster."""
+        codes = [rec.code for rec in self.store.course_sessions(course_id)]
+        for code in codes:
+            await self.delete_session(code)
+        self.store.delete_course(course_id)
+        self.rosters.pop(course_id, None)
+        return len(codes)
+
+    async def delete_person(self, course_id: str, person_id: str) -> bool:
+        """Erase one person from a course (``sessions/erase.py``): their roster row, and their name,
+        plans and posts in its sessions. Only once every session of the course has ended: a live
+        session's state, views and connected phones would still hold what was erased."""
+        if not any(p.person_id == person_id for p in self.store.load_roster(course_id)):
+            return False
+        records = self.store.course_sessions(course_id)
+        if any(rec.ended_at is None for rec in records):
+            raise Refused("course_live", "end the course's live sessions before erasing someone")
+        for rec in records:
+            self.store.rewrite_events(rec.code, erase_person(self.store.load_events(rec.code), person_id))
+            self.records.forget(rec.code)
+            if (held := self.sessions.live.get(rec.code)) is not None:
+                held.reload()  # an ended session still in memory: fold the erased log again
+        self.store.delete_person(course_id, person_id)
+        self.rosters.pop(course_id, None)
+        return True
 
     async def add_deck(self, source: bytes, *, zipped: bool = False) -> Deck:
         """Validate and keep an uploaded deck (YAML, or a zip bundle with its media); nothing is

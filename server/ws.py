@@ -22,7 +22,7 @@ import logging
 import time
 from typing import Any
 
-from starlette.websockets import WebSocket, WebSocketDisconnect
+from starlette.websockets import WebSocketDisconnect
 
 from games.grouping import group, label
 from server import authz, limits
@@ -30,8 +30,10 @@ from server.protocol import CommandMsg, Host, IdRefused, Join, Message, Ping, Re
 from server.refusals import CODE_REASON
 from server.rooms import Conn, Room
 from server.services import Services
+from server.socket import Socket
 from sessions.core import Command, cluster_request, existing_join
 from sessions.errors import NotFound, Refused
+from sessions.roster import RosterPerson, check_matches
 
 log = logging.getLogger("caseroom.ws")
 
@@ -44,25 +46,27 @@ FLOOD_STRIKES = 3  # refused-for-rate messages in a row before the connection is
 RAISE_JOIN_LIMIT = "raise_join_limit"  # a console command the server answers itself
 
 
-def origin_allowed(ws: WebSocket, allowed: tuple[str, ...]) -> bool:
+def origin_allowed(ws: Socket, allowed: tuple[str, ...]) -> bool:
     """Same origin as the Host header, or one configured; no Origin header (not a browser) passes."""
-    origin = ws.headers.get("origin")
+    origin = ws.header(b"origin")
     if origin is None:
         return True
-    host = ws.headers.get("host", "")
+    host = ws.header(b"host") or ""
     return origin in allowed or origin in (f"http://{host}", f"https://{host}")
 
 
 class Connection:
     """The receive side of one websocket; ``conn`` is set once it has identified itself."""
 
-    def __init__(self, svc: Services, ws: WebSocket) -> None:
+    __slots__ = ("address", "bucket", "conn", "room", "strikes", "svc", "ws")
+
+    def __init__(self, svc: Services, ws: Socket) -> None:
         self.svc = svc
         self.ws = ws
         self.conn: Conn | None = None
         self.room: Room | None = None
-        self.address = ws.client.host if ws.client else "unknown"
-        self.bucket = limits.Buckets(svc.limits.messages, max_keys=1)
+        self.address = ws.client_host or "unknown"
+        self.bucket = limits.Bucket(svc.limits.messages, time.monotonic())
         self.strikes = 0
 
     @property
@@ -71,7 +75,7 @@ class Connection:
 
     async def run(self) -> None:
         if not origin_allowed(self.ws, self.svc.config.allowed_origins):
-            log.info("refused a websocket from origin %s", self.ws.headers.get("origin"))
+            log.info("refused a websocket from origin %s", self.ws.header(b"origin"))
             await self.ws.close(CLOSE_FOREIGN_ORIGIN)
             return
         await self.ws.accept()
@@ -115,7 +119,7 @@ class Connection:
 
     async def _accept_message(self, text: str | None) -> tuple[str | None, Message]:
         """Rate limit, parse and authorise one frame; raises IdRefused/Refused."""
-        if not self.bucket.take("", time.monotonic()):
+        if not self.bucket.take(time.monotonic()):
             self.strikes += 1
             if self.strikes > FLOOD_STRIKES:
                 await self._reply(_error(None, Refused("rate_limited", "too many messages; closing")))
@@ -188,12 +192,18 @@ class Connection:
             limit.opened(self.address, live.code)
             return
         if isinstance(msg, Join):
-            again = existing_join(live.state, msg_id, msg.name)
+            args = {"name": msg.name, "group": msg.group, "address": self._address_key(live.code),
+                    "max_players": self.svc.config.max_players}
+            people = self.svc.roster_of(live)
+            if people is not None:
+                person = await self._rostered(live.code, people, msg, now_s)
+                args.update(name=person.name, group=None, person={"id": person.person_id, "group": person.group})
+            elif msg.person is not None:
+                raise Refused("no_roster", "this session has no class list; type your name")
+            again = existing_join(live.state, msg_id, args["name"])
             if again is not None and again in live.state.players:
                 pid = again
             else:
-                args = {"name": msg.name, "group": msg.group, "address": self._address_key(live.code),
-                        "max_players": self.svc.config.max_players}
                 try:
                     out = await self.svc.run(live, Command("join", "join", args, msg_id))
                 except Refused as exc:
@@ -201,18 +211,45 @@ class Connection:
                         self._refused(CODE_REASON[exc.code], live.code)
                     raise
                 pid = out.events[-1].data["player_id"]
+                if out.events[-1].type == "seat_moved":  # the old phone of this trainee lets go
+                    self.svc.rooms.room(live.code).seat_moved(pid)
         else:
-            pid = self.svc.tokens.check(live.code, msg.token)
+            pid = self.svc.tokens.check(live.code, msg.token, live.state.seats)
             if pid is not None and pid in live.state.removed:
                 raise Refused("removed", "the trainer has removed you from this session")
+            if pid is None and self.svc.tokens.check(live.code, msg.token) is not None:
+                raise Refused("seat_moved", "your name was confirmed on another phone; join again to move back")
             if pid is None or pid not in live.state.players:
                 raise Refused("bad_token", "that token does not belong to this session; join again")
         player = live.state.players[pid]
         welcome = {"type": "welcome", "role": "player", "player_id": pid,
-                   "token": self.svc.tokens.issue(live.code, pid), "group": player.group,
-                   "name": player.name, "session": session, "server_time": now}
+                   "token": self.svc.tokens.issue(live.code, pid, live.state.seats.get(pid, 0)),
+                   "group": player.group, "name": player.name, "session": session, "server_time": now}
+        if player.person is not None:
+            welcome["person"] = player.person
         self._attach(live.code, "player", pid, welcome, msg_id)
         limit.opened(self.address, live.code)
+
+    async def _rostered(self, code: str, people: list[RosterPerson], msg: Join, now_s: float) -> RosterPerson:
+        """The roster person a join names, once its check matches. A wrong check costs like a wrong
+        code, from the person's own bucket (many phones cannot share the guessing of one person's
+        four digits) and from the address's (one phone cannot try the whole class)."""
+        if msg.person is None:
+            raise Refused("roster_required", "pick your name from the class list")
+        person = next((p for p in people if p.person_id == msg.person), None)
+        if person is None:
+            raise NotFound("unknown_person", "that name is not on this session's class list")
+        limit = self.svc.limits
+        key, here = f"{code}:{person.person_id}", f"{code}:{self.address}"
+        if not limit.wrong_checks.has(key, now_s) or not limit.wrong_check_addresses.has(here, now_s):
+            raise Refused("rate_limited", "too many wrong checks; wait a few minutes")
+        if check_matches(person, msg.check):
+            return person
+        limit.wrong_checks.take(key, now_s)
+        limit.wrong_check_addresses.take(here, now_s)
+        if limit.wrong_checks.used(key, now_s) > limits.SLOW_AFTER:
+            await asyncio.sleep(limits.SLOW_DELAY)  # a guesser slows down; a typo costs nothing
+        raise Refused("bad_check", "that check does not match the name you picked")
 
     def _refused(self, reason: str, code: str) -> None:
         rate = self.svc.limits.join_rate(code)
@@ -334,6 +371,6 @@ def _error(msg_id: str | None, exc: Refused) -> dict[str, Any]:
     return out
 
 
-async def websocket_endpoint(ws: WebSocket) -> None:
+async def websocket_endpoint(ws: Socket) -> None:
     svc: Services = ws.app.state.services
     await Connection(svc, ws).run()

@@ -35,6 +35,9 @@ from sessions.store import Store
 log = logging.getLogger("caseroom.commit")
 
 MAX_BATCH = 2000
+LINGER_S = 0.001  # under load, how long a small batch waits for company
+LINGER_BELOW = 16  # commands: a batch this small lingers if the last commit was LINGER_BUSY ago or less
+LINGER_BUSY = 0.005
 INLINE_MAX = 64  # events a batch may hold to be written on the event loop (where the store allows)
 CHECKPOINT_EVERY = 4000  # events written on the loop between two checkpoints (on a worker thread)
 
@@ -98,9 +101,16 @@ class Committer:
         return self._task is not None and not self._task.done()
 
     async def _run(self) -> None:
+        last = 0.0
+        loop = asyncio.get_running_loop()
         while True:
             await self._wake.wait()
             self._wake.clear()
+            if len(self._queue) < LINGER_BELOW and loop.time() - last < LINGER_BUSY and not self._closing:
+                # A burst: answers come every fraction of a millisecond. Each commit costs a
+                # transaction and a round of views whatever it holds, so a small batch waits a
+                # millisecond for the answers on their way; a quiet room never waits.
+                await asyncio.sleep(LINGER_S)
             while self._queue:
                 batch, self._queue = self._queue[:MAX_BATCH], self._queue[MAX_BATCH:]
                 self._inflight = batch
@@ -110,6 +120,7 @@ class Committer:
                     log.exception("a commit batch of %d command(s) failed", len(batch))
                     self._fail_inflight()
                 self._inflight = []
+            last = loop.time()
             if self._closing:
                 return
 

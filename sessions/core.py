@@ -46,7 +46,7 @@ HOST_COMMANDS = frozenset({"start", "next", "advance", "close", "reveal", "pause
                            "leaderboard", "break", "break_end", "auto_advance", "act", "kick", "ban",
                            "cluster", "ban_address", "results", "auto_close", "group_remove", "join_group"})
 DEFAULT_MAX_PLAYERS = 10_000
-SYSTEM_COMMANDS = frozenset({"tick", "clustered", "all_answered"})
+SYSTEM_COMMANDS = frozenset({"tick", "clustered", "all_answered", "presence"})
 
 
 @dataclass(frozen=True)
@@ -94,6 +94,13 @@ def _join(st: SessionState, cmd: Command, now: int) -> list[Draft]:
     asked = clean_name(raw)
     if not asked:
         raise Refused("bad_name", "that name is empty once cleaned; please type a name")
+    person = cmd.args.get("person")
+    if person is not None:
+        again = st.persons.get(person["id"]) if isinstance(person, dict) else None
+        if again is not None and again in st.removed:
+            raise Refused("removed", "the trainer has removed you from this session")
+        if again is not None:  # the same trainee on another phone: the seat moves there
+            return [Draft("seat_moved", {"player_id": again})]
     if st.locked:
         raise Refused("locked", "the trainer has locked joining")
     address = cmd.args.get("address")
@@ -102,13 +109,42 @@ def _join(st: SessionState, cmd: Command, now: int) -> list[Draft]:
     cap = cmd.args.get("max_players", DEFAULT_MAX_PLAYERS)
     if len(st.players) >= cap:
         raise Refused("session_full", f"this session is full ({cap} players)")
-    group = _pick_group(st, cmd.args.get("group"))
+    drafts: list[Draft] = []
+    if person is not None and person.get("group"):
+        group, drafts = _roster_group(st, person["group"])
+    else:
+        group = _pick_group(st, cmd.args.get("group"))
     pid = f"p{len(st.players) + len(st.removed) + 1}"
     name = unique_name(asked, st.names)
     data = {"player_id": pid, "name": name, "group": group, "asked_name": asked}
+    if person is not None:
+        data["person"] = person["id"]
     if address is not None:
         data["address"] = address
-    return [Draft("player_joined", data)]
+    return [*drafts, Draft("player_joined", data)]
+
+
+def _roster_group(st: SessionState, wanted: str) -> tuple[str | None, list[Draft]]:
+    """The session group named like the roster's 组 (made on the first member's join), or balance
+    when the session has no room for another group."""
+    for gid, gname in st.groups.items():
+        if gname.casefold() == wanted.casefold():
+            return gid, []
+    if len(st.groups) >= MAX_GROUPS:
+        return _pick_group(st, None), []
+    n = len(st.groups) + 1
+    while f"g{n}" in st.groups:
+        n += 1
+    return f"g{n}", [Draft("group_added", {"group": f"g{n}", "name": wanted})]
+
+
+def _presence(st: SessionState, cmd: Command, now: int) -> list[Draft]:
+    """The driver saw a player's first connection open or their last one close (course sessions:
+    attendance is folded from these, ``sessions/attendance.py``)."""
+    pid, online = cmd.args.get("player"), cmd.args.get("online")
+    if st.course is None or pid not in st.players or not isinstance(online, bool) or (pid in st.online) == online:
+        return []
+    return [Draft("presence", {"player_id": pid, "online": online})]
 
 
 def existing_join(st: SessionState, client_id: str | None, raw_name: Any) -> str | None:
@@ -612,6 +648,7 @@ _HANDLERS = {
     "results": _results,
     "auto_close": _auto_close,
     "all_answered": _all_answered,
+    "presence": _presence,
     "move": _move,
     "kick": _kick,
     "ban": _ban,

@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, tzinfo
 from typing import Any
 
+from sessions.attendance import attendance
 from sessions.events import Event
 from sessions.live import LiveSession
 from sessions.schedule import schedule
@@ -122,9 +123,15 @@ def record(live: LiveSession) -> dict[str, Any]:
         },
         "groups": [{"id": g["id"], "name": g["name"], "size": g["size"]} for g in groups_view(st)],
         "participants": [{"id": p.id, "name": p.name, "group": p.group, "joined_at": iso(p.joined_at),
-                          "removed": None} for p in st.players.values()]
+                          "removed": None, "person": p.person} for p in st.players.values()]
                         + [{"id": p.id, "name": p.name, "group": p.group, "joined_at": iso(p.joined_at),
-                            "removed": why} for p, why in st.removed.values()],
+                            "removed": why, "person": p.person} for p, why in st.removed.values()],
+        "course": {"id": st.course[0], "day": st.course[1]} if st.course is not None else None,
+        "attendance": [{"player_id": a["player_id"], "person": a["person"], "name": a["name"],
+                        "joined_at": iso(a["joined_at"]), "left_at": iso(a["left_at"]),
+                        "present_s": None if a["present_ms"] is None else round(a["present_ms"] / 1000),
+                        "spans": [[iso(x), iso(y)] for x, y in a["spans"]]}
+                       for a in attendance(st, events[-1].at if events else st.created_at)],
         "activities": activities,
         "submissions": submissions(live, events),
         "scores": {

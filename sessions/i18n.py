@@ -87,6 +87,9 @@ WORDS: dict[str, dict[str, str]] = {
         "cohort_followup": "行动计划完成情况", "completion": "完成率", "mean_points": "平均得分",
         "overall": "全部", "done": "完成", "doing": "进行中", "dropped": "放弃", "unmarked": "未填写",
         "items": "条目数",
+        "attendance": "出勤", "left": "离开时间", "present_min": "在场（分钟）", "course": "培训班",
+        "person": "学员编号", "staff_no": "工号", "unit": "部门/营业厅", "day": "第几天",
+        "days_present": "出席天数", "people": "学员",
     },
     "en": {
         "overview": "Overview", "trainees": "Trainees", "groups": "Groups", "plans": "Action plans",
@@ -117,6 +120,9 @@ WORDS: dict[str, dict[str, str]] = {
         "cohort_followup": "Plan follow-up", "completion": "Completion", "mean_points": "Mean points",
         "overall": "All", "done": "Done", "doing": "In progress", "dropped": "Dropped", "unmarked": "Not marked",
         "items": "Items",
+        "attendance": "Attendance", "left": "Left", "present_min": "Present (min)", "course": "Course",
+        "person": "Person", "staff_no": "Staff no.", "unit": "Unit", "day": "Day",
+        "days_present": "Days present", "people": "People",
     },
 }
 

@@ -169,15 +169,20 @@ class Sessions:
         self.live: dict[str, LiveSession] = {}
 
     def create(self, deck: Deck, title: str, code: str, host_key_hash: str, now: int,
-               agenda: list[str] | None = None, preset: tuple[str, int] | None = None) -> LiveSession:
+               agenda: list[str] | None = None, preset: tuple[str, int] | None = None,
+               course: tuple[str, int | None] | None = None) -> LiveSession:
         """A new session; ``agenda`` (checked with ``choose_agenda``) narrows the deck's agenda;
-        ``preset`` (id, day) records which preset's day it is."""
-        record = SessionRecord(code, title, deck.id, deck.source, host_key_hash, now)
+        ``preset`` (id, day) records which preset's day it is; ``course`` (id, day) which course
+        it is a day of (its roster then names the players: docs/courses.md)."""
+        record = SessionRecord(code, title, deck.id, deck.source, host_key_hash, now,
+                               course_id=course[0] if course else None, course_day=course[1] if course else None)
         data: dict[str, Any] = {"code": code, "title": title, "deck": deck.id, "deck_version": deck.version}
         if agenda is not None:
             data["agenda"] = agenda
         if preset is not None:
             data["preset"], data["day"] = preset
+        if course is not None:
+            data["course"], data["course_day"] = course
         first = Event(1, now, "session_created", "host", None, data)
         self.store.create_session(record, [first])
         live = LiveSession(record, deck, self.store, self.hub, [first])

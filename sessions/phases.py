@@ -60,7 +60,7 @@ CLOCK_TABLE: dict[tuple[str, str], str] = {
 
 _ANYTIME = {"join", "start", "next", "lock", "unlock", "award", "end", "group_add", "group_rename", "move",
             "leaderboard", "break", "break_end", "auto_advance", "tick", "kick", "ban", "ban_address", "results",
-            "auto_close", "group_remove", "join_group"}
+            "auto_close", "group_remove", "join_group", "presence"}
 
 # Which messages each session phase accepts at all (the rest are refused with
 # ``session_ended`` or ``not_started``). Moves inside a phase are then checked

@@ -36,6 +36,7 @@ class Player:
     name: str
     group: str | None
     joined_at: int
+    person: str | None = None  # the course roster's person id (docs/courses.md); None without a roster
 
 
 @dataclass
@@ -119,6 +120,11 @@ class SessionState:
     ended_at: int | None = None
     breaks: list[list[int]] = field(default_factory=list)  # [start, end] of each break (end: planned till ended)
     preset: tuple[str, int] | None = None  # (preset id, day 1..n) when the session plays a preset's day
+    course: tuple[str, int | None] | None = None  # (course id, day) when the session is a day of a course
+    persons: dict[str, str] = field(default_factory=dict)  # roster person id -> player id
+    seats: dict[str, int] = field(default_factory=dict)  # player -> times their seat moved to another phone
+    online: set[str] = field(default_factory=set)  # players connected, as presence events recorded it
+    spans: dict[str, list[list[int]]] = field(default_factory=dict)  # player -> [[from, to (-1: open)]...]
     # Derived, rebuilt when seq moves: rank of each player (1 = first), group scores.
     rank_cache: tuple[int, dict[str, int]] = (-1, {})
     group_cache: tuple[int, dict[str, int]] = (-1, {})
@@ -193,8 +199,13 @@ def new_state(code: str, title: str, deck: Deck, created_at: int) -> SessionStat
 
 def _player_joined(st: SessionState, ev: Event) -> None:
     d = ev.data
-    st.players[d["player_id"]] = Player(d["player_id"], d["name"], d.get("group"), ev.at)
+    st.players[d["player_id"]] = Player(d["player_id"], d["name"], d.get("group"), ev.at, d.get("person"))
     st.names.add(d["name"].casefold())
+    if d.get("person"):
+        st.persons[d["person"]] = d["player_id"]
+    if st.course is not None:
+        st.online.add(d["player_id"])
+        st.spans[d["player_id"]] = [[ev.at, -1]]
     if d.get("group"):
         st.group_sizes[d["group"]] = st.group_sizes.get(d["group"], 0) + 1
     if ev.client_id:
@@ -211,6 +222,25 @@ def _player_removed(st: SessionState, ev: Event) -> None:
         st.group_sizes[p.group] -= 1
     if ev.data["why"] == "banned" and p.id in st.addresses:
         st.banned.add(st.addresses[p.id])
+
+
+def _seat_moved(st: SessionState, ev: Event) -> None:
+    """A rostered trainee confirmed their name on another phone: the old phone's token stops working."""
+    pid = ev.data["player_id"]
+    st.seats[pid] = st.seats.get(pid, 0) + 1
+
+
+def _presence(st: SessionState, ev: Event) -> None:
+    """A player's first connection opened or last one closed (course sessions only): attendance."""
+    pid = ev.data["player_id"]
+    spans = st.spans.setdefault(pid, [])
+    if ev.data["online"]:
+        st.online.add(pid)
+        spans.append([ev.at, -1])
+    else:
+        st.online.discard(pid)
+        if spans and spans[-1][1] == -1:
+            spans[-1][1] = ev.at
 
 
 def _address_banned(st: SessionState, ev: Event) -> None:
@@ -476,6 +506,8 @@ def _session_created(st: SessionState, ev: Event) -> None:
         st.agenda = tuple(ev.data["agenda"])
     if ev.data.get("preset"):
         st.preset = (ev.data["preset"], int(ev.data.get("day", 1)))
+    if ev.data.get("course"):
+        st.course = (ev.data["course"], ev.data.get("course_day"))
 
 
 def _nothing(st: SessionState, ev: Event) -> None:
@@ -494,6 +526,8 @@ APPLY: dict[str, Callable[[SessionState, Event], None]] = {
     "all_answered": _all_answered,
     "player_moved": _player_moved,
     "player_removed": _player_removed,
+    "seat_moved": _seat_moved,
+    "presence": _presence,
     "address_banned": _address_banned,
     "activity_started": _activity_started,
     "step_started": _step_started,

@@ -20,7 +20,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 import orjson
@@ -33,6 +33,7 @@ from sqlmodel import Field, Session, SQLModel, create_engine, select
 from sessions import migrate
 from sessions.events import Event
 from sessions.followstore import FollowUpEntry, MemoryFollowUps, SqlFollowUps
+from sessions.roster import RosterPerson
 
 log = logging.getLogger("caseroom.store")
 
@@ -46,6 +47,16 @@ class SessionRecord:
     host_key_hash: str
     created_at: int
     ended_at: int | None = None
+    course_id: str | None = None  # the course this session is one day of (None: a session on its own)
+    course_day: int | None = None
+
+
+@dataclass(frozen=True)
+class CourseRecord:
+    id: str
+    title: str
+    created_at: int
+    follow_up_on: str | None = None  # ISO date the action plans come back (issue 17b)
 
 
 class Store(Protocol):
@@ -80,6 +91,25 @@ class Store(Protocol):
     def followup_date(self, code: str) -> int | None: ...
     def set_followup_date(self, code: str, opens_at: int | None) -> None: ...
     def delete_session(self, code: str) -> bool: ...
+    # -- courses and rosters (docs/courses.md) --
+    def create_course(self, course: CourseRecord) -> None: ...
+    def get_course(self, course_id: str) -> CourseRecord | None: ...
+    def list_courses(self) -> list[CourseRecord]: ...
+    def set_follow_up(self, course_id: str, on: str | None) -> None: ...
+    def replace_roster(self, course_id: str, people: list[RosterPerson]) -> None:
+        """The course's roster becomes ``people`` (in their order), in one transaction."""
+        ...
+    def load_roster(self, course_id: str) -> list[RosterPerson]: ...
+    def course_sessions(self, course_id: str) -> list[SessionRecord]:
+        """The sessions of a course, oldest first."""
+        ...
+    def rewrite_events(self, code: str, changes: dict[int, dict[str, Any]]) -> None:
+        """Replace the data of some events (seq -> new data): only erasing a person does this."""
+        ...
+    def delete_person(self, course_id: str, person_id: str) -> bool: ...
+    def delete_course(self, course_id: str) -> bool:
+        """The course, its roster and every one of its sessions (their whole logs)."""
+        ...
     def close(self) -> None: ...
 
 
@@ -93,6 +123,30 @@ class SessionRow(SQLModel, table=True):
     # Epoch milliseconds: BIGINT, as PostgreSQL's INTEGER is 32 bits (SQLite stores both alike).
     created_at: int = Field(sa_column=Column(BigInteger, nullable=False))
     ended_at: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True, index=True))
+    course_id: str | None = Field(default=None, max_length=32, nullable=True, index=True)
+    course_day: int | None = Field(default=None, nullable=True)
+
+
+class CourseRow(SQLModel, table=True):
+    __tablename__ = "courses"
+    id: str = Field(primary_key=True, max_length=32)
+    title: str = Field(max_length=200)
+    created_at: int = Field(sa_column=Column(BigInteger, nullable=False))
+    follow_up_on: str | None = Field(default=None, max_length=10, nullable=True)
+
+
+class RosterRow(SQLModel, table=True):
+    """One person of a course's roster; ``person_id`` is what the course's sessions know them by."""
+
+    __tablename__ = "roster_people"
+    course_id: str = Field(primary_key=True, max_length=32)
+    person_id: str = Field(primary_key=True, max_length=16)
+    position: int
+    name: str = Field(max_length=100)
+    staff_no: str = Field(max_length=40)
+    unit: str = Field(max_length=100)
+    group: str = Field(max_length=60)
+    check_hash: str | None = Field(default=None, max_length=64, nullable=True)
 
 
 class EventRow(SQLModel, table=True):
@@ -152,7 +206,15 @@ def _no_nul(value: Any) -> Any:
 
 def _record(row: SessionRow) -> SessionRecord:
     return SessionRecord(row.code, row.title, row.deck_id, row.deck_source, row.host_key_hash,
-                         row.created_at, row.ended_at)
+                         row.created_at, row.ended_at, row.course_id, row.course_day)
+
+
+def _course(row: CourseRow) -> CourseRecord:
+    return CourseRecord(row.id, row.title, row.created_at, row.follow_up_on)
+
+
+def _person(row: RosterRow) -> RosterPerson:
+    return RosterPerson(row.person_id, row.name, row.staff_no, row.unit, row.group, row.check_hash)
 
 
 class SqlStore(SqlFollowUps):
@@ -213,7 +275,8 @@ class SqlStore(SqlFollowUps):
         with self._lock, Session(self.engine) as db:
             db.add(SessionRow(code=record.code, title=self._text(record.title), deck_id=record.deck_id,
                               deck_source=self._text(record.deck_source), host_key_hash=record.host_key_hash,
-                              created_at=record.created_at))
+                              created_at=record.created_at, course_id=record.course_id,
+                              course_day=record.course_day))
             db.flush()
             if events:
                 db.connection().exec_driver_sql(self._insert_event, self._rows(record.code, events))
@@ -451,6 +514,87 @@ class SqlStore(SqlFollowUps):
                 self._checkpoint()
             return True
 
+    # -- courses and rosters -----------------------------------------------------------------
+    def create_course(self, course: CourseRecord) -> None:
+        with self._lock, Session(self.engine) as db:
+            db.add(CourseRow(id=course.id, title=self._text(course.title), created_at=course.created_at,
+                             follow_up_on=course.follow_up_on))
+            db.commit()
+
+    def get_course(self, course_id: str) -> CourseRecord | None:
+        with Session(self.engine) as db:
+            row = db.get(CourseRow, course_id)
+            return _course(row) if row else None
+
+    def list_courses(self) -> list[CourseRecord]:
+        with Session(self.engine) as db:
+            rows = db.exec(select(CourseRow).order_by(CourseRow.created_at.desc())).all()  # type: ignore[attr-defined]
+            return [_course(r) for r in rows]
+
+    def set_follow_up(self, course_id: str, on: str | None) -> None:
+        with self._lock, Session(self.engine) as db:
+            db.execute(update(CourseRow).where(CourseRow.id == course_id).values(follow_up_on=on))  # type: ignore[arg-type]
+            db.commit()
+
+    def replace_roster(self, course_id: str, people: list[RosterPerson]) -> None:
+        with self._lock, Session(self.engine) as db:
+            db.execute(delete(RosterRow).where(RosterRow.course_id == course_id))  # type: ignore[arg-type]
+            for n, p in enumerate(people):
+                db.add(RosterRow(course_id=course_id, person_id=p.person_id, position=n,
+                                 name=self._text(p.name), staff_no=self._text(p.staff_no),
+                                 unit=self._text(p.unit), group=self._text(p.group), check_hash=p.check_hash))
+            db.commit()
+
+    def load_roster(self, course_id: str) -> list[RosterPerson]:
+        with Session(self.engine) as db:
+            rows = db.exec(select(RosterRow).where(RosterRow.course_id == course_id)
+                           .order_by(RosterRow.position)).all()  # type: ignore[arg-type]
+            return [_person(r) for r in rows]
+
+    def course_sessions(self, course_id: str) -> list[SessionRecord]:
+        with Session(self.engine) as db:
+            rows = db.exec(select(SessionRow).where(SessionRow.course_id == course_id)
+                           .order_by(SessionRow.created_at)).all()  # type: ignore[arg-type]
+            return [_record(r) for r in rows]
+
+    def rewrite_events(self, code: str, changes: dict[int, dict[str, Any]]) -> None:
+        if not changes:
+            return
+        with self._lock:
+            with Session(self.engine) as db:
+                for seq, data in changes.items():
+                    db.execute(update(EventRow).where(EventRow.session_code == code, EventRow.seq == seq)  # type: ignore[arg-type]
+                               .values(data=orjson.dumps(data).decode()))
+                db.commit()
+            if self.is_sqlite:
+                self._checkpoint()
+
+    def delete_person(self, course_id: str, person_id: str) -> bool:
+        with self._lock:
+            with Session(self.engine) as db:
+                row = db.get(RosterRow, (course_id, person_id))
+                if row is None:
+                    return False
+                db.delete(row)
+                db.commit()
+            if self.is_sqlite:
+                self._checkpoint()
+            return True
+
+    def delete_course(self, course_id: str) -> bool:
+        if self.get_course(course_id) is None:
+            return False
+        for rec in self.course_sessions(course_id):
+            self.delete_session(rec.code)
+        with self._lock:
+            with Session(self.engine) as db:
+                db.execute(delete(RosterRow).where(RosterRow.course_id == course_id))  # type: ignore[arg-type]
+                db.execute(delete(CourseRow).where(CourseRow.id == course_id))  # type: ignore[arg-type]
+                db.commit()
+            if self.is_sqlite:
+                self._checkpoint()
+        return True
+
     def _checkpoint(self) -> None:
         """Copy the WAL into the database file and truncate it (with the write lock held)."""
         for _attempt in range(20):
@@ -480,6 +624,8 @@ class MemoryStore(MemoryFollowUps):
         self.media: dict[str, tuple[str, bytes]] = {}
         self.followups: dict[str, dict[tuple[str, int], FollowUpEntry]] = {}
         self.followup_dates: dict[str, int] = {}
+        self.courses: dict[str, CourseRecord] = {}
+        self.rosters: dict[str, list[RosterPerson]] = {}
 
     def create_session(self, record: SessionRecord, events: list[Event]) -> None:
         if record.code in self.sessions:
@@ -506,9 +652,7 @@ class MemoryStore(MemoryFollowUps):
             self.mark_ended(code, at)
 
     def mark_ended(self, code: str, at: int) -> None:
-        rec = self.sessions[code]
-        self.sessions[code] = SessionRecord(rec.code, rec.title, rec.deck_id, rec.deck_source,
-                                            rec.host_key_hash, rec.created_at, at)
+        self.sessions[code] = replace(self.sessions[code], ended_at=at)
 
     def get_session(self, code: str) -> SessionRecord | None:
         return self.sessions.get(code)
@@ -559,6 +703,46 @@ class MemoryStore(MemoryFollowUps):
         self.followups.pop(code, None)
         self.followup_dates.pop(code, None)
         return self.sessions.pop(code, None) is not None
+
+    def create_course(self, course: CourseRecord) -> None:
+        if course.id in self.courses:
+            raise ValueError(f"course {course.id} exists")
+        self.courses[course.id] = course
+
+    def get_course(self, course_id: str) -> CourseRecord | None:
+        return self.courses.get(course_id)
+
+    def list_courses(self) -> list[CourseRecord]:
+        return sorted(self.courses.values(), key=lambda c: -c.created_at)
+
+    def set_follow_up(self, course_id: str, on: str | None) -> None:
+        if course_id in self.courses:
+            self.courses[course_id] = replace(self.courses[course_id], follow_up_on=on)
+
+    def replace_roster(self, course_id: str, people: list[RosterPerson]) -> None:
+        self.rosters[course_id] = list(people)
+
+    def load_roster(self, course_id: str) -> list[RosterPerson]:
+        return list(self.rosters.get(course_id, []))
+
+    def course_sessions(self, course_id: str) -> list[SessionRecord]:
+        return sorted((r for r in self.sessions.values() if r.course_id == course_id), key=lambda r: r.created_at)
+
+    def rewrite_events(self, code: str, changes: dict[int, dict[str, Any]]) -> None:
+        self.events[code] = [Event(e.seq, e.at, e.type, e.actor, e.client_id, changes.get(e.seq, e.data))
+                             for e in self.events.get(code, [])]
+
+    def delete_person(self, course_id: str, person_id: str) -> bool:
+        people = self.rosters.get(course_id, [])
+        kept = [p for p in people if p.person_id != person_id]
+        self.rosters[course_id] = kept
+        return len(kept) != len(people)
+
+    def delete_course(self, course_id: str) -> bool:
+        for rec in self.course_sessions(course_id):
+            self.delete_session(rec.code)
+        self.rosters.pop(course_id, None)
+        return self.courses.pop(course_id, None) is not None
 
     def close(self) -> None:
         pass

@@ -16,7 +16,7 @@ from sessions.live import LiveSession
 
 # The CSV tables, by id (``format=csv&table=…``, ``caseroom export --format csv --table …``).
 TABLE_NAMES = ("trainees", "groups", "action_plans", "awards", "activities", "submissions", "rubric_scores",
-               "events", "follow_up")
+               "events", "follow_up", "attendance")  # (attendance: only a course's sessions record it)
 
 
 @dataclass(frozen=True)
@@ -135,7 +135,13 @@ def tables(live: LiveSession, rec: dict[str, Any], tz: tzinfo | None = None) -> 
         [r["name"], group_names.get(st.players[r["player_id"]].group or "", "")
          if r["player_id"] in st.players else "", r["what"], r["by"], fstatus.get(r["status"] or "", ""),
          r["comment"], _local_iso(r["at"], tz)] for r in rec["follow_up"]["items"]])
-    return [trainees, groups, plans, awards, activities, submissions, rubric, events, follow]
+    out = [trainees, groups, plans, awards, activities, submissions, rubric, events, follow]
+    if rec.get("course") is not None:
+        out.append(Table("attendance", w["attendance"], [w["id"], w["name"], w["joined"], w["left"],
+                                                         w["present_min"]], [
+            [a["player_id"], a["name"], _local_iso(a["joined_at"], tz), _local_iso(a["left_at"], tz),
+             None if a["present_s"] is None else round(a["present_s"] / 60, 1)] for a in rec["attendance"]]))
+    return out
 
 
 def _local_iso(at: str | None, tz: tzinfo) -> datetime | None:

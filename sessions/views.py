@@ -211,6 +211,12 @@ def console_view(st: SessionState, online: set[str]) -> dict[str, Any]:
         {"id": p.id, "name": p.name, "group": p.group, "score": st.player_score(p.id), "online": p.id in online}
         for p in st.players.values()
     ]
+    if st.course is not None:  # a day of a course: the roster's people, their attendance, moved seats
+        view["course"] = {"id": st.course[0], "day": st.course[1]}
+        for row in view["players"]:
+            p = st.players[row["id"]]
+            row.update(person=p.person, seat_moves=st.seats.get(p.id, 0),
+                       joined_at=p.joined_at, spans=[[a, None if b == -1 else b] for a, b in st.spans.get(p.id, [])])
     view["schedule"] = schedule(st)
     view["awards"] = [{"seq": a.seq, "at": a.at, "target": a.target, "points": a.points, "reason": a.reason}
                       for a in st.awards[-50:]]

@@ -74,20 +74,21 @@ def make_legacy(url: str, *, with_client_index: bool = True) -> None:
 
 
 def test_a_fresh_database_upgraded_to_head_has_the_models_schema(db_url: str) -> None:
-    assert migrate.pending(db_url) == ["0001", "0002", "0004"]
+    assert migrate.pending(db_url) == ["0001", "0002", "0003", "0004"]
     assert migrate.upgrade(db_url) == migrate.head()
     assert migrate.pending(db_url) == []
     assert schema_diff(db_url) == []
     engine = create_engine(migrate.sqlalchemy_url(db_url), poolclass=pool.NullPool)
     insp = inspect(engine)
-    assert set(insp.get_table_names()) == {"sessions", "events", "decks", "settings", "media", "followup_entries",
-                                           "followup_dates", "alembic_version"}
+    assert set(insp.get_table_names()) == {"sessions", "events", "decks", "settings", "media", "courses",
+                                           "roster_people", "followup_entries", "followup_dates",
+                                           "alembic_version"}
     assert insp.get_pk_constraint("followup_entries")["constrained_columns"] == ["session_code", "player_id", "item"]
     assert insp.get_pk_constraint("events")["constrained_columns"] == ["session_code", "seq"]
     assert {ix["name"]: ix["column_names"] for ix in insp.get_indexes("events")} == {
         "ix_events_client": ["session_code", "client_id"]}
     assert {ix["name"]: ix["column_names"] for ix in insp.get_indexes("sessions")} == {
-        "ix_sessions_ended_at": ["ended_at"]}
+        "ix_sessions_ended_at": ["ended_at"], "ix_sessions_course_id": ["course_id"]}
     engine.dispose()
     assert migrate.upgrade(db_url) == migrate.head()  # again: nothing to do
 
@@ -153,7 +154,7 @@ def test_caseroom_db_upgrade(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
 def test_caseroom_db_upgrade_on_postgresql(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     with fresh_schema() as url:
         monkeypatch.setenv("CASEROOM_DATABASE_URL", url)
-        assert migrate.pending(url) == ["0001", "0002", "0004"]
+        assert migrate.pending(url) == ["0001", "0002", "0003", "0004"]
         assert cli(["db", "upgrade", "--data", str(tmp_path / "unused")]) == 0
         assert migrate.pending(url) == []
         assert not (tmp_path / "unused").exists()

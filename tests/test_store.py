@@ -15,7 +15,8 @@ from sqlalchemy import text
 
 from sessions.events import Event
 from sessions.followstore import FollowUpEntry
-from sessions.store import MemoryStore, SessionRecord, SqlStore, Store, open_store
+from sessions.roster import RosterPerson
+from sessions.store import CourseRecord, MemoryStore, SessionRecord, SqlStore, Store, open_store
 from tests.pg import fresh_schema
 
 EPOCH_MS = 1_730_000_000_000  # epoch milliseconds: more than 32 bits
@@ -273,3 +274,35 @@ def test_follow_up_marks_and_dates_are_kept_replaced_and_deleted_with_their_sess
     assert store.delete_session("111111") is True
     assert store.followup_entries("111111") == [] and store.followup_date("111111") is None
     assert [e.status for e in store.followup_entries("222222")] == ["dropped"]
+
+
+def test_courses_rosters_and_course_sessions(store: Store) -> None:
+    """The course tables through every store: a roster in its order, replaced whole; a course's
+    sessions oldest first; erasing event data, one person, then the whole course."""
+    store.create_course(CourseRecord("c1", "第7期", 5))
+    store.create_course(CourseRecord("c2", "第8期", 6, "2027-01-05"))
+    assert [c.id for c in store.list_courses()] == ["c2", "c1"]
+    assert store.get_course("c2") == CourseRecord("c2", "第8期", 6, "2027-01-05")
+    store.set_follow_up("c1", "2027-01-04")
+    assert store.get_course("c1") == CourseRecord("c1", "第7期", 5, "2027-01-04")
+    people = [RosterPerson("u2", "李娜", "GD2", "城西", "二组"),
+              RosterPerson("u1", "张伟", "GD1", "城东", "", "ab" * 32)]
+    store.replace_roster("c1", people)
+    assert store.load_roster("c1") == people and store.load_roster("c2") == []
+    store.replace_roster("c1", people[:1])
+    assert store.load_roster("c1") == people[:1]
+    for code, at, day in (("200002", 20, 2), ("200001", 10, 1)):
+        store.create_session(SessionRecord(code, "t", "mini", "id: mini", "h", at, course_id="c1", course_day=day),
+                             [Event(1, at, "session_created", "host", None, {"code": code})])
+    store.create_session(rec("300000"), [Event(1, 1, "session_created", "host", None, {})])
+    assert [(r.code, r.course_day) for r in store.course_sessions("c1")] == [("200001", 1), ("200002", 2)]
+    assert store.get_session("200002").course_id == "c1"  # type: ignore[union-attr]
+    store.mark_ended("200002", 30)
+    assert store.get_session("200002").course_day == 2  # type: ignore[union-attr]
+    store.rewrite_events("200001", {1: {"code": "erased"}})
+    assert store.load_events("200001")[0].data == {"code": "erased"}
+    assert store.delete_person("c1", "u2") and not store.delete_person("c1", "u2")
+    assert store.load_roster("c1") == []
+    assert store.delete_course("c1") and not store.delete_course("c1")
+    assert store.course_sessions("c1") == [] and store.get_session("200001") is None
+    assert store.get_session("300000") is not None and store.get_course("c2") is not None

@@ -69,8 +69,11 @@ async function httpError(res) {
   const e = new Error((body && body.error && body.error.message) || res.statusText);
   e.code = (body && body.error && body.error.code) || `http_${res.status}`;
   e.status = res.status;
+  e.problems = (body && body.error && Array.isArray(body.error.problems)) ? body.error.problems : [];
   return e;
 }
+
+export { httpError };
 
 /** GET (or another method) a JSON API with a Bearer key; rejects with an Error carrying .code and .status. */
 export async function apiJson(path, key, { method = 'GET', body } = {}) {

@@ -1,7 +1,7 @@
 """Follow-up of action plans: each trainee's status of each plan item, and when follow-up opens.
 
 Revision ID: 0004
-Revises: 0002 (on branch issue-17b; the lead re-points it to 0003 when courses merge)
+Revises: 0003
 Create Date: 2026-12-02
 
 ``followup_entries`` holds one row per (session, player, plan item): the latest status
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0004"
-down_revision = "0002"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 

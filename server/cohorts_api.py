@@ -55,9 +55,15 @@ async def _gather(request: Request) -> tuple[dict[str, Any], list[tuple[str, lis
     else:
         courses: dict[str, list[str]] = {}
         for r in sorted(records, key=lambda r: r.created_at):
-            course = getattr(r, "course_id", None)  # (sessions carry a course once courses exist)
-            courses.setdefault(f"course:{course}" if course else r.code, []).append(r.code)
-        plan = [(label(by_code[codes[0]]), codes) for codes in courses.values()]
+            courses.setdefault(f"course:{r.course_id}" if r.course_id else r.code, []).append(r.code)
+        titles = {c.id: c.title for c in svc.store.list_courses()}
+
+        def class_label(codes: list[str]) -> str:
+            """A course is named by its title (all its days pooled); a lone session by its own."""
+            course = by_code[codes[0]].course_id
+            return titles.get(course, label(by_code[codes[0]])) if course else label(by_code[codes[0]])
+
+        plan = [(class_label(codes), codes) for codes in courses.values()]
 
     cache = svc.cohort_figures  # a rebuild costs ~0.5 s; an ended session's figures never change
 

@@ -125,9 +125,14 @@ class SessionState:
     seats: dict[str, int] = field(default_factory=dict)  # player -> times their seat moved to another phone
     online: set[str] = field(default_factory=set)  # players connected, as presence events recorded it
     spans: dict[str, list[list[int]]] = field(default_factory=dict)  # player -> [[from, to (-1: open)]...]
-    # Derived, rebuilt when seq moves: rank of each player (1 = first), group scores.
+    # The seq of the last event that may have changed a score, a rank or who is in which group:
+    # answers do not (points come at the reveal), so a burst of them re-ranks nobody.
+    standing_seq: int = 0
+    # Derived, rebuilt when standing_seq moves: rank of each player (1 = first), group scores,
+    # the leaderboard the projector shows.
     rank_cache: tuple[int, dict[str, int]] = (-1, {})
     group_cache: tuple[int, dict[str, int]] = (-1, {})
+    board_cache: tuple[int, dict[int, list[dict[str, Any]]]] = (-1, {})
 
     @property
     def stage(self) -> Stage | None:
@@ -143,7 +148,7 @@ class SessionState:
         return self.points.get(pid, 0)
 
     def group_scores(self) -> dict[str, int]:
-        if self.group_cache[0] != self.seq:
+        if self.group_cache[0] != self.standing_seq:
             sums: dict[str, int] = {}
             for p in self.players.values():
                 if p.group:
@@ -153,7 +158,7 @@ class SessionState:
                 size = self.group_sizes.get(gid, 0)
                 mean = half_up(sums.get(gid, 0) / size) if size else 0
                 table[gid] = mean + self.group_points.get(gid, 0)
-            self.group_cache = (self.seq, table)
+            self.group_cache = (self.standing_seq, table)
         return self.group_cache[1]
 
     def group_score(self, gid: str | None) -> int:
@@ -549,12 +554,18 @@ APPLY: dict[str, Callable[[SessionState, Event], None]] = {
 }
 
 
+# Events that change no score, rank, name or group (see ``SessionState.standing_seq``).
+STANDING_NEUTRAL = frozenset({"answer_submitted", "answer_confirmed", "presence", "all_answered"})
+
+
 def apply(st: SessionState, ev: Event) -> SessionState:
     """Fold one event into the state. Events arrive in seq order, each exactly once."""
     if ev.seq != st.seq + 1:
         raise ValueError(f"event {ev.seq} applied to a session at {st.seq}")
     APPLY[ev.type](st, ev)
     st.seq = ev.seq
+    if ev.type not in STANDING_NEUTRAL:
+        st.standing_seq = ev.seq
     if ev.client_id is not None:
         st.seen[(ev.actor, ev.client_id)] = ev.seq
     return st

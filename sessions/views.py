@@ -26,7 +26,7 @@ LEADERBOARD_SIZE = 10
 
 def ranks(st: SessionState) -> dict[str, int]:
     """Competition ranks (ties share a rank), computed once per event, not once per phone."""
-    if st.rank_cache[0] != st.seq:
+    if st.rank_cache[0] != st.standing_seq:
         points = st.points
         if not any(points.values()):  # nobody has scored yet (the lobby, the first card): all first
             table = dict.fromkeys(st.players, 1)
@@ -39,7 +39,7 @@ def ranks(st: SessionState) -> dict[str, int]:
                 if score != previous:
                     rank, previous = i, score
                 table[q] = rank
-        st.rank_cache = (st.seq, table)
+        st.rank_cache = (st.standing_seq, table)
     return st.rank_cache[1]
 
 
@@ -60,6 +60,13 @@ def groups_view(st: SessionState) -> list[dict[str, Any]]:
 
 
 def leaderboard(st: SessionState, size: int | None = LEADERBOARD_SIZE) -> list[dict[str, Any]]:
+    """The top ``size`` players (all for None); the projector's is kept until a score changes
+    (every screen and console view of an answer burst would otherwise sort the hall again)."""
+    if st.board_cache[0] != st.standing_seq:
+        st.board_cache = (st.standing_seq, {})
+    kept = st.board_cache[1].get(size) if size is not None else None
+    if kept is not None:
+        return kept
     table = ranks(st)
 
     def order(p: Player) -> tuple[int, int]:
@@ -68,8 +75,11 @@ def leaderboard(st: SessionState, size: int | None = LEADERBOARD_SIZE) -> list[d
     # nsmallest is sorted(...)[:size] (ties keep their order) without sorting the whole hall.
     rows = sorted(st.players.values(), key=order) if size is None else heapq.nsmallest(size, st.players.values(),
                                                                                        key=order)
-    return [{"id": p.id, "name": p.name, "group": p.group, "score": st.player_score(p.id),
-             "rank": table.get(p.id)} for p in rows]
+    board = [{"id": p.id, "name": p.name, "group": p.group, "score": st.player_score(p.id),
+              "rank": table.get(p.id)} for p in rows]
+    if size is not None:
+        st.board_cache[1][size] = board
+    return board
 
 
 def _timer(st: SessionState, stage: Stage, room: bool = True) -> dict[str, Any]:

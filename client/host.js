@@ -26,6 +26,7 @@ const S = {
   refs: null, // elements the update step fills in place
   frozenAt: null, // while drawing a replayed screen: the time it shows (its clocks stand still there)
   prev: null, // what the previous view showed, for the moment's sounds and toasts
+  timeUpFor: null, // the clock whose time's-up cue has played (once per clock)
 };
 
 const screen = $('#screen');
@@ -123,7 +124,7 @@ function moment(v) {
   const prev = S.prev;
   const awardSeq = v.last_award ? v.last_award.seq : 0;
   S.prev = { id: a && a.id, status: a && a.status, all: Boolean(a && a.all_answered), awardSeq,
-    phase: v.session.phase };
+    phase: v.session.phase, a };
   const lobby = v.session.phase === 'lobby' && !a && !v.session.break;
   if (lobby) sound.startMusic(); else sound.stopMusic();
   if (!prev) return;
@@ -132,7 +133,10 @@ function moment(v) {
       sound.allAnswered();
       toast(t('reveal.all_answered'), 'all');
     }
-    if (a.status === 'closed' && prev.status === 'open' && !prev.all && !S.prev.all) sound.timeUp();
+    if (a.status === 'closed' && prev.status === 'open' && !prev.all && !S.prev.all && S.timeUpFor !== clockKey(prev.a)) {
+      S.timeUpFor = clockKey(prev.a); // (the bar plays it at zero; a close by the trainer plays it here)
+      sound.timeUp();
+    }
     if (a.status === 'revealed' && prev.status !== 'revealed') sound.reveal();
   }
   if (v.session.phase === 'ended' && prev.phase !== 'ended' && v.podium) {
@@ -158,16 +162,58 @@ function toast(text, kind) {
   toastTimer = setTimeout(() => show(el, false), kind === 'award' ? 5000 : 2200);
 }
 
-/** Ticks in the last five seconds of a running clock (the digits are drawn by the countdowns). */
-function startTicks() {
-  let last = null;
-  setInterval(() => {
-    const a = S.view && S.view.activity;
-    if (!a || a.status !== 'open' || !a.deadline || a.paused) { last = null; return; }
-    const left = Math.ceil((a.deadline - now()) / 1000);
-    if (left !== last && left >= 1 && left <= 5) sound.tick(left);
-    last = left;
-  }, 200);
+/** The clock's key: one per activity, step and round (a new step's clock is a new clock). */
+function clockKey(a) {
+  return `${a.id}|${a.step || ''}|${a.round || 0}`;
+}
+
+/**
+ * The countdown bar under the header: it drains from the clock's full span (view `span`) to zero,
+ * pulses with a tick each second of the last five, and plays the time's-up cue when it reaches zero.
+ * Redrawn every 100 ms from the deadline and the server's clock; the server still closes the card.
+ */
+const TICK_FROM = 5;
+function drawClock(state) {
+  const a = S.view && S.view.activity;
+  const bar = S.refs && S.refs.timebar;
+  const running = a && a.status === 'open' && !a.paused && a.deadline;
+  const timed = a && a.status === 'open' && a.span && (a.deadline || a.paused);
+  if (bar) show(bar, Boolean(timed));
+  if (!timed) { state.key = null; return; }
+  const key = clockKey(a);
+  const leftMs = running ? a.deadline - now() : (a.time_left || 0);
+  const fraction = Math.max(0, Math.min(1, leftMs / a.span));
+  const left = Math.max(0, Math.ceil(leftMs / 1000));
+  if (bar) {
+    S.refs.timebarFill.style.transform = `scaleX(${fraction.toFixed(4)})`;
+    bar.dataset.fraction = fraction.toFixed(3);
+    bar.dataset.left = String(left);
+    bar.classList.toggle('is-urgent', leftMs <= 10000);
+    bar.classList.toggle('is-paused', Boolean(a.paused));
+    bar.dataset.over = String(leftMs <= 0);
+  }
+  const before = state.key === key ? state.left : null;
+  state.key = key;
+  state.left = left;
+  if (!running || before === null || left === before) return;
+  if (left >= 1 && left <= TICK_FROM) {
+    sound.tick(left);
+    if (bar) {
+      bar.dataset.tick = String(left);
+      bar.classList.remove('is-tick');
+      void bar.offsetWidth; // restart the pulse
+      bar.classList.add('is-tick');
+    }
+  }
+  if (left === 0 && before > 0 && S.timeUpFor !== key) {
+    S.timeUpFor = key;
+    sound.timeUp();
+  }
+}
+
+function startClock() {
+  const state = { key: null, left: null };
+  setInterval(() => drawClock(state), 100);
 }
 
 function setupControls() {
@@ -425,12 +471,14 @@ function buildActivity(v, a) {
           ? h('span', { class: 'h-chip', testid: 'host-round' }, t('rp.round', { n: (a.round || 0) + 1, of: a.rounds })) : null),
       h('h1', { class: 'h-title', testid: 'host-activity-title' }, a.title)),
     refs.side = h('div', { class: 'h-head-side' }));
+  refs.timebar = h('div', { class: 'h-timebar', testid: 'host-timebar', hidden: true, 'aria-hidden': 'true' },
+    refs.timebarFill = h('div', { class: 'h-timebar-fill' }));
   const kind = screenOf(a);
   const body = kind ? kind.build(CTX, v, a, refs) : h('div', { class: 'h-unsupported' }, t('host.kind_unsupported'));
   return h('section', {
     class: ['h-activity', `h-activity-${a.status}`, `h-kind-${a.kind}`], testid: 'host-activity',
     dataset: { status: a.status, kind: a.kind, step: a.step || null },
-  }, head, body);
+  }, head, refs.timebar, body);
 }
 
 function answered(v, a) {
@@ -570,7 +618,7 @@ function init() {
     if (S.link) showLinkStatus($('#conn'), S.link.status);
   });
   startCountdowns(now);
-  startTicks();
+  startClock();
   setupControls();
   setInterval(() => turnPages(false), 500);
   document.addEventListener('keydown', (event) => {

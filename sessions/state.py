@@ -62,6 +62,7 @@ class Stage:
     step_started_at: int = 0
     deadline: int | None = None
     paused_left: int | None = None  # ms left on the clock while paused
+    span: int | None = None  # ms the clock drains over (the projector's ring): the most it has held this step
     answer_window: tuple[int, int | None] = (0, None)  # (opened, deadline) of the answer step
     proposals: dict[tuple[str, str], Proposal] = field(default_factory=dict)  # (card, group)
     credits: dict[str, int] = field(default_factory=dict)  # player -> points from this stage
@@ -287,6 +288,7 @@ def _activity_started(st: SessionState, ev: Event) -> None:
         cards[cid] = act.impl.new_state(act.config, scope)
     stage = Stage(id=entry.id, status=OPEN, opened_at=ev.at, mode=d.get("mode", entry.mode),
                   cards=cards, deal=deal, step_started_at=ev.at, deadline=d.get("deadline"))
+    stage.span = _span(None, ev.at, d.get("deadline"))
     stage.answer_window = (ev.at, d.get("deadline"))
     st.stages[entry.id] = stage
     st.current = entry.id
@@ -303,6 +305,7 @@ def _step_started(st: SessionState, ev: Event) -> None:
     stage = st.stages[d["activity"]]
     stage.step, stage.round = d["step"], d["round"]
     stage.step_started_at, stage.deadline, stage.paused_left = ev.at, d.get("deadline"), None
+    stage.span = _span(None, ev.at, d.get("deadline"))
     for cid, kstate in stage.cards.items():
         act = st.activity(cid)
         steps = act.impl.steps(act.config)
@@ -311,9 +314,23 @@ def _step_started(st: SessionState, ev: Event) -> None:
             stage.answer_window = (ev.at, d.get("deadline"))
 
 
+def _span(span: int | None, at: int, deadline: int | None, left: int | None = None) -> int | None:
+    """The clock's full span: what it held when set, grown when time is added beyond it.
+
+    A resume keeps the span (the ring goes on from where it stopped); an extension past the
+    span makes the new time left the full ring.
+    """
+    if left is None:
+        if deadline is None:
+            return span
+        left = deadline - at
+    return max(span or 0, left)
+
+
 def _timer_paused(st: SessionState, ev: Event) -> None:
     stage = st.stages[ev.data["activity"]]
     stage.paused_left, stage.deadline = ev.data["left"], None
+    stage.span = _span(stage.span, ev.at, None, ev.data["left"])
     stage.close_at = None  # the trainer holds the card: an all-answered close waits for the next answer
 
 
@@ -377,6 +394,7 @@ def in_answer_step(st: SessionState, stage: Stage) -> bool:
 def _timer_set(st: SessionState, ev: Event) -> None:
     stage = st.stages[ev.data["activity"]]
     stage.deadline, stage.paused_left = ev.data["deadline"], None
+    stage.span = _span(stage.span, ev.at, ev.data["deadline"])
     if in_answer_step(st, stage):
         stage.answer_window = (stage.answer_window[0], ev.data["deadline"])
 

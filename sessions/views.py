@@ -91,7 +91,7 @@ def _timer(st: SessionState, stage: Stage, room: bool = True) -> dict[str, Any]:
     return {"step": steps[stage.step].name if stage.status == OPEN else None,  # = step_name(st, stage)
             "step_names": [s.name for s in steps], "round": stage.round, "rounds": impl.rounds(act.config),
             "deadline": stage.deadline, "paused": stage.paused_left is not None,
-            "time_left": stage.paused_left, "advance_at": stage.advance_at,
+            "time_left": stage.paused_left, "span": stage.span, "advance_at": stage.advance_at,
             **({"all_answered": stage.close_at is not None and stage.status == OPEN,
                 "close_at": stage.close_at if stage.status == OPEN else None} if room else {})}
 

@@ -243,3 +243,24 @@ def test_empty_groups_can_be_removed_and_late_joiners_go_where_people_are(kinds:
 def test_in_the_lobby_joiners_still_fill_every_group(mini_source: str) -> None:
     run = Run(mini_source, [None, None, None, None])
     assert [run.st.players[p].group for p in run.pids] == ["g1", "g2", "g1", "g2"]
+
+
+# -- the countdown's span ------------------------------------------------------------------------------
+
+def test_the_clock_span_is_what_it_held_and_grows_only_when_time_is_added_beyond_it(kinds: Run) -> None:
+    """The projector's bar drains over ``span``: a resume goes on where it stopped, more time refills it."""
+    kinds.host("start", activity="v-ind")
+    assert kinds.screen()["span"] is None  # an untimed card: no bar
+    kinds.host("extend", seconds=60)
+    assert kinds.screen()["span"] == 60_000
+    kinds.clock.advance(20)
+    kinds.host("pause")
+    assert kinds.screen()["span"] == 60_000 and kinds.screen()["time_left"] == 40_000
+    kinds.clock.advance(300)  # a long pause changes nothing
+    kinds.host("resume")
+    a = kinds.screen()
+    assert a["span"] == 60_000 and a["deadline"] - kinds.clock.now_ms() == 40_000
+    kinds.host("extend", seconds=-30)
+    assert kinds.screen()["span"] == 60_000
+    kinds.host("extend", seconds=80)  # 90 s left: the bar starts full again
+    assert kinds.screen()["span"] == 90_000

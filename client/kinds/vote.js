@@ -1,7 +1,7 @@
 // A vote: pick one option of a card. Phone: the options and the result; screen: the live bars,
 // then the recommended option with its rationale; console: the tally against the answer key.
 
-import { fill, h, letter, setText } from '../lib/dom.js';
+import { h, letter, setText, shape } from '../lib/dom.js';
 import { t } from '../lib/i18n.js';
 import { details, renderCard, signed } from '../lib/ui.js';
 import { CONSENSUS, answerSummary, pct } from '../lib/kinds.js';
@@ -67,7 +67,7 @@ function renderVote(ctx, v, a) {
         dataset: { option: o.id },
         onclick: () => { if (open) send(a, { choice: o.id }); },
       },
-      h('span', { class: 'opt-letter' }, letter(i), h('span', { class: 'opt-shape', 'aria-hidden': 'true' })),
+      h('span', { class: 'opt-letter' }, letter(i), shape()),
       h('span', { class: 'opt-text' }, o.text),
       tags.length ? h('span', { class: 'opt-tags' }, tags) : null);
     }));
@@ -121,7 +121,7 @@ function buildVote(ctx, v, a, refs) {
       class: ['h-opt', `opt-c${i % 6}`, isRec && 'is-recommended', revealed && !isRec && 'is-dim'],
       testid: `host-option-${o.id}`, dataset: { option: o.id, rating: r ? r.rating : null },
     },
-    h('div', { class: 'h-opt-letter' }, isRec ? '✓' : letter(i)),
+    h('div', { class: 'h-opt-letter' }, isRec ? '✓' : letter(i), shape()),
     h('div', { class: 'h-opt-main' },
       h('div', { class: 'h-opt-text' }, o.text),
       h('div', { class: 'h-bar' }, fillEl)),

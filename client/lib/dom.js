@@ -101,3 +101,9 @@ export function show(el, visible = true) {
 export function letter(index) {
   return String.fromCharCode(65 + index);
 }
+
+/** The shape of an option (▲ ◆ ● ■ ★ ⬢, drawn by style.css from the `opt-c<i>` class around it):
+ * colour-blind trainees tell the options apart by it, on the phones and the projector alike. */
+export function shape() {
+  return h('span', { class: 'opt-shape', 'aria-hidden': 'true', testid: 'opt-shape' });
+}

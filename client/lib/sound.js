@@ -6,6 +6,19 @@
 // localStorage, silences everything, lobby music included.
 
 const STORE = 'caseroom.muted';
+const LOG_SIZE = 40;
+
+// What the page asked to play, newest last: a small ring buffer a test (or a curious trainer in
+// the devtools) reads as window.__caseroomSounds: [{cue, played, at}]; `played` is false when
+// muted or before the first gesture unlocked the audio.
+const log = [];
+if (typeof window !== 'undefined') window.__caseroomSounds = log;
+
+function record(cue, played) {
+  log.push({ cue, played, at: Date.now() });
+  if (log.length > LOG_SIZE) log.splice(0, log.length - LOG_SIZE);
+  return played;
+}
 
 let ctx = null;
 let master = null;
@@ -70,40 +83,40 @@ function note(freq, at, dur, { type = 'sine', gain = 0.3, dest = master } = {}) 
 
 /** A short click for each of the last five seconds; the last one higher. */
 export function tick(secondsLeft) {
-  if (!ready()) return;
+  if (!record('tick', ready())) return;
   note(secondsLeft <= 1 ? 1320 : 880, 0, 0.08, { type: 'square', gain: 0.12 });
 }
 
 /** Time's up: a falling two-tone buzz. */
 export function timeUp() {
-  if (!ready()) return;
+  if (!record('timeUp', ready())) return;
   note(440, 0, 0.35, { type: 'sawtooth', gain: 0.18 });
   note(330, 0.18, 0.5, { type: 'sawtooth', gain: 0.18 });
 }
 
 /** Everyone has answered: a bright rising triad. */
 export function allAnswered() {
-  if (!ready()) return;
+  if (!record('allAnswered', ready())) return;
   [523.25, 659.25, 783.99].forEach((f, i) => note(f, i * 0.08, 0.3, { type: 'triangle', gain: 0.2 }));
 }
 
 /** The reveal: a short drum-roll of noise-like clicks, then the chord as the answer lands. */
 export function reveal(beatSeconds = 0.9) {
-  if (!ready()) return;
+  if (!record('reveal', ready())) return;
   for (let i = 0; i < 12; i += 1) note(180 + (i % 2) * 20, i * (beatSeconds / 12), 0.05, { type: 'square', gain: 0.06 });
   [392, 523.25, 659.25, 1046.5].forEach((f) => note(f, beatSeconds, 0.9, { type: 'triangle', gain: 0.16 }));
 }
 
 /** A trainer's award: a two-note chime. */
 export function award() {
-  if (!ready()) return;
+  if (!record('award', ready())) return;
   note(987.77, 0, 0.25, { type: 'sine', gain: 0.25 });
   note(1318.5, 0.12, 0.45, { type: 'sine', gain: 0.25 });
 }
 
 /** Each podium step: lower for third, higher for first. */
 export function podiumStep(place) {
-  if (!ready()) return;
+  if (!record('podiumStep', ready())) return;
   const base = { 3: 392, 2: 523.25, 1: 659.25 }[place] || 440;
   note(base, 0, 0.4, { type: 'triangle', gain: 0.2 });
   if (place === 1) [783.99, 1046.5].forEach((f, i) => note(f, 0.15 + i * 0.12, 0.8, { type: 'triangle', gain: 0.18 }));
@@ -112,6 +125,7 @@ export function podiumStep(place) {
 /** Lobby music: a soft pentatonic loop, generated bar by bar until stopped. */
 export function startMusic() {
   if (music || !ctx || !master) return;
+  record('music', !muted && ctx.state === 'running');
   const bus = ctx.createGain();
   bus.gain.value = 0.35;
   bus.connect(master);

@@ -174,6 +174,14 @@ def _shot(page: Any, name: str, *, full: bool = False) -> None:
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=full)
 
 
+def _shape(page: Any, testid: str, visible: bool = True) -> str:
+    """How the option's shape is drawn (its clip-path and corners): equal strings, equal shapes."""
+    shape = page.get_by_test_id(testid).locator(".opt-shape")
+    assert shape.is_visible() or not visible, testid
+    return shape.evaluate("(el) => { const cs = getComputedStyle(el);"  # type: ignore[no-any-return]
+                          " return [cs.clipPath, cs.borderRadius].join(' | '); }")
+
+
 def _join(page: Any, name: str) -> None:
     from playwright.sync_api import expect
 
@@ -250,6 +258,10 @@ def test_vote_round_trip(caseroom_url: str, pages: Pages) -> None:
     expect(host.get_by_test_id(f"host-count-{ids[0]}")).to_have_text("1")
     expect(host.get_by_test_id(f"host-count-{ids[1]}")).to_have_text("1")
     expect(console.get_by_test_id("current-submitted")).to_contain_text("已作答 2")
+    # The projector's options carry the phones' shapes (A ▲, B ◆ ...): one definition, same look.
+    phone_shapes = [_shape(li, f"option-{i}") for i in ids]
+    assert len(set(phone_shapes)) == len(ids), phone_shapes
+    assert [_shape(host, f"host-option-{i}") for i in ids] == phone_shapes
     _shot(host, "host-vote")
     _shot(console, "console-vote", full=True)
     _shot(li, "phone-vote", full=True)
@@ -269,6 +281,8 @@ def test_vote_round_trip(caseroom_url: str, pages: Pages) -> None:
     expect(board).to_be_visible()
     expect(board).to_contain_text("李雷")
     expect(board).to_contain_text("韩梅梅")
+    # At the reveal too (the options may be on the other page of a paged column).
+    assert [_shape(host, f"host-option-{i}", visible=False) for i in ids] == phone_shapes
 
     for phone, choice in ((li, ids[0]), (han, ids[1])):
         expect(phone.get_by_test_id("result")).to_be_visible()

@@ -7,7 +7,7 @@ import { t, apply, bindToggle, onLangChange } from './lib/i18n.js';
 import { Link } from './lib/socket.js';
 import {
   toast, errorText, showLinkStatus, renderCard, renderLegal, startCountdowns, countdown, signed,
-  secretFromFragment, downloadExport, details, reviewUrl,
+  secretFromFragment, downloadExport, details, reviewUrl, apiJson,
 } from './lib/ui.js';
 import { CONSENSUS, timer, timerSteps, stepLabel, modeLabel, keepFocus } from './lib/kinds.js';
 import { kindOf, loadKinds } from './kinds/index.js';
@@ -26,6 +26,8 @@ const S = {
   sigs: new Map(), // element -> signature of what it shows, to re-render only on change
   startGroup: {}, // activity id -> group chosen for a role-play start ('' = every group)
   rev: 0, // bumps on local UI changes (a picked mark), forcing the current panel to re-render
+  removing: null, // the empty group whose removal waits for a second click
+  move: null, // a move waiting for confirmation: {player, group, preview} (preview from the server)
 };
 
 function now() {
@@ -462,23 +464,65 @@ function renderAwards(v) {
       h('span', { class: 'award-reason' }, aw.reason)))) : null));
 }
 
+// -- groups: scores, removing an empty group, where newcomers go, moving a trainee ------------------
 function renderGroups(v) {
   const groups = v.groups || [];
-  once($('#groups'), JSON.stringify([groups, lang()]), () => fill($('#groups'),
+  const target = v.session.join_group || '';
+  if (S.removing && !groups.some((g) => g.id === S.removing && !g.size)) S.removing = null;
+  once($('#groups'), JSON.stringify([groups, target, S.removing, lang()]), () => fill($('#groups'),
     groups.length ? h('div', { class: 'group-scores', testid: 'group-scores' }, groups.map((g) => h('div', {
-      class: 'group-score', testid: `group-${g.id}`,
+      class: 'group-score', testid: `group-${g.id}`, dataset: { score: g.score, size: g.size },
     },
     h('span', { class: 'group-score-name' }, g.name),
     h('span', { class: 'muted' }, t('console.group_size', { n: g.size })),
-    h('b', {}, g.score)))) : h('p', { class: 'muted' }, t('console.no_groups'))));
+    h('b', {}, g.score),
+    g.size ? null : removeButtons(g)))) : h('p', { class: 'muted' }, t('console.no_groups')),
+    groups.length ? joinGroupSelect(groups, target) : null));
+}
+
+/** "Remove" on an empty group; a second click confirms (no dialog: the console may be mirrored). */
+function removeButtons(g) {
+  if (S.removing !== g.id) {
+    return h('button', {
+      type: 'button', class: 'btn btn-small group-remove', testid: `group-remove-${g.id}`,
+      'aria-label': `${t('console.group_remove')} ${g.name}`,
+      onclick: () => { S.removing = g.id; render(); },
+    }, t('console.group_remove'));
+  }
+  return h('span', { class: 'group-remove-confirm' },
+    h('button', {
+      type: 'button', class: 'btn btn-small btn-danger', testid: `group-remove-confirm-${g.id}`,
+      onclick: async () => {
+        S.removing = null;
+        await command('group_remove', { group: g.id }, t('console.group_removed_ok'));
+        render();
+      },
+    }, t('console.group_remove_confirm', { name: g.name })),
+    h('button', {
+      type: 'button', class: 'btn btn-small', testid: `group-remove-cancel-${g.id}`,
+      onclick: () => { S.removing = null; render(); },
+    }, t('console.cancel')));
+}
+
+function joinGroupSelect(groups, target) {
+  const select = h('select', {
+    class: 'input input-small', id: 'join-group', testid: 'join-group',
+    onchange: () => command('join_group', { group: select.value || null }, t('console.join_group_ok')),
+  },
+  h('option', { value: '' }, t('console.join_group_auto')),
+  groups.map((g) => h('option', { value: g.id }, g.name)));
+  select.value = target;
+  return h('label', { class: 'join-group', for: 'join-group' }, h('span', {}, t('console.join_group')), select);
 }
 
 function renderPlayers(v) {
   const players = v.players || [];
   const groups = v.groups || [];
   const online = players.filter((p) => p.online).length;
+  if (S.move && !players.some((p) => p.id === S.move.player)) S.move = null;
   setText($('#players-count'), t('console.players_count', { n: players.length, online }));
-  once($('#players'), JSON.stringify([players, groups.map((g) => [g.id, g.name]), lang()]), () => fill($('#players'),
+  once($('#players'), JSON.stringify([players, groups.map((g) => [g.id, g.name]), S.move, lang()]), () => fill($('#players'),
+    S.move ? movePreview(v, S.move) : null,
     players.length ? h('table', { class: 'players', testid: 'players' },
       h('thead', {}, h('tr', {},
         h('th', {}, t('console.col_name')), h('th', {}, t('console.col_group')),
@@ -507,20 +551,58 @@ function presentMinutes(p) {
   return Math.round(ms / 60000);
 }
 
+/** Picking a group asks the server what the move would do to both groups' scores (the same rule
+ * that computes them, sessions/regroup.py); the move happens only on 确认移动. */
 function moveSelect(p, groups) {
+  const pending = S.move && S.move.player === p.id ? S.move.group : null;
   const select = h('select', {
     class: 'input input-small', testid: `move-${p.id}`, 'aria-label': t('console.move', { name: p.name }),
-    onchange: async () => {
+    onchange: () => {
       const group = select.value;
-      if (!group || group === p.group) return;
-      const ok = await command('move', { player: p.id, group }, t('console.moved_ok', { name: p.name }));
-      if (!ok) select.value = p.group || '';
+      if (!group || group === p.group) { S.move = null; render(); return; }
+      askMove(p.id, group);
     },
   },
   p.group ? null : h('option', { value: '' }, '–'),
   groups.map((g) => h('option', { value: g.id }, g.name)));
-  select.value = p.group || '';
+  select.value = pending || p.group || '';
   return select;
+}
+
+async function askMove(player, group) {
+  const move = { player, group, preview: null };
+  S.move = move;
+  render();
+  try {
+    const q = `player=${encodeURIComponent(player)}&group=${encodeURIComponent(group)}`;
+    move.preview = await apiJson(`/api/sessions/${encodeURIComponent(CODE)}/regroup?${q}`, S.key);
+  } catch (err) {
+    if (S.move === move) S.move = null;
+    toast(errorText(err), 'error');
+  }
+  if (S.move === move) render();
+}
+
+function movePreview(v, move) {
+  const name = nameOf(v, move.player);
+  const rows = move.preview ? move.preview.groups : [];
+  const line = (g) => h('span', { class: 'move-preview-group', testid: `move-preview-${g.id}`,
+    dataset: { before: g.before, after: g.after } }, t('console.move_preview_group', { name: g.name, a: g.before, b: g.after }));
+  return h('div', { class: 'move-preview', testid: 'move-preview', role: 'status' },
+    h('div', { class: 'move-preview-title' }, t('console.move_preview_title', { name, group: nameOf(v, move.group) })),
+    move.preview ? h('div', { class: 'move-preview-scores' }, rows.map(line)) : h('div', { class: 'muted' }, t('console.loading')),
+    h('div', { class: 'move-preview-actions' },
+      h('button', {
+        type: 'button', class: 'btn btn-primary', testid: 'move-confirm', disabled: !move.preview,
+        onclick: async () => {
+          S.move = null;
+          await command('move', { player: move.player, group: move.group }, t('console.moved_ok', { name }));
+          render();
+        },
+      }, t('console.move_confirm')),
+      h('button', {
+        type: 'button', class: 'btn', testid: 'move-cancel', onclick: () => { S.move = null; render(); },
+      }, t('console.cancel'))));
 }
 
 // -- start ------------------------------------------------------------------------------------------

@@ -42,6 +42,7 @@ HTTP_MATRIX: dict[str, frozenset[str]] = {
     "GET /api/sessions/{code}/export": frozenset({HOST, ADMIN}),
     "GET /api/sessions/{code}/review": frozenset({HOST, ADMIN}),
     "GET /api/sessions/{code}/replay": frozenset({HOST, ADMIN}),
+    "GET /api/sessions/{code}/regroup": frozenset({HOST, ADMIN}),
     "POST /api/sessions/{code}/me": frozenset({PLAYER}),
     # Follow-up: the trainee by their follow-up link's token (a player, weeks later); the trainer.
     "POST /api/sessions/{code}/followup": frozenset({PLAYER}),

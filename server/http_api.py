@@ -17,9 +17,10 @@ from starlette.responses import JSONResponse, Response
 from games.bundle import MAX_BUNDLE_BYTES
 from server import authz
 from server.services import Services
-from sessions.errors import DeckInvalid, Refused
+from sessions.errors import DeckInvalid, NotFound, Refused
 from sessions.export import FORMATS, personal, render
 from sessions.live import LiveSession
+from sessions.regroup import move_preview
 from sessions.tables import TABLE_NAMES
 from sessions.timeline import state_at, timeline
 from sessions.views import groups_view, leaderboard, review, screen_view
@@ -267,6 +268,23 @@ async def replay_session(request: Request) -> Response:
     st = state_at(live, events, int(raw))
     # Who was connected then is not in the log; the replay shows everyone who had joined.
     return ORJSONResponse({"seq": st.seq, "view": screen_view(st, len(st.players))})
+
+
+MAX_ID = 40  # regroup?player=&group=: ids are short ASCII
+
+
+async def regroup_preview(request: Request) -> Response:
+    """The group scores before and after moving ``player`` to ``group``: the console asks before a move."""
+    live = await _host_session(request)
+    if isinstance(live, Response):
+        return live
+    player, group = request.query_params.get("player", ""), request.query_params.get("group", "")
+    if not (0 < len(player) <= MAX_ID and 0 < len(group) <= MAX_ID):
+        return error(400, "bad_query", "player= and group= name a player and a group by id")
+    try:
+        return ORJSONResponse(move_preview(live.state, player, group))
+    except NotFound as exc:
+        return error(404, exc.code, exc.message)
 
 
 async def personal_record(request: Request) -> Response:

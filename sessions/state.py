@@ -19,7 +19,7 @@ fairly and a group answer credited to every member counts once for the group.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -150,17 +150,28 @@ class SessionState:
 
     def group_scores(self) -> dict[str, int]:
         if self.group_cache[0] != self.standing_seq:
-            sums: dict[str, int] = {}
-            for p in self.players.values():
-                if p.group:
-                    sums[p.group] = sums.get(p.group, 0) + self.points.get(p.id, 0)
-            table = {}
-            for gid in self.groups:
-                size = self.group_sizes.get(gid, 0)
-                mean = half_up(sums.get(gid, 0) / size) if size else 0
-                table[gid] = mean + self.group_points.get(gid, 0)
-            self.group_cache = (self.standing_seq, table)
+            self.group_cache = (self.standing_seq, self.group_scores_if({}))
         return self.group_cache[1]
+
+    def group_scores_if(self, moves: Mapping[str, str]) -> dict[str, int]:
+        """Each group's score (its members' mean plus its own points), with the players in
+        ``moves`` (player id -> group id) counted in their new group: what a move would show."""
+        sums: dict[str, int] = {}
+        sizes = dict(self.group_sizes)
+        for p in self.players.values():
+            group = moves.get(p.id, p.group)
+            if group != p.group:
+                if p.group:
+                    sizes[p.group] -= 1
+                sizes[group] = sizes.get(group, 0) + 1
+            if group:
+                sums[group] = sums.get(group, 0) + self.points.get(p.id, 0)
+        table = {}
+        for gid in self.groups:
+            size = sizes.get(gid, 0)
+            mean = half_up(sums.get(gid, 0) / size) if size else 0
+            table[gid] = mean + self.group_points.get(gid, 0)
+        return table
 
     def group_score(self, gid: str | None) -> int:
         return self.group_scores().get(gid, 0) if gid else 0

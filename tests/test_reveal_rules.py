@@ -264,3 +264,28 @@ def test_the_clock_span_is_what_it_held_and_grows_only_when_time_is_added_beyond
     assert kinds.screen()["span"] == 60_000
     kinds.host("extend", seconds=80)  # 90 s left: the bar starts full again
     assert kinds.screen()["span"] == 90_000
+
+
+def test_a_move_preview_gives_both_groups_scores_as_the_move_then_makes_them(kinds: Run) -> None:
+    """The console's preview before a move comes from the same rule as the scores themselves."""
+    from sessions.regroup import move_preview
+
+    st = kinds.st
+    kinds.host("award", target="p1", points=90, reason="先安抚")
+    kinds.host("award", target="g2", points=15, reason="组内协作")
+    before = st.group_scores()
+    preview = move_preview(st, "p1", "g2")
+    assert preview["from"] == "g1" and preview["to"] == "g2"
+    g1, g2 = preview["groups"]
+    assert (g1["id"], g1["before"], g1["size"]) == ("g1", before["g1"], 1)
+    assert (g2["id"], g2["before"], g2["size"]) == ("g2", before["g2"], 3)
+    assert g1["before"] != g1["after"] and g2["before"] != g2["after"]  # (p1's 90 points leave g1)
+    kinds.host("move", player="p1", group="g2")
+    after = st.group_scores()
+    assert (after["g1"], after["g2"]) == (g1["after"], g2["after"])
+    assert move_preview(st, "p1", "g2")["groups"] == [
+        {"id": "g2", "name": st.groups["g2"], "size": 3, "before": after["g2"], "after": after["g2"]}]
+    for bad in (("p99", "g1"), ("p1", "g99")):
+        with pytest.raises(Refused) as info:
+            move_preview(st, *bad)
+        assert info.value.code in ("unknown_player", "unknown_group")

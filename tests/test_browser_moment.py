@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from tests import test_browser as tb
-from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, WAIT_MS, Pages
+from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, SHOTS, WAIT_MS, Pages
 from tests.test_browser_reveal import CHECK_JS, Driver
 
 caseroom_url = tb.caseroom_url
@@ -31,6 +31,7 @@ def browser(caseroom_url: str) -> Iterator[Any]:
     from playwright.sync_api import expect, sync_playwright
 
     expect.set_options(timeout=WAIT_MS)
+    SHOTS.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as p:
         b = p.chromium.launch(executable_path=str(CHROMIUM),
                               args=[*CHROMIUM_ARGS, "--autoplay-policy=no-user-gesture-required"])
@@ -103,5 +104,38 @@ def test_the_countdown_bar_drains_ticks_and_sounds_times_up_unless_muted(caseroo
     played = host.evaluate(SOUNDS)
     assert {"tick", "timeUp"} <= {cue for cue, _ in played}, played  # asked for...
     assert not any(p for _, p in played), played  # ...and nothing played
+    d.close()
+    assert not pages.errors, pages.errors
+
+
+LONG_NAMES = ["欧阳慕容上官司马诸葛东方", "Alexandra Montgomery-Ray", "西门吹雪与花满楼的好朋友",
+              "Bartholomew Featherstone"]
+
+
+def test_the_podium_and_the_leaderboard_keep_long_names_whole_at_both_projector_sizes(
+        caseroom_url: str, pages: Pages) -> None:
+    """The longest names a trainee may pick (12 Chinese or 24 Latin characters) wrap, never end in …."""
+    from playwright.sync_api import expect
+
+    d = Driver(caseroom_url, "complaint-handling", 0)
+    code = d.made["code"]
+    d.phones = [d._open({"type": "join", "code": code, "name": name}) for name in LONG_NAMES]
+    ids = {p["name"]: p["id"] for p in d.view()["players"]}
+    assert set(ids) == set(LONG_NAMES), ids  # (kept whole by the server too)
+    for i, name in enumerate(LONG_NAMES):
+        d.cmd("award", target=ids[name], points=100 - i * 10, reason="表现突出")
+    hosts = {1080: pages.open("host1080", d.made["host_url"], width=1920, height=1080),
+             720: pages.open("host720", d.made["host_url"], width=1280, height=720)}
+    d.cmd("end")
+    for height, host in hosts.items():
+        expect(host.get_by_test_id("host-podium")).to_be_visible()
+        host.wait_for_timeout(4000)  # the podium builds up 3 -> 2 -> 1
+        for place, name in enumerate(LONG_NAMES[:3], start=1):
+            expect(host.get_by_test_id(f"podium-{place}").locator(".h-pod-name")).to_have_text(name)
+        names = host.locator("[data-testid=board-player] .h-player-name")
+        assert sorted(names.all_inner_texts()) == sorted(LONG_NAMES), height
+        problems = host.evaluate(CHECK_JS)
+        host.screenshot(path=str(SHOTS / f"moment-long-names-podium-host-{height}.png"))
+        assert not problems, (height, problems)
     d.close()
     assert not pages.errors, pages.errors

@@ -39,6 +39,7 @@ TARGETS_JS = """() => [...document.querySelectorAll(
   .map((t) => `${t.el} ${t.w}x${t.h}`)"""
 
 SIZES = ((390, 844), (360, 640))
+LONG_NAMES = ("Alexandra Montgomery-Ray", "欧阳慕容上官司马诸葛东方")
 
 
 def _check(phones: dict[tuple[int, int], Any], name: str) -> list[str]:
@@ -59,9 +60,12 @@ def test_every_phone_screen_has_touch_targets_of_44px(caseroom_url: str, pages: 
     # The agent and the customer join group 一组 first: the browser phones are its observers.
     d.phones = [d._open({"type": "join", "code": code, "name": name, "group": "g1"}) for name in ("张一", "王二")]
     phones = {}
-    for w, h in SIZES:
+    for (w, h), name in zip(SIZES, LONG_NAMES, strict=True):
         page = pages.open(f"phone-{w}", d.made["join_url"], width=w, height=h, mobile=True)
-        _join_g1(page, f"观察员{w}")
+        _join_g1(page, name)
+        me = page.get_by_test_id("me-name")
+        expect(me).to_have_text(name)  # the longest names a trainee may pick, kept whole in the header
+        assert me.evaluate("(el) => el.scrollWidth <= el.clientWidth && getComputedStyle(el).textOverflow !== 'ellipsis'")
         phones[(w, h)] = page
     problems = _check(phones, "lobby")
     d.cmd("auto_close", on=False)

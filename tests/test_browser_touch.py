@@ -65,7 +65,8 @@ def test_every_phone_screen_has_touch_targets_of_44px(caseroom_url: str, pages: 
         _join_g1(page, name)
         me = page.get_by_test_id("me-name")
         expect(me).to_have_text(name)  # the longest names a trainee may pick, kept whole in the header
-        assert me.evaluate("(el) => el.scrollWidth <= el.clientWidth && getComputedStyle(el).textOverflow !== 'ellipsis'")
+        assert me.evaluate("(el) => el.scrollWidth <= el.clientWidth"
+                           " && getComputedStyle(el).textOverflow !== 'ellipsis'")
         phones[(w, h)] = page
     problems = _check(phones, "lobby")
     d.cmd("auto_close", on=False)

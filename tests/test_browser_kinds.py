@@ -391,6 +391,8 @@ def test_every_kind_from_the_phones(caseroom_url: str, pages: Pages) -> None:
     console.get_by_test_id("group-rename").click()
     expect(console.get_by_test_id("group-g4")).to_contain_text("第四组")
     console.get_by_test_id("move-p4").select_option("g4")
+    expect(console.get_by_test_id("move-preview-g4")).to_be_visible()  # the scores a move changes, first
+    console.get_by_test_id("move-confirm").click()
     expect(d.get_by_test_id("me-group")).to_have_text("第四组")
 
     # -- the end: podium on the screen, score, rank and group on every phone -------------------------

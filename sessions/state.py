@@ -349,14 +349,20 @@ def _all_answered(st: SessionState, ev: Event) -> None:
     st.stages[ev.data["activity"]].close_at = ev.data["close_at"]
 
 
+def _chosen(st: SessionState, choices: dict[str, Any], field: str, activity: str, default: Any) -> Any:
+    """A per-card switch: the console's choice for the card, else the deck's, else the console's
+    for the session (key ""), else ``default``."""
+    if activity in choices:
+        return choices[activity]
+    entry = st.deck.activities.get(activity)
+    if entry is not None and getattr(entry, field) is not None:
+        return getattr(entry, field)
+    return choices.get("", default)
+
+
 def results_shown(st: SessionState, activity: str) -> str:
     """"live" or "hidden": the console's choice for the card, else the deck's, else the session's."""
-    if activity in st.results:
-        return st.results[activity]
-    entry = st.deck.activities.get(activity)
-    if entry is not None and entry.results is not None:
-        return entry.results
-    return st.results.get("", "hidden")
+    return str(_chosen(st, st.results, "results", activity, "hidden"))
 
 
 def _results_set(st: SessionState, ev: Event) -> None:
@@ -365,12 +371,7 @@ def _results_set(st: SessionState, ev: Event) -> None:
 
 def auto_close_wanted(st: SessionState, activity: str) -> bool:
     """Close when everyone has answered? The console's choice for the card, the deck's, the session's."""
-    if activity in st.auto_close:
-        return st.auto_close[activity]
-    entry = st.deck.activities.get(activity)
-    if entry is not None and entry.auto_close is not None:
-        return entry.auto_close
-    return st.auto_close.get("", True)
+    return bool(_chosen(st, st.auto_close, "auto_close", activity, True))
 
 
 def _auto_close_set(st: SessionState, ev: Event) -> None:

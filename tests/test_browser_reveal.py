@@ -7,6 +7,7 @@ Screenshots go to /tmp/caseroom-shots/reveal-*.png (not part of the repository).
 from __future__ import annotations
 
 import json
+import re
 import time
 from pathlib import Path
 from typing import Any
@@ -247,7 +248,10 @@ def test_hidden_results_then_the_card_closes_when_everyone_has_answered(caseroom
         tb._join(phone, name)
         phones.append(phone)
     console.get_by_test_id("start-m2-data-overage-billing").click()
-    expect(host.get_by_test_id("host-results-hidden")).to_be_visible()
+    # The note may sit on the card's second page when the case is long (the reveal pages, it
+    # never shrinks text): it is there, and no count is drawn.
+    expect(host.get_by_test_id("host-results-hidden")).to_be_attached()
+    expect(host.get_by_test_id("host-results-hidden")).to_have_text(re.compile(r"\S"))
     options = phones[0].locator("[data-testid^='option-']")
     first = options.first.get_attribute("data-option")
     phones[0].get_by_test_id(f"option-{first}").click()

@@ -18,12 +18,8 @@ import pytest
 from server.rooms import OWED_AT_MOST
 from tests.conftest import RunningServer
 from tests.test_protocol import setup_session
+from tests.test_reveal_protocol import _cmd
 from tests.wsclient import Client, host, player
-
-
-async def _cmd(console: Client, name: str, **args: object) -> None:
-    reply = await console.request({"type": "command", "name": name, "args": args})
-    assert reply["type"] == "ack", (name, reply)
 
 
 async def _quiet(client: Client, seconds: float) -> list[dict]:  # type: ignore[type-arg]

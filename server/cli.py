@@ -65,6 +65,8 @@ def fast_paths() -> tuple[str, str]:
 def serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from server.wsproto import CaseroomWSProtocol
+
     # uvicorn's sans-I/O `websockets` implementation: the frames are the `websockets`
     # library's, but a connection needs no reader task and no keepalive task (pings are
     # timers), which with thousands of phones saves about a fifth of the memory and of the
@@ -100,7 +102,7 @@ def serve(args: argparse.Namespace) -> int:
         port=cfg.port,
         loop=loop,
         http=http,
-        ws="websockets-sansio",
+        ws=CaseroomWSProtocol,  # uvicorn's websockets-sansio, leaner per phone (server/wsproto.py)
         ws_max_size=WS_MAX_FRAME,
         ws_per_message_deflate=False,
         # A phone that vanished (no close frame) is found within ~20 s and counted offline. Every

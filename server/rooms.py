@@ -118,27 +118,41 @@ class Conn:
             await self.ws.close(code)
 
     async def _sender(self) -> None:
+        # Everything due goes out in one write: the queued acks and errors, then the view
+        # (a join is welcome + ack + view; an answer is ack and, later, a view).
         try:
             while not self.closed:
+                batch: list[str] = []
                 if self.outbox:
-                    await self._send(self.outbox.popleft())
-                    continue
-                if not self.dirty:
-                    break
-                if self.role != "player":  # screens and consoles: at most one view per interval
-                    wait = self._last_view + self.room.interval(self.role) - time.monotonic()
-                    if wait > 0:
+                    batch.extend(self.outbox)
+                    self.outbox.clear()
+                viewed = False
+                failed: Exception | None = None  # a render that raised: logged once the batch is out
+                if self.dirty:
+                    wait = 0.0 if self.role == "player" else (  # screens and consoles: one view per interval
+                        self._last_view + self.room.interval(self.role) - time.monotonic())
+                    if wait <= 0:
+                        self.dirty = False
+                        try:
+                            text = self.room.render(self)
+                        except Exception as exc:
+                            failed = exc
+                        else:
+                            if text is not None:
+                                batch.append(text)
+                                viewed = True
+                    elif not batch:
                         await asyncio.sleep(wait)
                         continue  # send what queued meanwhile first; still dirty
-                self.dirty = False
-                try:
-                    text = self.room.render(self)
-                except Exception:
-                    self.room.render_failed(self)
+                if batch:
+                    await self._send(batch)
+                    if viewed:
+                        self._last_view = time.monotonic()
+                if failed is not None:
+                    self.room.render_failed(self, failed)
                     break
-                if text is not None:
-                    await self._send(text)
-                    self._last_view = time.monotonic()
+                if not batch and not self.dirty:
+                    break
         except Exception:  # the socket went away; the receive loop cleans up
             log.debug("sender stopped", exc_info=True)
             self.closed = True
@@ -147,11 +161,11 @@ class Conn:
             if not self.outbox:
                 self.outbox = None  # an idle connection keeps no queue
 
-    async def _send(self, text: str) -> None:
+    async def _send(self, texts: list[str]) -> None:
         # No timer per frame (two frames per answer, thousands a second): the room's
         # watchdog finds a frame that has waited SEND_TIMEOUT seconds (``drop_if_stuck``).
         self.sending_since = time.monotonic()
-        await self.ws.send_text(text)
+        await self.ws.send_texts(texts)
         self.sending_since = 0.0
 
     def drop_if_stuck(self, now: float) -> None:
@@ -409,11 +423,12 @@ class Room:
             if conn.role == "console":
                 conn.mark_dirty()
 
-    def render_failed(self, conn: Conn) -> None:
-        """A bug of ours while rendering one connection's view: log it, close that one (1011)."""
-        log.exception("session %s: rendering the %s view%s at seq %d failed; closing that connection",
-                      self.live.code, conn.role, f" of {conn.player_id}" if conn.player_id else "",
-                      self.live.state.seq)
+    def render_failed(self, conn: Conn, exc: BaseException | None = None) -> None:
+        """A bug of ours while rendering one connection's view (``exc``, else the one being
+        handled): log it, close that one (1011)."""
+        log.error("session %s: rendering the %s view%s at seq %d failed; closing that connection",
+                  self.live.code, conn.role, f" of {conn.player_id}" if conn.player_id else "",
+                  self.live.state.seq, exc_info=exc or True)
         if not conn.closed:
             conn.close_soon(CLOSE_INTERNAL)
 

@@ -4,22 +4,31 @@ Starlette's ``WebSocket`` is a general request object (lazy header maps, URL and
 parsing, state machines for both directions); with thousands of phones each kept for a whole
 class, its objects were a visible share of the memory per phone, and its checks a share of
 every frame sent. The endpoint needs six things, so it gets exactly those.
+
+``send_texts`` hands several frames to the server in one write when the server offers it
+(``server/wsproto.py``, the ``caseroom.send_texts`` extension), and sends them one by one
+otherwise.
 """
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from starlette.types import Receive, Scope, Send
 
+EXTENSION = "caseroom.send_texts"  # offered by server/wsproto.py
+
 
 class Socket:
-    __slots__ = ("_receive", "_send", "closed", "scope")
+    __slots__ = ("_batch", "_receive", "_send", "closed", "scope")
 
     def __init__(self, scope: Scope, receive: Receive, send: Send) -> None:
         self.scope = scope
         self._receive = receive
         self._send = send
+        self._batch: Callable[[list[str]], Awaitable[None]] | None = (
+            scope.get("extensions") or {}).get(EXTENSION)
         self.closed = False  # a close frame was sent: nothing more goes out
 
     def header(self, name: bytes) -> str | None:
@@ -51,6 +60,16 @@ class Socket:
         if self.closed:
             raise ConnectionError("the websocket is closed")
         await self._send({"type": "websocket.send", "text": text})
+
+    async def send_texts(self, texts: list[str]) -> None:
+        """Send text frames in order: in one write where the server can, else one by one."""
+        if self.closed:
+            raise ConnectionError("the websocket is closed")
+        if self._batch is not None:
+            await self._batch(texts)
+            return
+        for text in texts:
+            await self._send({"type": "websocket.send", "text": text})
 
     async def close(self, code: int = 1000) -> None:
         if self.closed:

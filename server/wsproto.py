@@ -1,0 +1,139 @@
+"""uvicorn's sans-I/O websockets protocol, lighter per connection and able to send frames in one write.
+
+A phone's connection lives for the whole class, and a room holds thousands; uvicorn's
+protocol (``WebSocketsSansIOProtocol``) keeps, per connection and for its whole life:
+
+- an ``asyncio.Queue`` for received messages: three ``deque``s and an ``Event`` with a fourth,
+  760 bytes each even when empty, for a queue that holds one message at a time (reading
+  pauses as soon as one is queued);
+- an ``asyncio.Event`` for "the transport may be written" (a fifth ``deque``);
+- the handshake's request and response objects with their header maps, never read again
+  after the handshake.
+
+The ceiling server of ``bench/`` (plain ``websockets``) has none of that; those objects were
+most of caseroom's memory per phone above it. This subclass swaps the queue and the event for
+two small slotted objects with the same methods, and lets go of the handshake objects once the
+connection is accepted. Everything else (parsing, pings, closing, back-pressure) is uvicorn's.
+
+It also offers ``send_texts``: several text frames handed to the transport in one write. A
+join answers with a ``welcome``, an ``ack`` and the first view; an answer with an ``ack`` and
+sometimes a view; one write instead of two or three is a syscall and a wake-up of the phone
+saved each time. The ASGI app finds it in ``scope["extensions"]["caseroom.send_texts"]``;
+without it (another server, a test harness) ``server/socket.py`` sends frame by frame.
+
+Used by ``caseroom serve`` (``ws=CaseroomWSProtocol``); uvicorn's own tests of the protocol
+are what it relies on, and ``tests/test_wsproto.py`` checks the parts replaced here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from uvicorn.protocols.utils import ClientDisconnected
+from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
+from websockets.exceptions import InvalidState
+
+from server.socket import EXTENSION
+
+
+class Inbox:
+    """What uvicorn uses of an ``asyncio.Queue``: ``put_nowait``, ``get``, ``empty``; one waiter."""
+
+    __slots__ = ("_items", "_waiter")
+
+    def __init__(self) -> None:
+        self._items: list[Any] = []
+        self._waiter: asyncio.Future[None] | None = None
+
+    def put_nowait(self, item: Any) -> None:
+        self._items.append(item)
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    def empty(self) -> bool:
+        return not self._items
+
+    def qsize(self) -> int:
+        return len(self._items)
+
+    async def get(self) -> Any:
+        while not self._items:
+            waiter = asyncio.get_running_loop().create_future()
+            self._waiter = waiter
+            try:
+                await waiter
+            finally:
+                self._waiter = None
+        return self._items.pop(0)
+
+
+class Flag:
+    """What uvicorn uses of an ``asyncio.Event``: ``set``, ``clear``, ``is_set``, ``wait``.
+
+    Its waiters' list exists only while somebody waits (a transport that is full)."""
+
+    __slots__ = ("_value", "_waiters")
+
+    def __init__(self, value: bool = True) -> None:
+        self._value = value
+        self._waiters: list[asyncio.Future[None]] | None = None
+
+    def is_set(self) -> bool:
+        return self._value
+
+    def set(self) -> None:
+        self._value = True
+        waiters, self._waiters = self._waiters, None
+        for waiter in waiters or ():
+            if not waiter.done():
+                waiter.set_result(None)
+
+    def clear(self) -> None:
+        self._value = False
+
+    async def wait(self) -> None:
+        while not self._value:
+            waiter = asyncio.get_running_loop().create_future()
+            if self._waiters is None:
+                self._waiters = []
+            self._waiters.append(waiter)
+            await waiter
+
+
+class CaseroomWSProtocol(WebSocketsSansIOProtocol):
+    """``WebSocketsSansIOProtocol`` with a lean inbox and flag, and frames sent in one write."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.queue = Inbox()  # type: ignore[assignment]
+        self.writable = Flag()  # type: ignore[assignment]
+
+    def handle_connect(self, event: Any) -> None:
+        super().handle_connect(event)
+        self.request = None  # (only read in the call above)
+        scope = getattr(self, "scope", None)
+        if scope is not None and self.response.status_code == 101:
+            scope["extensions"][EXTENSION] = self.send_texts
+
+    async def send(self, message: Any) -> None:
+        await super().send(message)
+        if self.handshake_complete and message["type"] == "websocket.accept":
+            self.response = None  # (only read while accepting)
+
+    async def send_texts(self, texts: list[str]) -> None:
+        """Send ``texts`` as text frames, in order, with one write to the transport."""
+        await self.writable.wait()
+        if self.disconnected:
+            raise ClientDisconnected()
+        if not self.handshake_complete or self.close_sent or self.initial_response is not None:
+            for text in texts:  # (not an open websocket: uvicorn's own checks and errors)
+                await self.send({"type": "websocket.send", "text": text})
+            return
+        try:
+            for text in texts:
+                self.conn.send_text(text.encode())
+        except InvalidState:
+            raise ClientDisconnected() from None
+        self.transport.write(b"".join(self.conn.data_to_send()))

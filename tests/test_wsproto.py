@@ -1,0 +1,190 @@
+"""server/wsproto.py: uvicorn's websockets protocol with a lean inbox and flag, and frames in one write.
+
+The protocol runs as uvicorn runs it (its own ``Config``, ``ServerState``, handshake parser
+and frame codec) over a transport that records its writes, so the number of writes is seen
+exactly; a ``websockets`` client protocol reads the bytes back. Every other test of the
+suite runs these connections through a real ``caseroom serve``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+import pytest
+from uvicorn.config import Config
+from uvicorn.server import ServerState
+from websockets.client import ClientProtocol
+from websockets.frames import Opcode
+from websockets.uri import parse_uri
+
+from server.socket import EXTENSION, Socket
+from server.wsproto import CaseroomWSProtocol, Flag, Inbox
+
+
+def run(test: Callable[[], Coroutine[Any, Any, None]]) -> Callable[[], None]:
+    """An async test run on its own event loop (the suite has no async plugin)."""
+    @functools.wraps(test)
+    def sync() -> None:
+        asyncio.run(asyncio.wait_for(test(), 10))
+    return sync
+
+
+class Transport(asyncio.Transport):
+    def __init__(self) -> None:
+        super().__init__()
+        self.writes: list[bytes] = []
+        self.closing = False
+        self.reading = True
+
+    def write(self, data: Any) -> None:
+        self.writes.append(bytes(data))
+
+    def is_closing(self) -> bool:
+        return self.closing
+
+    def close(self) -> None:
+        self.closing = True
+
+    def pause_reading(self) -> None:
+        self.reading = False
+
+    def resume_reading(self) -> None:
+        self.reading = True
+
+    def get_extra_info(self, name: str, default: Any = None) -> Any:
+        return {"peername": ("127.0.0.1", 50000), "sockname": ("127.0.0.1", 8000)}.get(name, default)
+
+
+async def _connected(app: Any) -> tuple[CaseroomWSProtocol, Transport, ClientProtocol]:
+    config = Config(app=app, ws=CaseroomWSProtocol, lifespan="off", log_level="warning")
+    config.load()
+    proto = CaseroomWSProtocol(config, ServerState(), {})
+    transport = Transport()
+    proto.connection_made(transport)
+    client = ClientProtocol(parse_uri("ws://127.0.0.1:8000/ws"))
+    client.send_request(client.connect())
+    proto.data_received(b"".join(client.data_to_send()))
+    for _ in range(50):  # the app runs as a task: let it accept
+        await asyncio.sleep(0)
+    client.receive_data(transport.writes.pop(0))  # the handshake's response; what the app sent stays
+    assert client.handshake_exc is None
+    list(client.events_received())  # the handshake response
+    return proto, transport, client
+
+
+def _texts(client: ClientProtocol, data: bytes) -> list[str]:
+    client.receive_data(data)
+    return [bytes(frame.data).decode() for frame in client.events_received()
+            if getattr(frame, "opcode", None) == Opcode.TEXT]
+
+
+@run
+async def test_frames_sent_together_go_out_in_one_write_and_in_order() -> None:
+    got: list[Any] = []
+    done = asyncio.Event()
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        ws = Socket(scope, receive, send)
+        await ws.accept()
+        got.append(scope["extensions"].get(EXTENSION))
+        await ws.send_texts(["welcome", "ack", "view ünïcode"])
+        message = await ws.receive()  # what the client sends next
+        await ws.send_texts([f"echo {message.get('text')}"])
+        await done.wait()
+
+    proto, transport, client = await _connected(app)
+    assert got and got[0] is not None  # the app was offered the batch send
+    assert len(transport.writes) == 1
+    assert _texts(client, transport.writes[0]) == ["welcome", "ack", "view ünïcode"]
+    # The handshake's objects are let go; the lean inbox and flag replaced uvicorn's.
+    assert proto.request is None and proto.response is None
+    assert isinstance(proto.queue, Inbox) and isinstance(proto.writable, Flag)
+
+    client.send_text(b"hello")
+    proto.data_received(b"".join(client.data_to_send()))
+    for _ in range(20):
+        await asyncio.sleep(0)
+    assert len(transport.writes) == 2
+    assert _texts(client, transport.writes[1]) == ["echo hello"]
+    assert transport.reading  # reading resumed once the app took the message
+    done.set()
+
+
+@run
+async def test_a_full_transport_holds_the_batch_until_it_drains() -> None:
+    sent = asyncio.Event()
+    release = asyncio.Event()
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        ws = Socket(scope, receive, send)
+        await ws.accept()
+        await release.wait()
+        await ws.send_texts(["a", "b"])
+        sent.set()
+        await asyncio.sleep(3600)
+
+    proto, transport, client = await _connected(app)
+    proto.pause_writing()
+    release.set()
+    for _ in range(20):
+        await asyncio.sleep(0)
+    assert not sent.is_set() and transport.writes == []  # waits for the transport
+    proto.resume_writing()
+    await asyncio.wait_for(sent.wait(), 1)
+    assert _texts(client, b"".join(transport.writes)) == ["a", "b"]
+    proto.connection_lost(None)
+
+
+@run
+async def test_a_closed_connection_refuses_the_batch() -> None:
+    outcome: list[BaseException] = []
+    release = asyncio.Event()
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        ws = Socket(scope, receive, send)
+        await ws.accept()
+        await release.wait()
+        try:
+            await ws.send_texts(["late"])
+        except BaseException as exc:  # what the sender sees
+            outcome.append(exc)
+
+    proto, transport, _client = await _connected(app)
+    proto.connection_lost(None)
+    release.set()
+    for _ in range(20):
+        await asyncio.sleep(0)
+    assert outcome and transport.writes == []
+
+
+@run
+async def test_inbox_hands_items_over_in_order_and_survives_a_cancelled_get() -> None:
+    inbox = Inbox()
+    assert inbox.empty()
+    getter = asyncio.ensure_future(inbox.get())
+    await asyncio.sleep(0)
+    getter.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await getter
+    waiting = asyncio.ensure_future(inbox.get())
+    await asyncio.sleep(0)
+    inbox.put_nowait(1)
+    inbox.put_nowait(2)
+    assert await asyncio.wait_for(waiting, 1) == 1
+    assert inbox.qsize() == 1 and await inbox.get() == 2 and inbox.empty()
+
+
+@run
+async def test_flag_wakes_every_waiter_and_waits_again_once_cleared() -> None:
+    flag = Flag()
+    await asyncio.wait_for(flag.wait(), 1)  # set: no wait
+    flag.clear()
+    waiters = [asyncio.ensure_future(flag.wait()) for _ in range(3)]
+    await asyncio.sleep(0)
+    assert not any(w.done() for w in waiters)
+    flag.set()
+    await asyncio.wait_for(asyncio.gather(*waiters), 1)
+    assert flag.is_set()

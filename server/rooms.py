@@ -77,9 +77,17 @@ class Conn:
         self.owed_since = 0.0  # monotonic time a view was held back after this phone's own answer; 0 when none
 
     def start(self) -> None:
-        self._kick()
+        if not self._flush_now():
+            self._kick()
 
-    def send(self, message: dict[str, Any]) -> None:
+    def queue(self, *messages: dict[str, Any]) -> None:
+        """Frames to go out first when the connection starts (a join's welcome and ack)."""
+        if self.outbox is None:
+            self.outbox = deque()
+        self.outbox.extend(dumps(message) for message in messages)
+
+    def send(self, *messages: dict[str, Any]) -> None:
+        """Queue these frames (in order) and whatever view is due; at once if the socket takes them."""
         if self.closed:
             return
         if self.outbox is None:
@@ -88,8 +96,9 @@ class Conn:
             # A client that lets hundreds of acks pile up is stuck; let it reconnect.
             self.close_soon(1008)
             return
-        self.outbox.append(dumps(message))
-        self._kick()
+        self.outbox.extend(dumps(message) for message in messages)
+        if not self._flush_now():
+            self._kick()
 
     def mark_dirty(self) -> None:
         """Something this audience sees changed: render the newest view when sending next."""
@@ -103,7 +112,37 @@ class Conn:
         self.owed_since = 0.0
         self.dirty = True
         self.view, self.view_seq = text, seq
-        self._kick()
+        if not self._flush_now():
+            self._kick()
+
+    def _flush_now(self) -> bool:
+        """Write what is due (queued frames, a player's view) at once, without a sender task,
+        when the socket takes it now: True. An answer's ack and a join's welcome, ack and
+        first view go out in one write and cost no task (a task per answer was a visible
+        share of a burst). False: the sender task does it (a screen's or console's view, which
+        waits for its interval; a socket that is backed up)."""
+        if self.task is not None or self.closed or (self.dirty and self.role != "player"):
+            return False
+        batch = list(self.outbox) if self.outbox else []
+        failed: Exception | None = None
+        if self.dirty:
+            self.dirty = False
+            try:
+                text = self.room.render(self)
+            except Exception as exc:
+                failed = exc
+            else:
+                if text is not None:
+                    batch.append(text)
+        if batch and not self.ws.write_now(batch):
+            self.outbox = deque(batch)  # (the view rendered goes as a plain frame, in its place)
+            if failed is not None:
+                self.room.render_failed(self, failed)
+            return False
+        self.outbox = None
+        if failed is not None:
+            self.room.render_failed(self, failed)
+        return True
 
     def _kick(self) -> None:
         if self.task is None and not self.closed:

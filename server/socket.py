@@ -18,17 +18,19 @@ from typing import Any
 from starlette.types import Receive, Scope, Send
 
 EXTENSION = "caseroom.send_texts"  # offered by server/wsproto.py
+WRITE_EXTENSION = "caseroom.write_texts"  # (the same, synchronous: False when it cannot write now)
 
 
 class Socket:
-    __slots__ = ("_batch", "_receive", "_send", "closed", "scope")
+    __slots__ = ("_batch", "_receive", "_send", "_write", "closed", "scope")
 
     def __init__(self, scope: Scope, receive: Receive, send: Send) -> None:
         self.scope = scope
         self._receive = receive
         self._send = send
-        self._batch: Callable[[list[str]], Awaitable[None]] | None = (
-            scope.get("extensions") or {}).get(EXTENSION)
+        extensions = scope.get("extensions") or {}
+        self._batch: Callable[[list[str]], Awaitable[None]] | None = extensions.get(EXTENSION)
+        self._write: Callable[[list[str]], bool] | None = extensions.get(WRITE_EXTENSION)
         self.closed = False  # a close frame was sent: nothing more goes out
 
     def header(self, name: bytes) -> str | None:
@@ -70,6 +72,11 @@ class Socket:
             return
         for text in texts:
             await self._send({"type": "websocket.send", "text": text})
+
+    def write_now(self, texts: list[str]) -> bool:
+        """Write text frames at once if the server can (open, not backed up); False: nothing
+        was written, use ``send_texts``."""
+        return not self.closed and self._write is not None and self._write(texts)
 
     async def close(self, code: int = 1000) -> None:
         if self.closed:

@@ -273,9 +273,8 @@ class Connection:
                 msg_id: str | None) -> None:
         self.room = self.svc.rooms.room(code)
         self.conn = Conn(self.ws, self.room, role, pid)
-        self.conn.send(welcome)
-        if msg_id is not None:
-            self.conn.send({"type": "ack", "id": msg_id})
+        # Not sent yet: the room's ``add`` sends them with the first view, in one write.
+        self.conn.queue(welcome, *([{"type": "ack", "id": msg_id}] if msg_id is not None else []))
         self.room.add(self.conn)
 
     # -- after identification ------------------------------------------------------------

@@ -20,6 +20,9 @@ join answers with a ``welcome``, an ``ack`` and the first view; an answer with a
 sometimes a view; one write instead of two or three is a syscall and a wake-up of the phone
 saved each time. The ASGI app finds it in ``scope["extensions"]["caseroom.send_texts"]``;
 without it (another server, a test harness) ``server/socket.py`` sends frame by frame.
+``write_texts`` (``caseroom.write_texts``) does the same synchronously when the transport
+can take the frames now, so an ack needs no sender task (a task per answer was a share of a
+burst's CPU); when it cannot, it writes nothing and the caller falls back to a task.
 
 Used by ``caseroom serve`` (``ws=CaseroomWSProtocol``); uvicorn's own tests of the protocol
 are what it relies on, and ``tests/test_wsproto.py`` checks the parts replaced here.
@@ -34,7 +37,7 @@ from uvicorn.protocols.utils import ClientDisconnected
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 from websockets.exceptions import InvalidState
 
-from server.socket import EXTENSION
+from server.socket import EXTENSION, WRITE_EXTENSION
 
 
 class Inbox:
@@ -116,11 +119,26 @@ class CaseroomWSProtocol(WebSocketsSansIOProtocol):
         scope = getattr(self, "scope", None)
         if scope is not None and self.response.status_code == 101:
             scope["extensions"][EXTENSION] = self.send_texts
+            scope["extensions"][WRITE_EXTENSION] = self.write_texts
 
     async def send(self, message: Any) -> None:
         await super().send(message)
         if self.handshake_complete and message["type"] == "websocket.accept":
             self.response = None  # (only read while accepting)
+
+    def write_texts(self, texts: list[str]) -> bool:
+        """Write ``texts`` as text frames at once, if the connection takes them now (open, and
+        the transport not full): True. False: nothing was written; ``send_texts`` waits."""
+        if (not self.writable.is_set() or self.disconnected or not self.handshake_complete
+                or self.close_sent or self.initial_response is not None or self.transport.is_closing()):
+            return False
+        try:
+            for text in texts:
+                self.conn.send_text(text.encode())
+        except InvalidState:
+            return False
+        self.transport.write(b"".join(self.conn.data_to_send()))
+        return True
 
     async def send_texts(self, texts: list[str]) -> None:
         """Send ``texts`` as text frames, in order, with one write to the transport."""

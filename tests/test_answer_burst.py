@@ -16,6 +16,7 @@ import time
 import pytest
 
 from server.rooms import OWED_AT_MOST
+from sessions.commit import CHECKPOINT_QUIET_S
 from tests.conftest import RunningServer
 from tests.test_protocol import setup_session
 from tests.test_reveal_protocol import _cmd
@@ -117,3 +118,22 @@ def test_a_burst_is_acked_and_every_view_ends_up_whole(server: RunningServer, mi
                          headers={"Authorization": f"Bearer {s['host_key']}"}).json()
     counted = [x for x in record["submissions"] if x["activity"] == "card-a" and x["counted"]]
     assert len(counted) == phones
+
+
+def test_the_writes_reach_the_database_file_once_the_room_is_quiet(server: RunningServer, mini_source: str) -> None:
+    """Small batches go to SQLite's WAL on the event loop; the checkpoint that copies them into
+    the database file waits for a quiet moment (``CHECKPOINT_QUIET_S``), not for a count."""
+    s = setup_session(server, mini_source)
+    db = server.data / "caseroom.db"
+    name = "检查点Zq7"
+
+    async def scenario() -> None:
+        phone = await player(server.ws, s["code"], name)
+        assert name.encode() not in db.read_bytes(), "in the database file before any checkpoint"
+        deadline = time.monotonic() + CHECKPOINT_QUIET_S + 5
+        while name.encode() not in db.read_bytes():
+            assert time.monotonic() < deadline, "the quiet checkpoint never came"
+            await asyncio.sleep(0.1)
+        await phone.close()
+
+    asyncio.run(scenario())

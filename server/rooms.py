@@ -124,16 +124,7 @@ class Conn:
         if self.task is not None or self.closed or (self.dirty and self.role != "player"):
             return False
         batch = list(self.outbox) if self.outbox else []
-        failed: Exception | None = None
-        if self.dirty:
-            self.dirty = False
-            try:
-                text = self.room.render(self)
-            except Exception as exc:
-                failed = exc
-            else:
-                if text is not None:
-                    batch.append(text)
+        failed = self._render_into(batch) if self.dirty else None
         if batch and not self.ws.write_now(batch):
             self.outbox = deque(batch)  # (the view rendered goes as a plain frame, in its place)
             if failed is not None:
@@ -143,6 +134,17 @@ class Conn:
         if failed is not None:
             self.room.render_failed(self, failed)
         return True
+
+    def _render_into(self, batch: list[str]) -> Exception | None:
+        """The newest view appended to ``batch`` (if any is due); the exception if rendering raised."""
+        self.dirty = False
+        try:
+            text = self.room.render(self)
+        except Exception as exc:
+            return exc
+        if text is not None:
+            batch.append(text)
+        return None
 
     def _kick(self) -> None:
         if self.task is None and not self.closed:
@@ -165,27 +167,19 @@ class Conn:
                 if self.outbox:
                     batch.extend(self.outbox)
                     self.outbox.clear()
-                viewed = False
+                queued = len(batch)
                 failed: Exception | None = None  # a render that raised: logged once the batch is out
                 if self.dirty:
                     wait = 0.0 if self.role == "player" else (  # screens and consoles: one view per interval
                         self._last_view + self.room.interval(self.role) - time.monotonic())
                     if wait <= 0:
-                        self.dirty = False
-                        try:
-                            text = self.room.render(self)
-                        except Exception as exc:
-                            failed = exc
-                        else:
-                            if text is not None:
-                                batch.append(text)
-                                viewed = True
+                        failed = self._render_into(batch)
                     elif not batch:
                         await asyncio.sleep(wait)
                         continue  # send what queued meanwhile first; still dirty
                 if batch:
                     await self._send(batch)
-                    if viewed:
+                    if len(batch) > queued:  # a view went out
                         self._last_view = time.monotonic()
                 if failed is not None:
                     self.room.render_failed(self, failed)

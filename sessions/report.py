@@ -14,9 +14,10 @@ from typing import Any
 
 from games.rounding import half_up
 from sessions.headline import headline
-from sessions.i18n import language, local_text, zone, zone_name
+from sessions.i18n import FOLLOW_UP_STATUS, language, local_text, zone, zone_name
 from sessions.live import LiveSession
 from sessions.personal import personal
+from sessions.state import SessionState
 from sessions.tables import answer_text
 
 PALETTE = ["#2563eb", "#dc2626", "#16a34a", "#d97706", "#7c3aed", "#0891b2", "#db2777", "#65a30d"]
@@ -254,10 +255,35 @@ def _headline(head: dict[str, Any]) -> str:
             + f"<h3>最薄弱的三题 The three weakest cards</h3><ol>{weakest}</ol>")
 
 
+def _follow_up(st: SessionState, section: dict[str, Any], tz: tzinfo) -> str:
+    """The plans' follow-up (``rec["follow_up"]``): when it opens, the totals, each item's latest mark."""
+    if not section["items"]:
+        return ""
+    label = FOLLOW_UP_STATUS.get(language(st), FOLLOW_UP_STATUS["en"])
+    total = section["total"]
+
+    def local(at: str | None, fmt: str) -> str:
+        if not at:
+            return "—"
+        return datetime.fromisoformat(at.replace("Z", "+00:00")).astimezone(tz).strftime(fmt)
+
+    share = "—" if total["completion"] is None else f"{half_up(total['completion'] * 100)} %"
+    rows = "".join(f"<tr><td>{esc(r['name'])}</td><td>{esc(r['what'])}</td><td>{esc(r['by'])}</td>"
+                   f"<td>{esc(label.get(r['status'] or '', '—'))}</td><td>{esc(r['comment'])}</td>"
+                   f"<td>{local(r['at'], '%Y-%m-%d %H:%M')}</td></tr>" for r in section["items"])
+    return (f"<h2>行动计划跟进 Follow-up of the plans</h2>"
+            f"<p class='small muted'>开放 opens {local(section['opens_at'], '%Y-%m-%d')} · "
+            f"{esc(label['done'])} {total['done']} · {esc(label['doing'])} {total['doing']} · "
+            f"{esc(label['dropped'])} {total['dropped']} · 未填写 unmarked {total['unmarked']} · "
+            f"完成率 completion {share}</p>"
+            f"<table><tr><th>姓名</th><th>行动</th><th>期限</th><th>跟进</th><th>说明</th><th>更新</th></tr>"
+            f"{rows}</table>")
+
+
 def html_report(live: LiveSession, rec: dict[str, Any], timeline: dict[str, Any], tz: tzinfo | None = None) -> str:
     """Page 1: title, local date and times, duration, head-counts, class average and the headline
-    figures; page 2: groups, scores over time, leaderboard; then activity by activity, awards and
-    plans, and one page per trainee."""
+    figures; page 2: groups, scores over time, leaderboard; then activity by activity, awards,
+    plans and their follow-up, and one page per trainee."""
     tz = tz or zone()
     st = live.state
     s = rec["session"]
@@ -320,6 +346,7 @@ def html_report(live: LiveSession, rec: dict[str, Any], timeline: dict[str, Any]
 <section class="page"><h2>逐题回顾 Activity by activity</h2>{sections}</section>
 <section class="page"><h2>加减分记录 Awards</h2>
 <table><tr><th>对象</th><th class="num">分数</th><th>理由</th></tr>{awards}</table>
-<h2>行动计划 Action plans</h2><table><tr><th>姓名</th><th>行动</th><th>期限</th></tr>{plans}</table></section>
+<h2>行动计划 Action plans</h2><table><tr><th>姓名</th><th>行动</th><th>期限</th></tr>{plans}</table>
+{_follow_up(st, rec["follow_up"], tz)}</section>
 {pages}
 </body></html>"""

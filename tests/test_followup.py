@@ -143,7 +143,7 @@ def test_a_trainee_follows_up_their_plan_from_the_link_on_their_record(played: A
                                                     "comment": "每次都先复述了， 客户情绪好多了", "at": None}
     assert mark(srv, code, t1, 1, "doing", "台账做了一半").status_code == 200
     assert mark(srv, code, t1, 1, "dropped", "部门统一做了").status_code == 200  # changed mind: latest stands
-    assert mark(srv, code, t2, 0, "doing").status_code == 200
+    assert mark(srv, code, t2, 0, "doing", "<b>先试</b>一周").status_code == 200
 
     # Refusals: each with its code, none changes anything.
     before = page(srv, code, t1).json()
@@ -196,6 +196,13 @@ def test_a_trainee_follows_up_their_plan_from_the_link_on_their_record(played: A
     book = load_workbook(io.BytesIO(httpx.get(f"{srv.http}/api/sessions/{code}/export?format=xlsx", timeout=30,
                                               headers={"Authorization": f"Bearer {key}"}).content))
     assert "行动计划跟进" in book.sheetnames
+    report = httpx.get(f"{srv.http}/api/sessions/{code}/export?format=html", timeout=30,
+                       headers={"Authorization": f"Bearer {key}"}).text
+    follow_html = report[report.index("行动计划跟进"):]
+    assert "<td>一班学员1</td><td>整理收费台账</td>" in follow_html
+    assert "<td>放弃</td><td>部门统一做了</td>" in follow_html
+    assert "完成 1 · 进行中 1 · 放弃 1 · 未填写 unmarked 0 · 完成率 completion 33 %" in follow_html
+    assert "&lt;b&gt;先试&lt;/b&gt;一周" in follow_html and "<b>先试" not in report  # the trainee's text is text
 
     # Nothing personal in the server's log: no name, comment or token.
     logged = srv.log.read_text(errors="replace")

@@ -203,6 +203,9 @@ function render() {
   $('#btn-next').disabled = ended || agenda.every((x) => x.status);
   $('#btn-close').disabled = ended || !a || a.status !== 'open';
   $('#btn-reveal').disabled = ended || !a || a.status === 'revealed';
+  const answerless = Boolean(a && (kindOf(a.kind) || {}).takesAnswers === false); // a slide: nothing to close or reveal
+  show($('#btn-close'), !answerless);
+  show($('#btn-reveal'), !answerless);
   updateToggles(v);
   $('#btn-lock').textContent = v.session.locked ? t('console.unlock') : t('console.lock');
   $('#btn-lock').classList.toggle('is-on', Boolean(v.session.locked));

@@ -72,6 +72,10 @@ def test_a_slide_with_an_image_and_a_video_on_the_projector_phone_and_console(ca
     _until(host, "document.querySelector('[data-testid=host-slide-image]').naturalWidth > 0")
     expect(phone.get_by_test_id("slide-look")).to_be_visible()
     expect(console.get_by_test_id("slide-notes")).to_contain_text("先问学员遇到过的难缠客户")
+    # A slide takes no answers: the console offers no close or reveal for it (next goes on).
+    expect(console.get_by_test_id("cmd-close")).to_be_hidden()
+    expect(console.get_by_test_id("cmd-reveal")).to_be_hidden()
+    expect(console.get_by_test_id("cmd-next")).to_be_visible()
     for _ in range(2):
         console.get_by_test_id("slide-next-point").click()
         console.wait_for_timeout(200)

@@ -117,6 +117,7 @@ function slidePanel(ctx, v, a) {
 }
 
 export default {
+  takesAnswers: false, // the console shows no close/reveal for it: next goes on
   phone: renderSlide,
   screen: {
     build: (ctx, v, a, refs) => {

@@ -28,6 +28,7 @@ const S = {
   rev: 0, // bumps on local UI changes (a picked mark), forcing the current panel to re-render
   removing: null, // the empty group whose removal waits for a second click
   move: null, // a move waiting for confirmation: {player, group, preview} (preview from the server)
+  ending: null, // the timer while "end" waits for its second press
 };
 
 function now() {
@@ -106,8 +107,28 @@ $('#btn-lock').addEventListener('click', () => {
   const locked = S.view && S.view.session.locked;
   command(locked ? 'unlock' : 'lock', {}, locked ? t('console.unlocked_ok') : t('console.locked_ok'));
 });
+// Ending the class takes a second press within END_ARMED_MS (no dialog: the console may be mirrored
+// to the projector, and a dialog there would show the whole room a browser box).
+const END_ARMED_MS = 5000;
+function disarmEnd() {
+  clearTimeout(S.ending);
+  S.ending = null;
+  const btn = $('#btn-end');
+  btn.classList.remove('is-armed');
+  setText(btn, t('console.end'));
+  btn.removeAttribute('title');
+}
 $('#btn-end').addEventListener('click', () => {
-  if (window.confirm(t('console.end_confirm'))) command('end', {}, t('console.ended_ok'));
+  if (S.ending) {
+    disarmEnd();
+    command('end', {}, t('console.ended_ok'));
+    return;
+  }
+  const btn = $('#btn-end');
+  btn.classList.add('is-armed');
+  setText(btn, t('console.end_again'));
+  btn.title = t('console.end_confirm');
+  S.ending = setTimeout(disarmEnd, END_ARMED_MS);
 });
 $('#btn-advance').addEventListener('click', () => command('advance'));
 $('#btn-pause').addEventListener('click', () => command('pause'));

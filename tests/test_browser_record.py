@@ -136,8 +136,16 @@ def test_trainer_page_review_replay_my_record_export_and_delete(caseroom_url: st
     wang.get_by_test_id("record-close").click()
     expect(wang.get_by_test_id("plan-items")).to_be_visible()
 
-    console.evaluate("window.confirm = () => true")
-    console.get_by_test_id("cmd-end").click()
+    # Ending takes a second press (no dialog on a console that may be mirrored); alone, one press
+    # ends nothing and the button turns back after 5 s.
+    end = console.get_by_test_id("cmd-end")
+    end.click()
+    expect(end).to_have_text("再按一次结束：结束后学员不能再作答")
+    expect(end).to_have_text("结束课程", timeout=8000)
+    expect(console.get_by_test_id("console-message")).to_be_hidden()  # (the ended banner)
+    expect(wang.get_by_test_id("plan-items")).to_be_visible()  # the class goes on
+    end.click()
+    end.click()  # (the second press ends it)
     expect(console.get_by_test_id("console-message")).to_be_visible()
 
     # -- the end: each phone shows its own record, printable, and nobody else's -----------------------------

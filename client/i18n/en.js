@@ -127,6 +127,7 @@ export default {
   'console.joins_ban_ok': 'Address banned from joining this session',
   'console.joins_banned': 'banned',
   'console.end': 'End session',
+  'console.end_again': 'Press again to end: nobody can answer afterwards',
   'console.end_confirm': 'End this session? Nobody can answer afterwards.',
   'console.ended_ok': 'Session ended',
   'console.ended_banner': 'This session has ended; you can export its record.',

@@ -127,6 +127,7 @@ export default {
   'console.joins_ban_ok': '已禁止此地址加入本场',
   'console.joins_banned': '已封禁',
   'console.end': '结束课程',
+  'console.end_again': '再按一次结束：结束后学员不能再作答',
   'console.end_confirm': '确定结束本次课程？结束后学员不能再作答。',
   'console.ended_ok': '课程已结束',
   'console.ended_banner': '本次课程已结束，可以导出记录。',

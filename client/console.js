@@ -29,6 +29,7 @@ const S = {
   removing: null, // the empty group whose removal waits for a second click
   move: null, // a move waiting for confirmation: {player, group, preview} (preview from the server)
   ending: null, // the timer while "end" waits for its second press
+  banning: null, // the address whose ban waits for a second press (phones already joined from it)
 };
 
 function now() {
@@ -253,7 +254,35 @@ const JOIN_REASONS = ['rate', 'lock', 'full', 'ban'];
 function renderJoins(ended) {
   const j = ended ? null : S.joins;
   show($('#joins'), Boolean(j));
-  once($('#joins'), JSON.stringify([j, lang()]), () => fill($('#joins'), j ? joinsNotice(j) : null));
+  once($('#joins'), JSON.stringify([j, lang(), S.banning]), () => fill($('#joins'), j ? joinsNotice(j) : null));
+}
+
+/** "Ban" for one address; when trainees already joined from it (maybe the whole room behind one
+ * network), a second press on the warning confirms (no dialog: the console may be mirrored). */
+function banButton(a) {
+  const ban = () => {
+    S.banning = null;
+    command('ban_address', { address: a.address }, t('console.joins_ban_ok'));
+  };
+  if (a.joined && S.banning === a.address) {
+    return h('span', { class: 'joins-ban-confirm' },
+      h('span', { class: 'joins-ban-warning', testid: 'joins-ban-warning' },
+        t('console.joins_ban_confirm', { joined: a.joined })), ' ',
+      h('button', { type: 'button', class: 'btn btn-small btn-danger-solid', testid: 'joins-ban-confirm', onclick: ban },
+        t('console.joins_ban')), ' ',
+      h('button', {
+        type: 'button', class: 'btn btn-small', testid: 'joins-ban-cancel',
+        onclick: () => { S.banning = null; render(); },
+      }, t('console.cancel')));
+  }
+  return h('button', {
+    type: 'button', class: 'btn btn-small btn-danger', testid: 'joins-ban',
+    onclick: () => {
+      if (!a.joined) return ban();
+      S.banning = a.address;
+      return render();
+    },
+  }, t('console.joins_ban'));
 }
 
 function joinsNotice(j) {
@@ -272,13 +301,7 @@ function joinsNotice(j) {
     t('console.joins_address', { refused: a.refused, joined: a.joined }), ' ',
     a.banned
       ? h('span', { class: 'chip', testid: 'joins-banned' }, t('console.joins_banned'))
-      : h('button', {
-        type: 'button', class: 'btn btn-small btn-danger', testid: 'joins-ban',
-        onclick: () => {
-          if (a.joined && !window.confirm(t('console.joins_ban_confirm', { joined: a.joined }))) return;
-          command('ban_address', { address: a.address }, t('console.joins_ban_ok'));
-        },
-      }, t('console.joins_ban'))));
+      : banButton(a)));
   return [
     h('div', { class: 'joins-head' },
       h('b', { testid: 'joins-total' }, t('console.joins_refused', { n: j.total, s: j.window_s })), ' ',

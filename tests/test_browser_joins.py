@@ -89,7 +89,8 @@ def test_console_shows_refused_joins_and_raises_or_bans(server: RunningServer, b
     page = ctx.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
-    page.on("dialog", lambda d: d.accept())
+    dialogs: list[str] = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
     SHOTS.mkdir(parents=True, exist_ok=True)
     try:
         page.goto(f"{server.http}/console/{code}#key={key}")
@@ -119,7 +120,15 @@ def test_console_shows_refused_joins_and_raises_or_bans(server: RunningServer, b
         page.wait_for_selector("[data-testid=joins-raised]", timeout=WAIT_MS)
         assert "一次 2000 个，之后每秒 500 个" in notice.inner_text()
         flooder = page.locator("[data-testid=joins-address]").first  # the most refusals first
+        assert refused_join(server, code, "127.0.7.7") == "None"  # a trainee joins from there (limit raised)
+        page.wait_for_selector("[data-testid=joins-address]:has-text('已加入 1 人')", timeout=WAIT_MS)
         flooder.locator("[data-testid=joins-ban]").click()
+        # Trainees already joined from it (a whole room may share one network): a warning on the
+        # console asks for a second press; no browser dialog (the console may be on the projector).
+        flooder.locator("[data-testid=joins-ban-warning]").wait_for(timeout=WAIT_MS)
+        assert "名学员从此地址加入" in flooder.inner_text()
+        assert refused_join(server, code, "127.0.7.7") != "banned"  # not banned by the first press
+        flooder.locator("[data-testid=joins-ban-confirm]").click()
         flooder.locator("[data-testid=joins-banned]").wait_for(timeout=WAIT_MS)
         assert refused_join(server, code, "127.0.7.7") == "banned"
         page.wait_for_selector("[data-testid=joins-reasons]:has-text('1 次来自已封禁的地址')", timeout=WAIT_MS)
@@ -130,5 +139,6 @@ def test_console_shows_refused_joins_and_raises_or_bans(server: RunningServer, b
         overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
         assert overflow <= 0, overflow
         assert not errors, errors
+        assert not dialogs, dialogs
     finally:
         ctx.close()

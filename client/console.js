@@ -567,6 +567,9 @@ function renderPlayers(v) {
   const groups = v.groups || [];
   const online = players.filter((p) => p.online).length;
   if (S.move && !players.some((p) => p.id === S.move.player)) S.move = null;
+  if (S.move && S.move.preview && !S.move.loading && standing(v, S.move.player) !== S.move.standing) {
+    fetchMove(S.move); // scores moved while the console waits for 确认移动: the figures follow
+  }
   setText($('#players-count'), t('console.players_count', { n: players.length, online }));
   once($('#players'), JSON.stringify([players, groups.map((g) => [g.id, g.name]), S.move, lang()]), () => fill($('#players'),
     S.move ? movePreview(v, S.move) : null,
@@ -616,17 +619,32 @@ function moveSelect(p, groups) {
   return select;
 }
 
-async function askMove(player, group) {
-  const move = { player, group, preview: null };
+/** What a move's figures depend on: each group's size and score, the mover's group and score. */
+function standing(v, player) {
+  const p = (v.players || []).find((x) => x.id === player);
+  return JSON.stringify([(v.groups || []).map((g) => [g.id, g.size, g.score]), p ? [p.group, p.score] : null]);
+}
+
+function askMove(player, group) {
+  const move = { player, group, preview: null, loading: false, standing: null };
   S.move = move;
   render();
+  fetchMove(move);
+}
+
+async function fetchMove(move) {
+  move.loading = true;
+  const asked = S.view ? standing(S.view, move.player) : null;
   try {
-    const q = `player=${encodeURIComponent(player)}&group=${encodeURIComponent(group)}`;
-    move.preview = await apiJson(`/api/sessions/${encodeURIComponent(CODE)}/regroup?${q}`, S.key);
+    const q = `player=${encodeURIComponent(move.player)}&group=${encodeURIComponent(move.group)}`;
+    const preview = await apiJson(`/api/sessions/${encodeURIComponent(CODE)}/regroup?${q}`, S.key);
+    move.preview = preview;
+    move.standing = asked;
   } catch (err) {
     if (S.move === move) S.move = null;
     toast(errorText(err), 'error');
   }
+  move.loading = false;
   if (S.move === move) render();
 }
 

@@ -61,6 +61,16 @@ def test_the_console_removes_an_empty_group_and_previews_a_move_before_making_it
     assert figures["g1"][0] != figures["g1"][1] and figures["g2"][0] != figures["g2"][1], figures
     assert {p["id"]: p["group"] for p in d.view()["players"]}[mover] == "g1"  # not moved yet
     _shot(console, "groups-move-preview-console-1280")
+    # Points awarded while the console waits: the preview's figures follow (asked again).
+    d.cmd("award", target="g2", points=30, reason="补充加分")
+    raised = _groups(d)["g2"]["score"]
+    assert raised != figures["g2"][0]
+    row = console.get_by_test_id("move-preview-g2")
+    expect(row).to_have_attribute("data-before", str(raised))
+    figures = {gid: (int(console.get_by_test_id(f"move-preview-{gid}").get_attribute("data-before") or -1),
+                     int(console.get_by_test_id(f"move-preview-{gid}").get_attribute("data-after") or -1))
+               for gid in ("g1", "g2")}
+    expect(row).to_contain_text(f"{figures['g2'][0]} → {figures['g2'][1]}")
     console.get_by_test_id("move-confirm").click()
     expect(preview).to_have_count(0)
     expect(console.get_by_test_id("group-g1")).to_have_attribute("data-score", str(figures["g1"][1]))

@@ -13,6 +13,7 @@ const KEYS_STORE = 'caseroom.hostkeys'; // {code: host key} of sessions made fro
 
 const S = {
   token: null,
+  codesArmed: null, // the course whose codes sheet waits for its second press
   decks: [],
   sessions: [],
   created: null,
@@ -745,6 +746,30 @@ async function exportCourse(course, format, button) {
   }
 }
 
+/** The printed codes sheet: every person gets a fresh code (the 工号 check no longer works, and
+ * any sheet printed before is void), so it takes a second press; the sheet is downloaded once. */
+async function printCodes(course, button) {
+  if (S.codesArmed !== course.id) {
+    S.codesArmed = course.id;
+    renderCourses();
+    return;
+  }
+  S.codesArmed = null;
+  button.disabled = true;
+  try {
+    const res = await fetch(`/api/courses/${encodeURIComponent(course.id)}/codes`, {
+      method: 'POST', headers: { Authorization: `Bearer ${S.token}` },
+    });
+    if (!res.ok) throw await httpError(res);
+    const name = dispositionName(res.headers.get('content-disposition')) || `caseroom-codes-${course.id}.csv`;
+    saveBlob(await res.blob(), name);
+    toast(t('trainer.codes_ok'), 'ok');
+  } catch (err) {
+    handleError(err);
+  }
+  renderCourses();
+}
+
 function courseRow(c) {
   const input = h('input', {
     type: 'file', accept: '.csv,.xlsx,text/csv', class: 'input input-small', testid: `roster-file-${c.id}`,
@@ -763,7 +788,12 @@ function courseRow(c) {
       ['json', 'xlsx'].map((f) => h('button', {
         type: 'button', class: 'btn btn-ghost btn-small', testid: `course-export-${f}-${c.id}`,
         onclick: (event) => exportCourse(c, f, event.currentTarget),
-      }, t('trainer.course_export', { format: f === 'json' ? 'JSON' : 'Excel' })))),
+      }, t('trainer.course_export', { format: f === 'json' ? 'JSON' : 'Excel' }))),
+      c.people ? h('button', {
+        type: 'button', class: ['btn', 'btn-small', S.codesArmed === c.id ? 'btn-danger-solid' : 'btn-ghost'],
+        testid: `course-codes-${c.id}`, title: t('trainer.codes_help'),
+        onclick: (event) => printCodes(c, event.currentTarget),
+      }, S.codesArmed === c.id ? t('trainer.codes_again') : t('trainer.codes')) : null),
     problems.length ? h('ul', { class: 'form-error roster-problems', testid: `roster-problems-${c.id}` },
       problems.slice(0, 50).map((p) => h('li', {}, t('trainer.roster_problem', {
         row: p.row || '—', column: p.column || '', message: p.message,

@@ -7,7 +7,10 @@ Chromium (Debian's, through Playwright) against a real server. Screenshots go to
 
 from __future__ import annotations
 
+import csv
+import io
 import re
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -96,6 +99,17 @@ def test_the_trainer_makes_a_course_loads_its_roster_and_starts_day_1(server: Ru
             {"name": "班级.csv", "mimeType": "text/csv", "buffer": ROSTER.encode()})
         expect(page.get_by_test_id(f"course-row-{course}")).to_contain_text("6 人，2 个组")
         expect(problems).to_have_count(0)
+        # The printed codes sheet: a second press (earlier codes and the 工号 check stop working), one download.
+        codes = page.get_by_test_id(f"course-codes-{course}")
+        codes.click()
+        expect(codes).to_have_text("再按一次：之前的确认码和工号后4位都将作废")
+        with page.expect_download() as got:
+            codes.click()
+        assert got.value.suggested_filename == f"caseroom-codes-{course}.csv"
+        sheet = list(csv.reader(io.StringIO(Path(got.value.path()).read_text(encoding="utf-8-sig"))))
+        assert sheet[0] == ["姓名", "工号", "部门/营业厅", "组", "确认码"] and len(sheet) == 7, sheet
+        assert len({row[4] for row in sheet[1:]}) == 6 and all(row[4] for row in sheet[1:])
+        expect(codes).to_have_text("生成确认码表")
         page.get_by_test_id("deck-select").select_option("course2")
         page.get_by_test_id("course-select").select_option(course)
         expect(page.get_by_test_id("course-day")).to_have_value("1")

@@ -131,6 +131,11 @@ class SessionState:
     standing_seq: int = 0
     # Derived, rebuilt when standing_seq moves: rank of each player (1 = first), group scores,
     # the leaderboard the projector shows.
+    # Whether ``players`` (insertion order) is also in order of ``joined_at``: true unless the
+    # wall clock stepped back between two joins. Then, while nobody has scored, the board is
+    # simply the first players in the dict (``views.leaderboard``), no scan of the hall per join.
+    joined_in_order: bool = True
+    last_joined_at: int = 0
     rank_cache: tuple[int, dict[str, int]] = (-1, {})
     group_cache: tuple[int, dict[str, int]] = (-1, {})
     board_cache: tuple[int, dict[int, list[dict[str, Any]]]] = (-1, {})
@@ -156,6 +161,8 @@ class SessionState:
     def group_scores_if(self, moves: Mapping[str, str]) -> dict[str, int]:
         """Each group's score (its members' mean plus its own points), with the players in
         ``moves`` (player id -> group id) counted in their new group: what a move would show."""
+        if not moves and not any(self.points.values()):  # nobody has points: no member to average
+            return {gid: self.group_points.get(gid, 0) for gid in self.groups}
         sums: dict[str, int] = {}
         sizes = dict(self.group_sizes)
         for p in self.players.values():
@@ -217,6 +224,9 @@ def new_state(code: str, title: str, deck: Deck, created_at: int) -> SessionStat
 def _player_joined(st: SessionState, ev: Event) -> None:
     d = ev.data
     st.players[d["player_id"]] = Player(d["player_id"], d["name"], d.get("group"), ev.at, d.get("person"))
+    if ev.at < st.last_joined_at:
+        st.joined_in_order = False
+    st.last_joined_at = max(st.last_joined_at, ev.at)
     st.names.add(d["name"].casefold())
     if d.get("person"):
         st.persons[d["person"]] = d["player_id"]

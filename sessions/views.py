@@ -67,16 +67,22 @@ def leaderboard(st: SessionState, size: int | None = LEADERBOARD_SIZE) -> list[d
     kept = st.board_cache[1].get(size) if size is not None else None
     if kept is not None:
         return kept
-    table = ranks(st)
+    if st.joined_in_order and not any(st.points.values()):
+        # Nobody has scored: all rank first, so the order is the joining order, which the dict
+        # keeps. (The lobby: a join would otherwise scan the hall for every screen view.)
+        table: dict[str, int] = {}
+        rows = list(islice(st.players.values(), size))
+    else:
+        table = ranks(st)
 
-    def order(p: Player) -> tuple[int, int]:
-        return table.get(p.id, 0), p.joined_at
+        def order(p: Player) -> tuple[int, int]:
+            return table.get(p.id, 0), p.joined_at
 
-    # nsmallest is sorted(...)[:size] (ties keep their order) without sorting the whole hall.
-    rows = sorted(st.players.values(), key=order) if size is None else heapq.nsmallest(size, st.players.values(),
-                                                                                       key=order)
+        # nsmallest is sorted(...)[:size] (ties keep their order) without sorting the whole hall.
+        rows = sorted(st.players.values(), key=order) if size is None else heapq.nsmallest(
+            size, st.players.values(), key=order)
     board = [{"id": p.id, "name": p.name, "group": p.group, "score": st.player_score(p.id),
-              "rank": table.get(p.id)} for p in rows]
+              "rank": table.get(p.id, 1)} for p in rows]
     if size is not None:
         st.board_cache[1][size] = board
     return board

@@ -191,3 +191,39 @@ def test_a_session_whose_deck_no_longer_validates_does_not_stop_the_others(live:
     rebuilt = Sessions(store, LocalHub(), lambda _id: None)
     assert rebuilt.restore_all() == 1
     assert "123456" in rebuilt.live and "654321" not in rebuilt.live
+
+
+def test_the_lobby_board_and_group_scores_take_the_shortcut_only_when_it_gives_the_same(
+        live: LiveSession, clock: FakeClock) -> None:
+    """While nobody has scored, the board is the first joiners and each group's score its own
+    points, without a scan of the hall; the same as the general rule, also when the wall clock
+    stepped back between two joins (then the board sorts by time as before)."""
+    from games.rounding import half_up
+    from sessions.views import LEADERBOARD_SIZE, leaderboard
+
+    def general(size: int | None) -> list[tuple[str, int, int | None]]:
+        rows = sorted(live.state.players.values(), key=lambda p: (1, p.joined_at))
+        return [(p.id, 0, 1) for p in (rows if size is None else rows[:size])]
+
+    def board(size: int | None) -> list[tuple[str, int, int | None]]:
+        return [(r["id"], r["score"], r["rank"]) for r in leaderboard(live.state, size)]
+
+    for i in range(LEADERBOARD_SIZE + 3):
+        live.join(f"学员{i}", None, None, clock.now_ms())
+        clock.advance(1)
+    st = live.state
+    assert st.joined_in_order
+    assert board(LEADERBOARD_SIZE) == general(LEADERBOARD_SIZE) and board(None) == general(None)
+    clock.advance(-60)  # the wall clock stepped back: the next joiner is "earlier" than the others
+    late = live.join("回拨", None, None, clock.now_ms())[0]
+    assert not st.joined_in_order
+    assert board(LEADERBOARD_SIZE)[0][0] == late and board(None) == general(None)
+    assert st.group_scores() == {gid: 0 for gid in st.groups}
+    host(live, "award", clock, target="g1", points=7, reason="组内协作")
+    assert st.group_scores()["g1"] == 7 and st.group_scores()["g2"] == 0
+    pid = next(iter(st.players))
+    host(live, "award", clock, target=pid, points=10, reason="复述")
+    assert board(3)[0] == (pid, 10, 1) and all(r[2] == 2 for r in board(None)[1:])
+    members = [p for p in st.players.values() if p.group == st.players[pid].group]
+    assert st.group_scores()[st.players[pid].group] == half_up(10 / len(members)) + (
+        7 if st.players[pid].group == "g1" else 0)

@@ -468,7 +468,8 @@ function buildActivity(v, a) {
         h('span', { class: ['h-status', `h-status-${a.status}`], testid: 'host-status' }, t(`status.${a.status}`)),
         mode ? h('span', { class: 'h-chip h-chip-mode', testid: 'host-mode' }, mode) : null,
         stepped(a) && (a.rounds || 1) > 1
-          ? h('span', { class: 'h-chip', testid: 'host-round' }, t('rp.round', { n: (a.round || 0) + 1, of: a.rounds })) : null),
+          ? h('span', { class: 'h-chip', testid: 'host-round' }, t('rp.round', { n: (a.round || 0) + 1, of: a.rounds })) : null,
+        screenOf(a) && screenOf(a).resultsNote ? resultsNote(a) : null),
       h('h1', { class: 'h-title', testid: 'host-activity-title' }, a.title)),
     refs.side = h('div', { class: 'h-head-side' }));
   refs.timebar = h('div', { class: 'h-timebar', testid: 'host-timebar', hidden: true, 'aria-hidden': 'true' },
@@ -525,12 +526,14 @@ function renderConsensus(a) {
     }));
 }
 
-/** While open: "results at the reveal" (the screen view holds no distribution), or a "live" tag. */
+/** While open: "results at the reveal" (the screen view holds no distribution), or a "live" tag.
+ * In the card's header line, for the kinds that show results (their module says resultsNote), so
+ * it is on every page of a card that pages and takes no room from the options. */
 function resultsNote(a) {
   if (a.status !== 'open') return null;
   return a.results === 'live'
-    ? h('div', { class: 'h-results-live', testid: 'host-results-live' }, t('reveal.live'))
-    : h('div', { class: 'h-results-hidden', testid: 'host-results-hidden' }, t('reveal.hidden'));
+    ? h('span', { class: 'h-results-live', testid: 'host-results-live' }, t('reveal.live'))
+    : h('span', { class: 'h-results-hidden', testid: 'host-results-hidden' }, t('reveal.hidden'));
 }
 
 function closedNote(a) {
@@ -562,7 +565,7 @@ function promptCard(kicker, text) {
 }
 
 // -- what the frame lends each kind's screen renderer (client/kinds/index.js) --------------------
-const CTX = { now, kindOf, groupName, setWidth, closedNote, resultsNote, explainSide, promptCard, reviewMark };
+const CTX = { now, kindOf, groupName, setWidth, closedNote, explainSide, promptCard, reviewMark };
 
 // -- review: the screen as it was ----------------------------------------------------------------------
 /** The projector screen for a view from the past (the replay), drawn with the same renderers, clocks at `at`. */

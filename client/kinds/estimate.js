@@ -187,7 +187,7 @@ function buildEstimate(ctx, v, a, refs) {
   if (a.status === 'open' && !a.histogram) histogram.classList.add('is-results-hidden');
   const chart = [histogram,
     a.mode === 'group-majority' ? h('div', { class: 'h-mode-note' }, t('host.majority_note_estimate')) : null,
-    refs.consensus, ctx.resultsNote(a), closedNote(a)];
+    refs.consensus, closedNote(a)];
   if (!a.card) return h('div', { class: 'h-body h-body-single' }, h('div', { class: 'h-col-options h-fit' }, range, chart));
   return h('div', { class: 'h-body' },
     h('div', { class: 'h-col-card h-fit' }, renderCard(a.card, 'h-card'), range),
@@ -251,6 +251,6 @@ function outcomeEstimate(card) {
 export default {
   outcome: outcomeEstimate,
   phone: renderEstimate,
-  screen: { build: buildEstimate, update: updateEstimate, review: reviewEstimate },
+  screen: { build: buildEstimate, update: updateEstimate, review: reviewEstimate, resultsNote: true },
   console: { panel: (ctx, v, a, place = {}) => estimateKey(a, place.prefix || '') },
 };

@@ -20,6 +20,8 @@
 //                                          screen's view.review), after its title.
 //     stepped?: true                          timed steps and rounds (role-play): the layout is rebuilt
 //                                              per step and round, the header shows the round and step.
+//     resultsNote?: true                      while open, the header says whether results are live or
+//                                              kept for the reveal (vote, estimate).
 //   }
 //   outcome?(card) -> {answer, recommended, ok}
 //       A dealt card of this kind after reveal (card.reveal set): the group's answer, the
@@ -31,6 +33,7 @@
 //         the dealt card's id for commands.
 //     answered?(ctx, view, activity, n) -> string   the submitted line (default: n of joined).
 //     ownRationale?: true    the panel shows the rationale itself (the frame does not add it).
+//   takesAnswers?: false     (top level) nothing to close or reveal: the console hides those (slide).
 //     pickGroup?: true       the agenda offers a group to start it for (role-play).
 //   }
 //

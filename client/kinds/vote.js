@@ -106,7 +106,7 @@ function renderVote(ctx, v, a) {
 
 // -- screen ------------------------------------------------------------------------------------
 function buildVote(ctx, v, a, refs) {
-  const { closedNote, explainSide, resultsNote } = ctx;
+  const { closedNote, explainSide } = ctx;
   const hidden = a.status === 'open' && !('tally' in a); // results hidden until the reveal
   const revealed = a.status === 'revealed' && a.reveal;
   const ratings = new Map(revealed ? (a.reveal.options || []).map((o) => [o.id, o]) : []);
@@ -142,7 +142,7 @@ function buildVote(ctx, v, a, refs) {
   }
   return h('div', { class: 'h-body' },
     h('div', { class: 'h-col-card h-fit' }, renderCard(a.card, 'h-card')),
-    h('div', { class: 'h-col-options h-fit' }, optionRows, refs.consensus, resultsNote(a), closedNote(a)));
+    h('div', { class: 'h-col-options h-fit' }, optionRows, refs.consensus, closedNote(a)));
 }
 
 function updateVote(ctx, v, a, refs) {
@@ -213,6 +213,6 @@ function outcomeVote(card) {
 export default {
   outcome: outcomeVote,
   phone: renderVote,
-  screen: { build: buildVote, update: updateVote, review: reviewVote },
+  screen: { build: buildVote, update: updateVote, review: reviewVote, resultsNote: true },
   console: { panel: (ctx, v, a, place = {}) => voteKey(a, place.prefix || '') },
 };

@@ -90,13 +90,11 @@ class Conn:
         """Queue these frames (in order) and whatever view is due; at once if the socket takes them."""
         if self.closed:
             return
-        if self.outbox is None:
-            self.outbox = deque()
-        elif len(self.outbox) >= MAX_OUTBOX:
+        if self.outbox is not None and len(self.outbox) >= MAX_OUTBOX:
             # A client that lets hundreds of acks pile up is stuck; let it reconnect.
             self.close_soon(1008)
             return
-        self.outbox.extend(dumps(message) for message in messages)
+        self.queue(*messages)
         if not self._flush_now():
             self._kick()
 
@@ -125,15 +123,12 @@ class Conn:
             return False
         batch = list(self.outbox) if self.outbox else []
         failed = self._render_into(batch) if self.dirty else None
-        if batch and not self.ws.write_now(batch):
-            self.outbox = deque(batch)  # (the view rendered goes as a plain frame, in its place)
-            if failed is not None:
-                self.room.render_failed(self, failed)
-            return False
-        self.outbox = None
+        written = not batch or self.ws.write_now(batch)
+        # (Not written: the sender task sends it all, the view rendered as a plain frame in its place.)
+        self.outbox = None if written else deque(batch)
         if failed is not None:
             self.room.render_failed(self, failed)
-        return True
+        return written
 
     def _render_into(self, batch: list[str]) -> Exception | None:
         """The newest view appended to ``batch`` (if any is due); the exception if rendering raised."""

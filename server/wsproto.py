@@ -33,7 +33,6 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from uvicorn.protocols.utils import ClientDisconnected
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 from websockets.exceptions import InvalidState
 
@@ -141,17 +140,9 @@ class CaseroomWSProtocol(WebSocketsSansIOProtocol):
         return True
 
     async def send_texts(self, texts: list[str]) -> None:
-        """Send ``texts`` as text frames, in order, with one write to the transport."""
+        """Send ``texts`` as text frames, in order, with one write to the transport once it
+        takes writes (back-pressure); a connection that is not open gets uvicorn's own errors."""
         await self.writable.wait()
-        if self.disconnected:
-            raise ClientDisconnected()
-        if not self.handshake_complete or self.close_sent or self.initial_response is not None:
-            for text in texts:  # (not an open websocket: uvicorn's own checks and errors)
-                await self.send({"type": "websocket.send", "text": text})
-            return
-        try:
+        if not self.write_texts(texts):
             for text in texts:
-                self.conn.send_text(text.encode())
-        except InvalidState:
-            raise ClientDisconnected() from None
-        self.transport.write(b"".join(self.conn.data_to_send()))
+                await self.send({"type": "websocket.send", "text": text})

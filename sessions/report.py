@@ -18,7 +18,7 @@ from sessions.i18n import FOLLOW_UP_STATUS, language, local_text, zone, zone_nam
 from sessions.live import LiveSession
 from sessions.personal import personal
 from sessions.state import SessionState
-from sessions.tables import answer_text
+from sessions.tables import answer_text, local_iso
 
 PALETTE = ["#2563eb", "#dc2626", "#16a34a", "#d97706", "#7c3aed", "#0891b2", "#db2777", "#65a30d"]
 
@@ -263,9 +263,8 @@ def _follow_up(st: SessionState, section: dict[str, Any], tz: tzinfo) -> str:
     total = section["total"]
 
     def local(at: str | None, fmt: str) -> str:
-        if not at:
-            return "—"
-        return datetime.fromisoformat(at.replace("Z", "+00:00")).astimezone(tz).strftime(fmt)
+        when = local_iso(at, tz)
+        return when.strftime(fmt) if when is not None else "—"
 
     share = "—" if total["completion"] is None else f"{half_up(total['completion'] * 100)} %"
     rows = "".join(f"<tr><td>{esc(r['name'])}</td><td>{esc(r['what'])}</td><td>{esc(r['by'])}</td>"

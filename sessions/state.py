@@ -129,13 +129,13 @@ class SessionState:
     # The seq of the last event that may have changed a score, a rank or who is in which group:
     # answers do not (points come at the reveal), so a burst of them re-ranks nobody.
     standing_seq: int = 0
-    # Derived, rebuilt when standing_seq moves: rank of each player (1 = first), group scores,
-    # the leaderboard the projector shows.
     # Whether ``players`` (insertion order) is also in order of ``joined_at``: true unless the
     # wall clock stepped back between two joins. Then, while nobody has scored, the board is
     # simply the first players in the dict (``views.leaderboard``), no scan of the hall per join.
     joined_in_order: bool = True
     last_joined_at: int = 0
+    # Derived, rebuilt when standing_seq moves: rank of each player (1 = first), group scores,
+    # the leaderboard the projector shows.
     rank_cache: tuple[int, dict[str, int]] = (-1, {})
     group_cache: tuple[int, dict[str, int]] = (-1, {})
     board_cache: tuple[int, dict[int, list[dict[str, Any]]]] = (-1, {})
@@ -153,6 +153,10 @@ class SessionState:
     def player_score(self, pid: str) -> int:
         return self.points.get(pid, 0)
 
+    def anyone_scored(self) -> bool:
+        """Has any player points yet? (Before: all rank first, every group mean is 0.)"""
+        return any(self.points.values())
+
     def group_scores(self) -> dict[str, int]:
         if self.group_cache[0] != self.standing_seq:
             self.group_cache = (self.standing_seq, self.group_scores_if({}))
@@ -161,7 +165,7 @@ class SessionState:
     def group_scores_if(self, moves: Mapping[str, str]) -> dict[str, int]:
         """Each group's score (its members' mean plus its own points), with the players in
         ``moves`` (player id -> group id) counted in their new group: what a move would show."""
-        if not moves and not any(self.points.values()):  # nobody has points: no member to average
+        if not moves and not self.anyone_scored():  # no member's points to average
             return {gid: self.group_points.get(gid, 0) for gid in self.groups}
         sums: dict[str, int] = {}
         sizes = dict(self.group_sizes)

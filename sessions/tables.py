@@ -98,7 +98,7 @@ def tables(live: LiveSession, rec: dict[str, Any], tz: tzinfo | None = None) -> 
     submissions = Table("submissions", w["submissions"], [
         w["seq"], w["time"], w["id"], w["name"], w["group"], w["activity"], w["answer"], w["answer_json"],
         w["as"], w["mode"], w["client_id"], w["counted"]], [
-        [s["seq"], _local_iso(s["at"], tz), s["player_id"], names.get(s["player_id"], ""),
+        [s["seq"], local_iso(s["at"], tz), s["player_id"], names.get(s["player_id"], ""),
          group_names.get(st.players[s["player_id"]].group or "", "") if s["player_id"] in st.players else "",
          titles.get(s["activity"], s["activity"]),
          answer_text(live, s["activity"], s["answer"], s.get("confirmed")), _json(s["answer"]),
@@ -126,7 +126,7 @@ def tables(live: LiveSession, rec: dict[str, Any], tz: tzinfo | None = None) -> 
          if p["player_id"] in st.players else "", p["what"], p["by"],
          modules.get(p["module"] or "", p["module"] or "")] for p in rec["action_plans"]])
     # From the record's events (not the store's), so whatever the record leaves out stays out here too.
-    event_rows = [[e["seq"], _local_iso(e["at"], tz), e["type"], names.get(e["actor"]) or e["actor"],
+    event_rows = [[e["seq"], local_iso(e["at"], tz), e["type"], names.get(e["actor"]) or e["actor"],
                    _json(e["data"])] for e in rec["events"]]
     events = Table("events", w["events"], [w["seq"], w["time"], w["type"], w["actor"], w["data"]], event_rows)
     fstatus = FOLLOW_UP_STATUS[language(st)]
@@ -134,17 +134,18 @@ def tables(live: LiveSession, rec: dict[str, Any], tz: tzinfo | None = None) -> 
                                                  w["comment"], w["time"]], [
         [r["name"], group_names.get(st.players[r["player_id"]].group or "", "")
          if r["player_id"] in st.players else "", r["what"], r["by"], fstatus.get(r["status"] or "", ""),
-         r["comment"], _local_iso(r["at"], tz)] for r in rec["follow_up"]["items"]])
+         r["comment"], local_iso(r["at"], tz)] for r in rec["follow_up"]["items"]])
     out = [trainees, groups, plans, awards, activities, submissions, rubric, events, follow]
     if rec.get("course") is not None:
         out.append(Table("attendance", w["attendance"], [w["id"], w["name"], w["joined"], w["left"],
                                                          w["present_min"]], [
-            [a["player_id"], a["name"], _local_iso(a["joined_at"], tz), _local_iso(a["left_at"], tz),
+            [a["player_id"], a["name"], local_iso(a["joined_at"], tz), local_iso(a["left_at"], tz),
              None if a["present_s"] is None else round(a["present_s"] / 60, 1)] for a in rec["attendance"]]))
     return out
 
 
-def _local_iso(at: str | None, tz: tzinfo) -> datetime | None:
+def local_iso(at: str | None, tz: tzinfo) -> datetime | None:
+    """A record's ISO time (UTC, ``…Z``) as local wall time, or None."""
     if not at:
         return None
     return datetime.fromisoformat(at.replace("Z", "+00:00")).astimezone(tz).replace(tzinfo=None)

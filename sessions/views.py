@@ -28,7 +28,7 @@ def ranks(st: SessionState) -> dict[str, int]:
     """Competition ranks (ties share a rank), computed once per event, not once per phone."""
     if st.rank_cache[0] != st.standing_seq:
         points = st.points
-        if not any(points.values()):  # nobody has scored yet (the lobby, the first card): all first
+        if not st.anyone_scored():  # (the lobby, the first card): all first
             table = dict.fromkeys(st.players, 1)
         else:
             table = {}
@@ -67,7 +67,7 @@ def leaderboard(st: SessionState, size: int | None = LEADERBOARD_SIZE) -> list[d
     kept = st.board_cache[1].get(size) if size is not None else None
     if kept is not None:
         return kept
-    if st.joined_in_order and not any(st.points.values()):
+    if st.joined_in_order and not st.anyone_scored():
         # Nobody has scored: all rank first, so the order is the joining order, which the dict
         # keeps. (The lobby: a join would otherwise scan the hall for every screen view.)
         table: dict[str, int] = {}

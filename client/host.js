@@ -461,6 +461,7 @@ function buildActivity(v, a) {
   const refs = { options: new Map() };
   S.refs = refs;
   const mode = modeLabel(a.mode);
+  const kind = screenOf(a);
   const head = h('header', { class: 'h-head' },
     h('div', { class: 'h-head-main' },
       h('div', { class: 'h-kicker' },
@@ -469,12 +470,11 @@ function buildActivity(v, a) {
         mode ? h('span', { class: 'h-chip h-chip-mode', testid: 'host-mode' }, mode) : null,
         stepped(a) && (a.rounds || 1) > 1
           ? h('span', { class: 'h-chip', testid: 'host-round' }, t('rp.round', { n: (a.round || 0) + 1, of: a.rounds })) : null,
-        screenOf(a) && screenOf(a).resultsNote ? resultsNote(a) : null),
+        kind && kind.resultsNote ? resultsNote(a) : null),
       h('h1', { class: 'h-title', testid: 'host-activity-title' }, a.title)),
     refs.side = h('div', { class: 'h-head-side' }));
   refs.timebar = h('div', { class: 'h-timebar', testid: 'host-timebar', hidden: true, 'aria-hidden': 'true' },
     refs.timebarFill = h('div', { class: 'h-timebar-fill' }));
-  const kind = screenOf(a);
   const body = kind ? kind.build(CTX, v, a, refs) : h('div', { class: 'h-unsupported' }, t('host.kind_unsupported'));
   return h('section', {
     class: ['h-activity', `h-activity-${a.status}`, `h-kind-${a.kind}`], testid: 'host-activity',

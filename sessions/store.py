@@ -24,7 +24,7 @@ from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 import orjson
-from sqlalchemy import BigInteger, Column, Index, LargeBinary, Text, delete, event, func, text, update
+from sqlalchemy import BigInteger, Column, LargeBinary, Text, delete, event, func, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
@@ -183,8 +183,6 @@ class SettingRow(SQLModel, table=True):
     key: str = Field(primary_key=True, max_length=64)
     value: str = Field(sa_column=Column(Text, nullable=False))
 
-
-Index("ix_events_client", EventRow.session_code, EventRow.client_id)
 
 _SESSIONS = SessionRow.__table__  # type: ignore[attr-defined]
 

@@ -20,6 +20,7 @@ import contextlib
 import hashlib
 import logging
 import time
+from functools import partial
 from typing import Any
 
 from starlette.websockets import WebSocketDisconnect
@@ -290,6 +291,13 @@ class Connection:
                 self._raise_join_limit(msg_id)
                 return
             cmd = self._command(msg, msg_id)
+            if cmd.name == "submit" and self.svc.cluster is None:
+                # An answer (the bursts): acked from the commit's callback while this reader goes
+                # on to the next frame. The committer keeps arrival order, so a connection's acks
+                # and errors still go out in the order its messages came.
+                self.svc.committer.submit(self.room.live, cmd).add_done_callback(
+                    partial(self._answered, msg_id))
+                return
             if cmd.name == "cluster":
                 cmd = await self._clustered(cmd)
             await self.svc.run(self.room.live, cmd)
@@ -300,6 +308,24 @@ class Connection:
             self.conn.send(_error(exc.msg_id, exc))
         except Refused as exc:
             self.conn.send(_error(msg_id, exc))
+
+    def _answered(self, msg_id: str | None, fut: asyncio.Future[Any]) -> None:
+        """An answer's outcome, as ``_handle`` would have sent it had it waited: the ack once it is
+        stored, the error if refused; any other fault (a bug of ours, a store that failed) closes
+        this connection as an exception in ``run`` would (1011), and its client sends it again."""
+        assert self.conn is not None
+        if self.conn.closed:
+            return
+        exc = fut.exception() if not fut.cancelled() else asyncio.CancelledError()
+        if exc is None:
+            if msg_id is not None:
+                self.conn.send({"type": "ack", "id": msg_id})
+        elif isinstance(exc, Refused):
+            self.conn.send(_error(msg_id, exc))
+        else:
+            log.error("an answer failed%s", f" (session {self.room.live.code})" if self.room else "",
+                      exc_info=exc)
+            self.conn.close_soon(CLOSE_INTERNAL)
 
     def _raise_join_limit(self, msg_id: str | None) -> None:
         """The console's one click: this session's join limit, tenfold, in this process's memory.

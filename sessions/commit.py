@@ -84,12 +84,20 @@ class Committer:
 
     async def run(self, live: LiveSession, cmd: Command) -> Outcome:
         """Decide, store and publish one command; returns once its events are committed."""
+        return await self.submit(live, cmd)
+
+    def submit(self, live: LiveSession, cmd: Command) -> asyncio.Future[Outcome]:
+        """Queue one command; the future resolves once its events are committed (or it was refused).
+
+        For a caller that need not wait: an answer's ack can be written from the future's
+        done-callback, so the connection's reader is not woken a second time for it (a task's
+        wake-up through its coroutines costs several times a callback's)."""
         if self._closing:
             raise Refused("shutting_down", "the server is restarting; send it again in a moment")
         fut: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
         self._queue.append((live, cmd, fut))
         self._wake.set()
-        return await fut
+        return fut
 
     async def close(self) -> None:
         """Finish every queued command, then stop (graceful shutdown)."""

@@ -37,6 +37,7 @@ class Config:
             join_burst=float(os.environ.get("CASEROOM_JOIN_BURST", "200")),
             join_rate=float(os.environ.get("CASEROOM_JOIN_RATE", "50")),
             message_rate=float(os.environ.get("CASEROOM_MESSAGE_RATE", "30")),
+            handshake_timeout=float(os.environ.get("CASEROOM_HANDSHAKE_TIMEOUT", "30")),
             redis_url=os.environ.get("CASEROOM_REDIS_URL") or None,
             timezone=os.environ.get("CASEROOM_TIMEZONE") or None,
         )

@@ -285,6 +285,37 @@ def test_foreign_origins_floods_and_huge_frames_are_refused(server: RunningServe
     assert httpx.get(f"{server.http}/healthz").json() == {"ok": True}
 
 
+def test_a_socket_that_never_identifies_is_closed_and_one_that_does_stays(tmp_path: Path) -> None:
+    """The handshake timeout (4408): a silent socket is closed once it passes; a phone that joined
+    in time is not closed by it, and neither are the pings it sends before identifying."""
+    srv = start_server(tmp_path / "data", env={"CASEROOM_HANDSHAKE_TIMEOUT": "1.5"})
+    try:
+        code, _key = new_session(srv)
+
+        async def scenario() -> None:
+            silent = await Client.open(srv.ws)
+            pinging = await Client.open(srv.ws)
+            joined = await player(srv.ws, code, "准时")
+            began = time.monotonic()
+            with pytest.raises(ConnectionClosed) as closed:
+                while True:
+                    await silent.recv(5)
+            assert closed.value.rcvd is not None and closed.value.rcvd.code == 4408
+            assert 1.0 < time.monotonic() - began < 4.5
+            with pytest.raises(ConnectionClosed) as closed:
+                while True:
+                    assert (await pinging.request({"type": "ping", "t": 1}))["type"] == "pong"
+                    await asyncio.sleep(0.2)
+            assert closed.value.rcvd is not None and closed.value.rcvd.code == 4408
+            await asyncio.sleep(0.5)  # past the timeout: the joined phone still talks
+            assert (await joined.request({"type": "ping", "t": 2}))["type"] == "pong"
+            await joined.close()
+
+        asyncio.run(scenario())
+    finally:
+        srv.stop()
+
+
 def test_secrets_are_owner_only_and_never_logged(server: RunningServer) -> None:
     code, key = new_session(server)
     assert (server.data.stat().st_mode & 0o077) == 0

@@ -272,42 +272,38 @@ function leaves(el, avail) {
   return out;
 }
 
+/** How much of a column's height its blocks may fill: the rest is the page marker's. */
+const PAGE_FILL = 0.93;
+
 function paginate(el) {
   const old = el._pager;
   for (const item of el.querySelectorAll('.is-off-page')) item.classList.remove('is-off-page');
   const marker = el.querySelector(':scope > .h-pager');
   if (marker) marker.remove();
   if (el.scrollHeight <= el.clientHeight + 1) { el._pager = null; return; }
-  const avail = el.clientHeight * 0.9; // room for the page marker
-  const items = leaves(el, avail).filter((x) => x.offsetHeight > 0);
+  const items = leaves(el, el.clientHeight * 0.9).filter((x) => x.offsetHeight > 0);
+  // Each page takes as many blocks as it holds, measured as laid out (wrappers keep their padding,
+  // gaps their size): the block that spills starts the next page. (Cutting by the blocks' places
+  // in the unpaged column made a page too many whenever hidden neighbours changed the spacing.)
   const top = el.getBoundingClientRect().top;
-  const pages = [];
-  let start = null;
+  const spills = (last) => el.scrollHeight > el.clientHeight + 1
+    || last.getBoundingClientRect().bottom - top > el.clientHeight * PAGE_FILL;
+  for (const item of items) item.classList.add('is-off-page');
+  const pages = [[]];
   for (const item of items) {
-    const r = item.getBoundingClientRect();
-    if (start === null || r.bottom - start > avail) {
-      pages.push([]);
-      start = r.top;
-    }
-    pages[pages.length - 1].push(item);
-  }
-  void top;
-  // Check each page as laid out (wrappers keep their padding): push what still spills to the next.
-  for (let i = 0; i < pages.length && i < 12; i += 1) {
-    pages.forEach((items, j) => items.forEach((item) => item.classList.toggle('is-off-page', j !== i)));
-    const spills = () => {
-      const last = pages[i][pages[i].length - 1].getBoundingClientRect().bottom;
-      return el.scrollHeight > el.clientHeight + 1 || last - el.getBoundingClientRect().top > el.clientHeight * 0.93;
-    };
-    while (pages[i].length > 1 && spills()) {
-      if (i + 1 === pages.length) pages.push([]);
-      const moved = pages[i].pop();
-      moved.classList.add('is-off-page');
-      pages[i + 1].unshift(moved);
+    item.classList.remove('is-off-page');
+    const page = pages[pages.length - 1];
+    if (page.length && spills(item)) {
+      for (const x of page) x.classList.add('is-off-page');
+      pages.push([item]);
+    } else {
+      page.push(item);
     }
   }
   const page = old && old.count === pages.length ? old.page % pages.length : 0;
-  el._pager = { pages, count: pages.length, page, at: old && old.count === pages.length ? old.at : Date.now() };
+  el._pager = {
+    pages, count: pages.length, page, fill: PAGE_FILL, at: old && old.count === pages.length ? old.at : Date.now(),
+  };
   showPage(el);
 }
 

@@ -172,12 +172,34 @@ class Driver:
             ws.close()
 
 
+# A column that pages takes no page more than it needs: no page but the last could also hold the
+# first block of the page after it (by the pager's own measure, ``fill`` of the column's height).
+PAGES_JS = """() => {
+  const bad = [];
+  for (const el of document.querySelectorAll('.h-fit')) {
+    const p = el._pager;
+    if (!p || p.count < 2) continue;
+    const show = (i, extra) => p.pages.forEach((items, j) => items.forEach(
+      (x) => x.classList.toggle('is-off-page', j !== i && x !== extra)));
+    for (let i = 0; i + 1 < p.count; i += 1) {
+      const next = p.pages[i + 1][0];
+      show(i, next);
+      const top = el.getBoundingClientRect().top;
+      if (el.scrollHeight <= el.clientHeight + 1 && next.getBoundingClientRect().bottom - top <= el.clientHeight * p.fill)
+        bad.push(`${el.className}: page ${i + 1} of ${p.count} also holds the next page's first block`);
+    }
+    show(p.page, null);
+  }
+  return bad;
+}"""
+
 def _check_screens(hosts: dict[int, Any], name: str, settle: int = 1800) -> list[str]:
     problems = []
     for height, page in hosts.items():
         page.wait_for_timeout(settle)  # the reveal's animations have landed
         pages = page.locator("[data-testid=host-pager]")
         turns = max([int(pages.nth(i).get_attribute("data-pages") or 1) for i in range(pages.count())] or [1])
+        problems += [f"{name} @{height}: {p}" for p in page.evaluate(PAGES_JS)]
         for turn in range(turns):
             problems += [f"{name} @{height} p{turn + 1}: {p}" for p in page.evaluate(CHECK_JS)]
             page.screenshot(path=str(SHOTS_14 / f"after_{name}_p{turn + 1}__host{height}.png"))

@@ -18,7 +18,7 @@ import contextlib
 import logging
 import time
 from collections import Counter, deque
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 from server.protocol import dumps
@@ -30,7 +30,7 @@ from sessions.commit import Committer
 from sessions.core import Command
 from sessions.errors import Refused
 from sessions.events import Event
-from sessions.live import LiveSession
+from sessions.live import LiveSession, Outcome
 from sessions.phases import ENDED, REVEALED
 from sessions.views import console_view, player_view, screen_view
 
@@ -210,11 +210,16 @@ class Room:
     """The connections of one live session in this process."""
 
     def __init__(self, live: LiveSession, clock: Clock, committer: Committer,
-                 may_tick: Callable[[str], bool] = lambda code: True, presence_global: bool = True) -> None:
+                 may_tick: Callable[[str], bool] = lambda code: True, presence_global: bool = True,
+                 node: str = "", run: Callable[[LiveSession, Command], Awaitable[Outcome]] | None = None) -> None:
         self.live = live
         self.clock = clock
         self.committer = committer
         self.may_tick = may_tick
+        # This process in a cluster ("" alone) and how its commands reach the session's owner:
+        # attendance is recorded per process, and a player is present while any process holds them.
+        self.node = node
+        self.run = run or committer.run
         # Presence for closing when everyone has answered (``sessions/autoclose.py``): when each
         # player's last connection dropped, and when this room began watching (a restart).
         # In a cluster a process sees only its own phones, so it never closes a card for that.
@@ -277,16 +282,18 @@ class Room:
                 self._recheck_later(GRACE_MS / 1000 + 0.05)  # once their grace runs out
 
     def _presence(self, pid: str, online: bool) -> None:
-        """Record a player's arrival or departure in a course session's log (attendance); in a
-        cluster a process sees only its own phones, so there nobody's presence is recorded."""
-        if self.live.state.course is None or not self.presence_global or self.live.state.phase == "ended":
+        """Record a player's arrival or departure on this process in a course session's log
+        (attendance); in a cluster each process records its own (``via``), relayed to the owner."""
+        if self.live.state.course is None or self.live.state.phase == "ended":
             return
-        cmd = Command("presence", "system", {"player": pid, "online": online})
-        asyncio.get_running_loop().create_task(self._record_presence(cmd))
+        args: dict[str, Any] = {"player": pid, "online": online}
+        if self.node:
+            args["via"] = self.node
+        asyncio.get_running_loop().create_task(self._record_presence(Command("presence", "system", args)))
 
     async def _record_presence(self, cmd: Command) -> None:
         try:
-            await self.committer.run(self.live, cmd)
+            await self.run(self.live, cmd)
         except Refused:
             pass
         except Exception:
@@ -665,13 +672,15 @@ class Rooms:
         self.committer = committer
         self.may_tick: Callable[[str], bool] = lambda code: True  # the cluster says who runs timers
         self.presence_global = True  # False in a cluster: each process sees only its own phones
+        self.node = ""  # this process's id in a cluster
+        self.run: Callable[[LiveSession, Command], Awaitable[Outcome]] | None = None  # (relays in a cluster)
         self.rooms: dict[str, Room] = {}
 
     def room(self, code: str) -> Room:
         room = self.rooms.get(code)
         if room is None:
             room = Room(self.get_live(code), self.clock, self.committer, lambda c: self.may_tick(c),
-                        self.presence_global)
+                        self.presence_global, self.node, self.run)
             if self.presence_global:
                 room._recheck_later(GRACE_MS / 1000 + 0.05)  # the restart's grace for everyone ends
             self.rooms[code] = room

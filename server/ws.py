@@ -198,6 +198,8 @@ class Connection:
         if isinstance(msg, Join):
             args = {"name": msg.name, "group": msg.group, "address": self._address_key(live.code),
                     "max_players": self.svc.config.max_players}
+            if self.svc.cluster is not None:
+                args["via"] = self.svc.cluster.node  # this process holds the phone (attendance)
             people = self.svc.roster_of(live)
             if people is not None:
                 person = await self._rostered(live.code, people, msg, now_s)

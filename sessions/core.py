@@ -121,6 +121,9 @@ def _join(st: SessionState, cmd: Command, now: int) -> list[Draft]:
         data["person"] = person["id"]
     if address is not None:
         data["address"] = address
+    via = cmd.args.get("via", "")
+    if st.course is not None and via and _node(via):
+        data["via"] = via  # the process the phone joined on holds it (attendance in a cluster)
     return [*drafts, Draft("player_joined", data)]
 
 
@@ -139,12 +142,23 @@ def _roster_group(st: SessionState, wanted: str) -> tuple[str | None, list[Draft
 
 
 def _presence(st: SessionState, cmd: Command, now: int) -> list[Draft]:
-    """The driver saw a player's first connection open or their last one close (course sessions:
-    attendance is folded from these, ``sessions/attendance.py``)."""
-    pid, online = cmd.args.get("player"), cmd.args.get("online")
-    if st.course is None or pid not in st.players or not isinstance(online, bool) or (pid in st.online) == online:
+    """The driver saw a player's first connection open or their last one close on its process
+    (``via``; course sessions: attendance is folded from these, ``sessions/attendance.py``)."""
+    pid, online, via = cmd.args.get("player"), cmd.args.get("online"), cmd.args.get("via", "")
+    if st.course is None or pid not in st.players or not isinstance(online, bool) or not _node(via):
         return []
-    return [Draft("presence", {"player_id": pid, "online": online})]
+    held = st.online_via.get(pid)
+    if (via in held if held is not None else pid in st.online) == online:
+        return []
+    data: dict[str, Any] = {"player_id": pid, "online": online}
+    if via:
+        data["via"] = via  # (a cluster's process; the laptop mode's events stay as they were)
+    return [Draft("presence", data)]
+
+
+def _node(via: Any) -> bool:
+    """A process id as the driver sends it with presence ("" in the laptop mode)."""
+    return isinstance(via, str) and len(via) <= 64
 
 
 def existing_join(st: SessionState, client_id: str | None, raw_name: Any) -> str | None:

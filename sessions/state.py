@@ -125,6 +125,9 @@ class SessionState:
     persons: dict[str, str] = field(default_factory=dict)  # roster person id -> player id
     seats: dict[str, int] = field(default_factory=dict)  # player -> times their seat moved to another phone
     online: set[str] = field(default_factory=set)  # players connected, as presence events recorded it
+    # player -> the server processes holding a connection of theirs ("" for the one process of the
+    # laptop mode): with several processes a player is present while any of them holds them.
+    online_via: dict[str, set[str]] = field(default_factory=dict)
     spans: dict[str, list[list[int]]] = field(default_factory=dict)  # player -> [[from, to (-1: open)]...]
     # The seq of the last event that may have changed a score, a rank or who is in which group:
     # answers do not (points come at the reveal), so a burst of them re-ranks nobody.
@@ -236,6 +239,7 @@ def _player_joined(st: SessionState, ev: Event) -> None:
         st.persons[d["person"]] = d["player_id"]
     if st.course is not None:
         st.online.add(d["player_id"])
+        st.online_via[d["player_id"]] = {d.get("via", "")}
         st.spans[d["player_id"]] = [[ev.at, -1]]
     if d.get("group"):
         st.group_sizes[d["group"]] = st.group_sizes.get(d["group"], 0) + 1
@@ -262,16 +266,23 @@ def _seat_moved(st: SessionState, ev: Event) -> None:
 
 
 def _presence(st: SessionState, ev: Event) -> None:
-    """A player's first connection opened or last one closed (course sessions only): attendance."""
+    """A player's first connection on a process opened or their last one there closed (course
+    sessions only): attendance. Present while any process holds them."""
     pid = ev.data["player_id"]
     spans = st.spans.setdefault(pid, [])
+    via = st.online_via.setdefault(pid, set())
+    was = pid in st.online
     if ev.data["online"]:
-        st.online.add(pid)
-        spans.append([ev.at, -1])
+        via.add(ev.data.get("via", ""))
+        if not was:
+            st.online.add(pid)
+            spans.append([ev.at, -1])
     else:
-        st.online.discard(pid)
-        if spans and spans[-1][1] == -1:
-            spans[-1][1] = ev.at
+        via.discard(ev.data.get("via", ""))
+        if was and not via:  # (in a cluster: the last process that held them let go)
+            st.online.discard(pid)
+            if spans and spans[-1][1] == -1:
+                spans[-1][1] = ev.at
 
 
 def _address_banned(st: SessionState, ev: Event) -> None:

@@ -151,3 +151,61 @@ def test_redis_is_required_only_when_configured() -> None:
                          capture_output=True, text=True, timeout=60, cwd=Path(__file__).parent.parent)
     assert out.stdout.strip() == "False", out.stderr
     pytest.importorskip("redis")
+
+
+def test_attendance_in_a_cluster_counts_a_phone_wherever_it_is_connected(tmp_path: Path) -> None:
+    """A course session on two processes: a trainee whose phone moves from one process to the
+    other stays present (one span), and leaves when the last process lets go of them."""
+    from tests.wsclient import Client, player
+
+    need_redis()
+    with fresh_schema() as url:
+        env = {"CASEROOM_DATABASE_URL": url, "CASEROOM_REDIS_URL": REDIS_URL,
+               "CASEROOM_JOIN_BURST": "10000", "CASEROOM_JOIN_RATE": "1000"}
+        s1 = start_server(tmp_path / "data1", env=env)
+        s2 = start_server(tmp_path / "data2", env=env)
+        try:
+            with s1.admin() as api:
+                assert api.post("/api/decks", content=(FIXTURES / "course.yaml").read_bytes()).status_code in (201, 409)
+                course = api.post("/api/courses", json={"title": "集群出勤"}).json()["id"]
+                made = api.post("/api/sessions", json={"deck": "course2", "course": course, "day": 1})
+                assert made.status_code == 201, made.text
+            code = made.json()["code"]
+
+            def attendance(srv: RunningServer) -> dict[str, dict[str, object]]:
+                with srv.admin() as api:
+                    rows = api.get(f"/api/sessions/{code}/export", params={"format": "json"}).json()["attendance"]
+                return {str(r["name"]): r for r in rows}
+
+            def until(srv: RunningServer, ok: object) -> dict[str, dict[str, object]]:
+                deadline = time.monotonic() + 10
+                while True:
+                    rows = attendance(srv)
+                    if ok(rows) or time.monotonic() > deadline:  # type: ignore[operator]
+                        return rows
+                    time.sleep(0.2)
+
+            async def scenario() -> None:
+                first = await player(s1.ws, code, "甲")  # on one process
+                other = await player(s2.ws, code, "乙")  # on the other
+                assert first.welcome is not None
+                token = first.welcome["token"]
+                moved = await Client.open(s2.ws)  # the same phone, reconnected to the other process
+                assert (await moved.request({"type": "resume", "code": code, "token": token}))["type"] == "ack"
+                await asyncio.sleep(0.5)
+                await first.close()  # its old connection drops: not a leave
+                await asyncio.sleep(1.5)
+                rows = attendance(s1)
+                assert rows["甲"]["left_at"] is None and len(rows["甲"]["spans"]) == 1  # type: ignore[arg-type]
+                assert rows["乙"]["left_at"] is None
+                await moved.close()
+                await other.close()
+                rows = until(s2, lambda r: r["甲"]["left_at"] is not None and r["乙"]["left_at"] is not None)
+                assert rows["甲"]["left_at"] is not None and len(rows["甲"]["spans"]) == 1, rows  # type: ignore[arg-type]
+                assert rows["乙"]["left_at"] is not None and len(rows["乙"]["spans"]) == 1, rows  # type: ignore[arg-type]
+                assert rows["甲"]["present_s"] >= 2  # type: ignore[operator]
+
+            asyncio.run(scenario())
+        finally:
+            s1.stop(kill=True)
+            s2.stop(kill=True)

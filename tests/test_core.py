@@ -227,3 +227,41 @@ def test_the_lobby_board_and_group_scores_take_the_shortcut_only_when_it_gives_t
     members = [p for p in st.players.values() if p.group == st.players[pid].group]
     assert st.group_scores()[st.players[pid].group] == half_up(10 / len(members)) + (
         7 if st.players[pid].group == "g1" else 0)
+
+
+def test_attendance_in_a_cluster_a_player_is_present_while_any_process_holds_them(
+        mini_source: str, clock: FakeClock) -> None:
+    """Presence per process (``via``): moving from one process to another is not a leave; the last
+    process letting go is; and the laptop mode (no ``via``) records exactly as before."""
+    from sessions.attendance import attendance
+
+    sessions = Sessions(MemoryStore(), LocalHub(), lambda _id: None)
+    live = sessions.create(parse_deck(mini_source), "课程", "223344", "hash", clock.now_ms(), course=("c1", 1))
+
+    def presence(pid: str, online: bool, via: str = "") -> list[str]:
+        args: dict[str, object] = {"player": pid, "online": online}
+        if via:
+            args["via"] = via
+        return [e.type for e in live.execute(Command("presence", "system", args), clock.now_ms()).events]
+
+    out = live.execute(Command("join", "join", {"name": "甲", "via": "node-a"}, "j1"), clock.now_ms())
+    a = out.events[-1].data["player_id"]
+    assert out.events[-1].data["via"] == "node-a"
+    out = live.execute(Command("join", "join", {"name": "乙"}, "j2"), clock.now_ms())
+    b = out.events[-1].data["player_id"]
+    assert "via" not in out.events[-1].data
+    assert presence(a, True, "node-a") == []  # the join already counts its process
+    clock.advance(60)
+    assert presence(a, True, "node-b") == ["presence"]  # reconnected to another process...
+    clock.advance(1)
+    assert presence(a, False, "node-a") == ["presence"]  # ...and the first let go: still present
+    assert a in live.state.online
+    assert presence(a, False, "node-a") == []
+    clock.advance(120)
+    assert presence(a, False, "node-b") == ["presence"]
+    assert presence(b, False) == ["presence"]
+    rows = {r["player_id"]: r for r in attendance(live.state, clock.now_ms())}
+    assert len(rows[a]["spans"]) == 1 and rows[a]["present_ms"] == 181_000 and rows[a]["left_at"] is not None
+    assert len(rows[b]["spans"]) == 1 and rows[b]["left_at"] is not None
+    assert [e.type for e in live.execute(Command("presence", "system", {"player": a, "online": True, "via": 7}),
+                                         clock.now_ms()).events] == []  # a bad process id changes nothing

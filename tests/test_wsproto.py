@@ -188,3 +188,33 @@ async def test_flag_wakes_every_waiter_and_waits_again_once_cleared() -> None:
     flag.set()
     await asyncio.wait_for(asyncio.gather(*waiters), 1)
     assert flag.is_set()
+
+
+@run
+async def test_a_peer_that_just_spoke_is_not_pinged_and_a_quiet_one_is() -> None:
+    done = asyncio.Event()
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        ws = Socket(scope, receive, send)
+        await ws.accept()
+        await ws.receive()
+        await done.wait()
+
+    proto, transport, client = await _connected(app)
+    assert proto.ping_interval
+    client.send_text(b"an answer")
+    proto.data_received(b"".join(client.data_to_send()))
+    for _ in range(5):
+        await asyncio.sleep(0)
+    writes = len(transport.writes)
+    proto.send_keepalive_ping()  # (its timer fired) just after the peer spoke: no ping, a later look
+    assert len(transport.writes) == writes and proto.pending_ping_payload is None
+    assert proto.ping_timer is not None and proto.ping_timer.when() - proto.loop.time() > proto.ping_interval - 1
+    proto.ping_timer.cancel()
+    proto.heard -= proto.ping_interval  # quiet for the whole interval: pinged
+    proto.send_keepalive_ping()
+    assert len(transport.writes) == writes + 1 and proto.pending_ping_payload is not None
+    client.receive_data(transport.writes[-1])
+    assert [getattr(f, "opcode", None) for f in client.events_received()] == [Opcode.PING]
+    done.set()
+    proto.connection_lost(None)

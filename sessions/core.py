@@ -286,8 +286,9 @@ def _submit(st: SessionState, cmd: Command, now: int) -> list[Draft]:
         raise Refused("not_current", "that activity is not the one being played")
     if stage.status != OPEN or (stage.deadline is not None and now >= stage.deadline):
         raise Refused("closed", "answers for this activity are closed")
-    if not in_answer_step(st, stage):
-        raise Refused("bad_phase", f"nothing is answered during {step_name(st, stage)}")
+    step = step_name(st, stage)  # (once: an answer burst decides thousands of these)
+    if not in_answer_step(st, stage, step):
+        raise Refused("bad_phase", f"nothing is answered during {step}")
     if stage.mode != INDIVIDUAL and player.group is None:
         raise Refused("no_group", "this activity is played by groups; ask the trainer to put you in one")
     act = st.activity(card)
@@ -296,7 +297,7 @@ def _submit(st: SessionState, cmd: Command, now: int) -> list[Draft]:
     base = {"activity": stage.id, "card": card, "as": who.key}
     if stage.mode == CONSENSUS and isinstance(answer, dict) and set(answer) == {"confirm"}:
         return [_confirm(st, stage, card, who.key, cmd.actor, answer["confirm"], base)]
-    normal = act.impl.check_answer(act.config, stage.cards[card], who, answer, step_name(st, stage))
+    normal = act.impl.check_answer(act.config, stage.cards[card], who, answer, step)
     if stage.mode == CONSENSUS:
         return [Draft("answer_submitted", {**base, "answer": normal, "proposal": True})]
     return [Draft("answer_submitted", {**base, "answer": normal})]

@@ -423,9 +423,10 @@ def step_name(st: SessionState, stage: Stage) -> str:
     return act.impl.steps(act.config)[stage.step].name
 
 
-def in_answer_step(st: SessionState, stage: Stage) -> bool:
+def in_answer_step(st: SessionState, stage: Stage, step: str | None = None) -> bool:
+    """Whether the stage's current step takes answers (``step``: its name, if the caller has it)."""
     act = st.activity(next(iter(stage.cards)))
-    return step_name(st, stage) in act.impl.answer_steps(act.config)
+    return (step or step_name(st, stage)) in act.impl.answer_steps(act.config)
 
 
 def _timer_set(st: SessionState, ev: Event) -> None:

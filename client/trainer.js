@@ -770,6 +770,40 @@ async function printCodes(course, button) {
   renderCourses();
 }
 
+/** One follow-up date for every day (session) of a course, from the course's row. */
+async function setCourseFollowUp(c, body) {
+  try {
+    const r = await api('PUT', `/api/courses/${encodeURIComponent(c.id)}/followup`, body);
+    const n = (r.sessions || []).length;
+    toast(r.chosen_at ? t('trainer.course_followup_ok', { n, when: when(r.chosen_at) })
+      : t('trainer.course_followup_default_ok', { n }), 'ok', 3000);
+    if (S.following) loadFollowUp(S.following.code, S.token);
+  } catch (err) {
+    toast(errorText(err), 'error');
+  }
+}
+
+function courseFollowUp(c) {
+  if (!(c.sessions || []).length) return null;
+  const input = h('input', {
+    class: 'input input-small', type: 'date', testid: `course-followup-date-${c.id}`,
+    'aria-label': t('trainer.course_followup_date'),
+  });
+  const set = () => {
+    if (!input.value) { input.focus(); return; }
+    const [y, m, day] = input.value.split('-').map(Number);
+    setCourseFollowUp(c, { opens_at: new Date(y, m - 1, day).getTime() });
+  };
+  return h('div', { class: 'row-actions' },
+    h('label', { class: 'row-label' }, t('trainer.course_followup_date'), input),
+    h('button', { type: 'button', class: 'btn btn-small', testid: `course-followup-set-${c.id}`, onclick: set },
+      t('trainer.course_followup_set')),
+    h('button', {
+      type: 'button', class: 'btn btn-small btn-ghost', testid: `course-followup-default-${c.id}`,
+      onclick: () => setCourseFollowUp(c, { opens_at: null }),
+    }, t('trainer.followup_default')));
+}
+
 function courseRow(c) {
   const input = h('input', {
     type: 'file', accept: '.csv,.xlsx,text/csv', class: 'input input-small', testid: `roster-file-${c.id}`,
@@ -794,6 +828,7 @@ function courseRow(c) {
         testid: `course-codes-${c.id}`, title: t('trainer.codes_help'),
         onclick: (event) => printCodes(c, event.currentTarget),
       }, S.codesArmed === c.id ? t('trainer.codes_again') : t('trainer.codes')) : null),
+    courseFollowUp(c),
     problems.length ? h('ul', { class: 'form-error roster-problems', testid: `roster-problems-${c.id}` },
       problems.slice(0, 50).map((p) => h('li', {}, t('trainer.roster_problem', {
         row: p.row || '—', column: p.column || '', message: p.message,

@@ -137,6 +137,7 @@ def create_app(config: Config | None = None, *, clock: Clock | None = None,
         Route("/api/courses/{course}/roster", courses_api.get_roster, methods=["GET"]),
         Route("/api/courses/{course}/export", courses_api.course_export, methods=["GET"]),
         Route("/api/courses/{course}/codes", courses_api.post_codes, methods=["POST"]),
+        Route("/api/courses/{course}/followup", courses_api.set_followup, methods=["PUT"]),
         Route("/api/courses/{course}", courses_api.delete_course, methods=["DELETE"]),
         Route("/api/courses/{course}/people/{person}", courses_api.delete_person, methods=["DELETE"]),
         WebSocketRoute("/ws", websocket_endpoint),  # (reached only through WebSocketFastPath)

@@ -58,6 +58,7 @@ HTTP_MATRIX: dict[str, frozenset[str]] = {
     "GET /api/courses/{course}/roster": frozenset({ADMIN}),
     "GET /api/courses/{course}/export": frozenset({ADMIN}),
     "POST /api/courses/{course}/codes": frozenset({ADMIN}),
+    "PUT /api/courses/{course}/followup": frozenset({ADMIN}),
     "DELETE /api/courses/{course}": frozenset({ADMIN}),
     "DELETE /api/courses/{course}/people/{person}": frozenset({ADMIN}),
 }

@@ -16,6 +16,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
+from server.followup_api import chosen_date
 from server.http_api import ORJSONResponse, _body, _json_body, _require_admin, _svc, _valid_code, error
 from sessions.errors import Refused
 from sessions.roster import MAX_ROSTER_BYTES, RosterInvalid, RosterPerson, merge, parse_roster, with_codes
@@ -236,3 +237,22 @@ async def session_roster(request: Request) -> Response:
     check = "code" if any(p.check_hash for p in people) else "staff_no_last4"
     return ORJSONResponse({"code": code, "roster": bool(people), "check": check,
                            "people": [p.public() for p in people]})
+
+
+async def set_followup(request: Request) -> Response:
+    """One follow-up date for every day of a course: each of its sessions (as they are now) opens
+    its trainees' follow-up then, as ``PUT /api/sessions/{code}/followup`` would set it for one."""
+    if (denied := _require_admin(request)) is not None:
+        return denied
+    course = _course(request)
+    if isinstance(course, Response):
+        return course
+    svc = _svc(request)
+    chosen = await chosen_date(request, svc)
+    if isinstance(chosen, Response):
+        return chosen
+    sessions = svc.store.course_sessions(course.id)
+    for record in sessions:
+        svc.store.set_followup_date(record.code, chosen)
+    return ORJSONResponse({"course": course.id, "chosen_at": chosen,
+                           "sessions": [{"code": r.code, "day": r.course_day} for r in sessions]})

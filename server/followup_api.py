@@ -4,7 +4,9 @@
 ``POST /api/sessions/{code}/followup/items`` ({"token", "item", "status", "comment"}) saves one
 mark and answers the same view; ``GET /api/sessions/{code}/followup`` (host key or admin) →
 completion per person; ``PUT /api/sessions/{code}/followup`` (host key or admin,
-``{"opens_at": <epoch ms> | null}`` or ``{"open_now": true}``) sets the date. A token that opens
+``{"opens_at": <epoch ms> | null}`` or ``{"open_now": true}``) sets the date, and
+``PUT /api/courses/{course}/followup`` (admin, the same body) sets it for every day of a course
+(``server/courses_api.py``). A token that opens
 nothing answers 404 and costs like a wrong code (no token at all: 401); a refused change changes nothing. Nothing
 here logs a name, a comment or a token.
 """
@@ -120,17 +122,23 @@ async def set_date(request: Request) -> Response:
     if isinstance(live, Response):
         return live
     svc = _svc(request)
+    chosen = await chosen_date(request, svc)
+    if isinstance(chosen, Response):
+        return chosen
+    svc.store.set_followup_date(live.code, chosen)
+    return await trainer_summary(request)
+
+
+async def chosen_date(request: Request, svc: Services) -> int | Response | None:
+    """The date a follow-up body chooses (None: back to the default), or the 400 that refuses it."""
     data = await _json_body(request)
     if isinstance(data, Response):
         return data
     if isinstance(data, dict) and data.get("open_now") is True and set(data) == {"open_now"}:
-        chosen: int | None = svc.clock.now_ms()
-    elif isinstance(data, dict) and set(data) == {"opens_at"} and data["opens_at"] is None:
-        chosen = None
-    elif (isinstance(data, dict) and set(data) == {"opens_at"} and isinstance(data["opens_at"], int)
-          and not isinstance(data["opens_at"], bool) and 0 < data["opens_at"] < MAX_DATE_MS):
-        chosen = data["opens_at"]
-    else:
-        return error(400, "bad_date", 'send {"opens_at": <epoch milliseconds> | null} or {"open_now": true}')
-    svc.store.set_followup_date(live.code, chosen)
-    return await trainer_summary(request)
+        return svc.clock.now_ms()
+    if isinstance(data, dict) and set(data) == {"opens_at"} and data["opens_at"] is None:
+        return None
+    if (isinstance(data, dict) and set(data) == {"opens_at"} and isinstance(data["opens_at"], int)
+            and not isinstance(data["opens_at"], bool) and 0 < data["opens_at"] < MAX_DATE_MS):
+        return int(data["opens_at"])
+    return error(400, "bad_date", 'send {"opens_at": <epoch milliseconds> | null} or {"open_now": true}')

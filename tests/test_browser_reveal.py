@@ -185,7 +185,9 @@ PAGES_JS = """() => {
       const next = p.pages[i + 1][0];
       show(i, next);
       const top = el.getBoundingClientRect().top;
-      if (el.scrollHeight <= el.clientHeight + 1 && next.getBoundingClientRect().bottom - top <= el.clientHeight * p.fill)
+      const fits = el.scrollHeight <= el.clientHeight + 1
+        && next.getBoundingClientRect().bottom - top <= el.clientHeight * p.fill;
+      if (fits)
         bad.push(`${el.className}: page ${i + 1} of ${p.count} also holds the next page's first block`);
     }
     show(p.page, null);

@@ -115,6 +115,10 @@ def test_the_trainer_makes_a_course_loads_its_roster_and_starts_day_1(server: Ru
         expect(page.get_by_test_id("course-day")).to_have_value("1")
         page.get_by_test_id("create-session").click()
         expect(page.get_by_test_id(f"course-row-{course}")).to_contain_text("第 1 天")
+        # One follow-up date for every day of the course, from its row.
+        page.get_by_test_id(f"course-followup-date-{course}").fill("2030-01-07")
+        page.get_by_test_id(f"course-followup-set-{course}").click()
+        expect(page.get_by_test_id("toasts")).to_contain_text("已为 1 个场次设定跟进日期")
         page.screenshot(path=str(SHOTS / "trainer-course-1280x720.png"))
         # (The browser reports the refused upload's 422 itself; nothing else went wrong.)
         assert [e for e in pages.errors if "status of 422" not in e] == [], pages.errors
@@ -123,3 +127,7 @@ def test_the_trainer_makes_a_course_loads_its_roster_and_starts_day_1(server: Ru
     with httpx.Client(base_url=server.http, headers={"Authorization": f"Bearer {ADMIN}"}, timeout=30) as c:
         listed = c.get("/api/courses").json()["courses"]
     assert listed[0]["people"] == 6 and [s["day"] for s in listed[0]["sessions"]] == [1]
+    day1 = listed[0]["sessions"][0]["code"]
+    r = httpx.get(f"{server.http}/api/sessions/{day1}/followup", headers={"Authorization": f"Bearer {ADMIN}"},
+                  timeout=30).json()
+    assert r["chosen"] is True and 1_893_900_000_000 < r["chosen_at"] < 1_894_100_000_000  # 2030-01-07, local

@@ -262,3 +262,36 @@ def test_the_trainer_sets_and_resets_the_date(played: Any) -> None:
     assert trainer(srv, code, key, "PUT", {"opens_at": None}).json()["opens_at"] == ended + 30 * DAY_MS
     r = httpx.put(f"{srv.http}/api/sessions/{code}/followup", json={"open_now": True}, timeout=30)
     assert r.status_code == 401
+
+
+def test_one_date_for_every_day_of_a_course(server: RunningServer) -> None:
+    """``PUT /api/courses/{course}/followup``: the date of each of the course's sessions, and of
+    no other; a bad body, an unknown course or a host key changes nothing."""
+    from tests.test_course_days import api, new_day
+
+    with api(server) as c:
+        course = c.post("/api/courses", json={"title": "跟进日期"}).json()["id"]
+    (code1, key1), (code2, key2) = new_day(server, course, 1, ["d1-vote"]), new_day(server, course, 2, ["d2-vote"])
+    with api(server) as c:
+        other = c.post("/api/sessions", json={"deck": "course2"}).json()
+    later = 1_893_456_000_000  # 2030-01-01
+    with api(server) as c:
+        r = c.put(f"/api/courses/{course}/followup", json={"opens_at": later})
+        assert r.status_code == 200, r.text
+        assert r.json()["chosen_at"] == later and {s["code"] for s in r.json()["sessions"]} == {code1, code2}
+        for bad in ({"opens_at": "下周"}, {"opens_at": True}, {}, {"open_now": False}):
+            r = c.put(f"/api/courses/{course}/followup", json=bad)
+            assert r.status_code == 400 and r.json()["error"]["code"] == "bad_date", bad
+        assert c.put("/api/courses/cnosuchcourse/followup", json={"opens_at": later}).status_code == 404
+    for code, key in ((code1, key1), (code2, key2)):
+        got = trainer(server, code, key).json()
+        assert got["chosen"] is True and got["chosen_at"] == later, got
+    assert trainer(server, other["code"], other["host_key"]).json()["chosen"] is False
+    r = httpx.put(f"{server.http}/api/courses/{course}/followup", json={"opens_at": None}, timeout=30,
+                  headers={"Authorization": f"Bearer {key1}"})
+    assert r.status_code in (401, 403)  # a session's host key is not the trainer's admin token
+    assert trainer(server, code1, key1).json()["chosen_at"] == later
+    with api(server) as c:
+        assert c.put(f"/api/courses/{course}/followup", json={"opens_at": None}).status_code == 200
+    assert trainer(server, code1, key1).json()["chosen"] is False
+    assert trainer(server, code2, key2).json()["chosen"] is False

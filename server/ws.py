@@ -44,6 +44,10 @@ CLOSE_HANDSHAKE_TIMEOUT = 4408
 CLOSE_FLOOD = 4429
 CLOSE_INTERNAL = 1011
 FLOOD_STRIKES = 3  # refused-for-rate messages in a row before the connection is closed
+# Answers of one connection queued for the committer at once: a phone has one out at a time; a
+# client that sends more without waiting is read on only as they land, so a flood of connections
+# cannot pile commands up faster than they are stored.
+MAX_IN_FLIGHT = 4
 RAISE_JOIN_LIMIT = "raise_join_limit"  # a console command the server answers itself
 
 
@@ -59,7 +63,7 @@ def origin_allowed(ws: Socket, allowed: tuple[str, ...]) -> bool:
 class Connection:
     """The receive side of one websocket; ``conn`` is set once it has identified itself."""
 
-    __slots__ = ("address", "bucket", "conn", "room", "strikes", "svc", "ws")
+    __slots__ = ("address", "bucket", "conn", "in_flight", "room", "strikes", "svc", "ws")
 
     def __init__(self, svc: Services, ws: Socket) -> None:
         self.svc = svc
@@ -69,6 +73,7 @@ class Connection:
         self.address = ws.client_host or "unknown"
         self.bucket = limits.Bucket(svc.limits.messages, time.monotonic())
         self.strikes = 0
+        self.in_flight = 0  # answers of this connection the committer has not answered yet
 
     @property
     def role(self) -> str:
@@ -300,8 +305,11 @@ class Connection:
                 # An answer (the bursts): acked from the commit's callback while this reader goes
                 # on to the next frame. The committer keeps arrival order, so a connection's acks
                 # and errors still go out in the order its messages came.
-                self.svc.committer.submit(self.room.live, cmd).add_done_callback(
-                    partial(self._answered, msg_id))
+                fut = self.svc.committer.submit(self.room.live, cmd)
+                fut.add_done_callback(partial(self._answered, msg_id))
+                self.in_flight += 1
+                if self.in_flight >= MAX_IN_FLIGHT:  # (a client that pipelines: read on once one lands)
+                    await asyncio.wait((fut,))
                 return
             if cmd.name == "cluster":
                 cmd = await self._clustered(cmd)
@@ -319,6 +327,7 @@ class Connection:
         stored, the error if refused; any other fault (a bug of ours, a store that failed) closes
         this connection as an exception in ``run`` would (1011), and its client sends it again."""
         assert self.conn is not None
+        self.in_flight -= 1
         if self.conn.closed:
             return
         exc = fut.exception() if not fut.cancelled() else asyncio.CancelledError()

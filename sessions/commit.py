@@ -145,6 +145,9 @@ class Committer:
         ended: dict[str, int] = {}
         touched: dict[str, LiveSession] = {}
         broken: set[str] = set()  # sessions whose apply raised in this batch: rebuilt, their commands fail
+        # Refusals are answered with the batch's acks, in arrival order: a client that sends several
+        # commands without waiting hears about each in the order it sent them.
+        refused: dict[int, Refused] = {}
         for live, cmd, fut in batch:
             if live.code in broken:
                 fut.set_exception(Refused(INTERNAL, INTERNAL_MESSAGE))
@@ -152,7 +155,7 @@ class Committer:
             try:
                 out = live.decide_events(cmd, self.now())
             except Refused as exc:
-                fut.set_exception(exc)
+                refused[id(fut)] = exc
                 continue
             except Exception as exc:  # a bug of ours: this command fails, the batch goes on
                 log.exception("session %s: deciding %s at seq %d failed", live.code, cmd.name, live.state.seq)
@@ -193,11 +196,15 @@ class Committer:
                 live.announce(writes[code])
             except Exception:  # the events are stored: their commands are acked all the same
                 log.exception("session %s: announcing seq %d failed", code, live.state.seq)
-        for outcomes in done.values():
-            for out, fut in outcomes:
-                if not fut.done():
-                    self.commands += 1
-                    fut.set_result(out)
+        results = {id(fut): out for outcomes in done.values() for out, fut in outcomes}
+        for _live, _cmd, fut in batch:
+            if fut.done():  # (failed above: its session broke or could not be stored)
+                continue
+            if (exc := refused.get(id(fut))) is not None:
+                fut.set_exception(exc)
+            elif (result := results.get(id(fut))) is not None:
+                self.commands += 1
+                fut.set_result(result)
 
     async def _store(self, writes: dict[str, list[Event]], ended: dict[str, int]) -> None:
         """Write a batch: a small one on the loop where the store allows it (a thread's hop

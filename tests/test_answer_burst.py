@@ -137,3 +137,35 @@ def test_the_writes_reach_the_database_file_once_the_room_is_quiet(server: Runni
         await phone.close()
 
     asyncio.run(scenario())
+
+
+def test_answers_sent_without_waiting_are_acked_in_order_and_the_last_counts(server: RunningServer,
+                                                                             mini_source: str) -> None:
+    """A client that pipelines its answers (no wait for each ack): every one is answered, in the
+    order sent, a refused one among them gets its error in its place, and the last answer counts."""
+    s = setup_session(server, mini_source)
+    code, key = s["code"], s["host_key"]
+
+    async def scenario() -> None:
+        console = await host(server.ws, code, key, "console")
+        phone = await player(server.ws, code, "流水线")
+        await _cmd(console, "auto_close", on=False)
+        await _cmd(console, "start", activity="card-a")
+        await phone.view_until(lambda v: bool(v["activity"]) and v["activity"]["status"] == "open")
+        choices = ["a", "b", "c", "zz", "b", "a", "c", "b", "a", "c", "b", "a", "c", "b", "c", "a", "b", "c", "a", "b"]
+        for i, choice in enumerate(choices):
+            await phone.send({"type": "submit", "id": f"p{i}", "activity": "card-a", "answer": {"choice": choice}})
+        replies = []
+        while len(replies) < len(choices):
+            msg = await phone.recv()
+            if msg["type"] in ("ack", "error"):
+                replies.append(msg)
+        assert [m["id"] for m in replies] == [f"p{i}" for i in range(len(choices))]
+        assert [m["type"] for m in replies] == ["error" if c == "zz" else "ack" for c in choices]
+        await _cmd(console, "close")
+        view = await phone.view_until(lambda v: v["activity"]["status"] == "closed")
+        assert view["activity"]["my_answer"] == {"choice": choices[-1]}
+        await phone.close()
+        await console.close()
+
+    asyncio.run(scenario())

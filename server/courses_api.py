@@ -36,6 +36,9 @@ def _course_json(svc: Any, course: CourseRecord) -> dict[str, Any]:
 
 
 def _course(request: Request) -> CourseRecord | Response:
+    """The course a trainer's route names (admin token), or the 401/403/404 that refuses it."""
+    if (denied := _require_admin(request)) is not None:
+        return denied
     course_id = request.path_params["course"]
     course = _svc(request).store.get_course(course_id) if _valid_id(course_id) else None
     if course is None:
@@ -88,8 +91,6 @@ async def list_courses(request: Request) -> Response:
 
 
 async def put_roster(request: Request) -> Response:
-    if (denied := _require_admin(request)) is not None:
-        return denied
     course = _course(request)
     if isinstance(course, Response):
         return course
@@ -125,8 +126,6 @@ def issue_codes(store: Store, course_id: str) -> bytes:
 
 async def post_codes(request: Request) -> Response:
     """Printed per-person codes instead of the last 4 of the 工号: the sheet, once (CSV)."""
-    if (denied := _require_admin(request)) is not None:
-        return denied
     course = _course(request)
     if isinstance(course, Response):
         return course
@@ -141,8 +140,6 @@ async def post_codes(request: Request) -> Response:
 
 async def get_roster(request: Request) -> Response:
     """The trainer's view of the roster: names, 工号, units, groups (never the printed codes)."""
-    if (denied := _require_admin(request)) is not None:
-        return denied
     course = _course(request)
     if isinstance(course, Response):
         return course
@@ -154,8 +151,6 @@ async def get_roster(request: Request) -> Response:
 
 async def course_export(request: Request) -> Response:
     """The course record per person across its days: ``format=json`` or ``xlsx``."""
-    if (denied := _require_admin(request)) is not None:
-        return denied
     course = _course(request)
     if isinstance(course, Response):
         return course
@@ -183,8 +178,6 @@ def render_course(svc: Any, course: CourseRecord, fmt: str) -> tuple[bytes, str]
 
 async def delete_course(request: Request) -> Response:
     """A course, its roster and all its sessions; the course id typed again as confirmation."""
-    if (denied := _require_admin(request)) is not None:
-        return denied
     course = _course(request)
     if isinstance(course, Response):
         return course
@@ -199,8 +192,6 @@ async def delete_course(request: Request) -> Response:
 
 async def delete_person(request: Request) -> Response:
     """One person of a course: their roster row, and their name, answers and plans in its sessions."""
-    if (denied := _require_admin(request)) is not None:
-        return denied
     course = _course(request)
     if isinstance(course, Response):
         return course
@@ -242,8 +233,6 @@ async def session_roster(request: Request) -> Response:
 async def set_followup(request: Request) -> Response:
     """One follow-up date for every day of a course: each of its sessions (as they are now) opens
     its trainees' follow-up then, as ``PUT /api/sessions/{code}/followup`` would set it for one."""
-    if (denied := _require_admin(request)) is not None:
-        return denied
     course = _course(request)
     if isinstance(course, Response):
         return course

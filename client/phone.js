@@ -29,6 +29,7 @@ const S = {
   picked: null, // the roster person chosen on this phone
   record: { code: null, status: 'idle', data: null, error: null }, // my own record (POST /me)
   recordOpen: false, // the "my record" page is on screen instead of the activity
+  leaveArmed: 0, // when "leave" was pressed once (a second press within LEAVE_ARMED_MS leaves)
 };
 
 // -- identity kept across reloads -------------------------------------------------------
@@ -320,8 +321,40 @@ function connect(code) {
   }).start();
 }
 
+/** Leaving forgets this phone's seat (and its link to the personal record): a second press within
+ * LEAVE_ARMED_MS confirms it, as the console's end does; no browser dialog. */
+const LEAVE_ARMED_MS = 5000;
+
+function leaveArmed() {
+  return Boolean(S.leaveArmed) && Date.now() - S.leaveArmed < LEAVE_ARMED_MS;
+}
+
+function leaveButton(cls, label, testid) {
+  const armed = leaveArmed();
+  return h('button', {
+    type: 'button', class: [cls, armed ? 'is-armed' : null], testid, dataset: { leave: label },
+    title: armed ? t('phone.leave_confirm') : null, onclick: leave,
+  }, armed ? t('phone.leave_again') : t(label));
+}
+
+function showLeaveButtons() {
+  for (const btn of document.querySelectorAll('[data-leave]')) {
+    const armed = leaveArmed();
+    btn.classList.toggle('is-armed', armed);
+    setText(btn, armed ? t('phone.leave_again') : t(btn.dataset.leave));
+    if (armed) btn.title = t('phone.leave_confirm');
+    else btn.removeAttribute('title');
+  }
+}
+
 function leave() {
-  if (!window.confirm(t('phone.leave_confirm'))) return;
+  if (!leaveArmed()) {
+    S.leaveArmed = Date.now();
+    showLeaveButtons();
+    setTimeout(showLeaveButtons, LEAVE_ARMED_MS + 50);
+    return;
+  }
+  S.leaveArmed = 0;
   const code = S.code;
   if (S.link) S.link.stop();
   S.link = null;
@@ -548,9 +581,7 @@ function recordOnlyScreen() {
         h('h2', {}, t('phone.ended')),
         h('p', { class: 'muted' }, t('phone.thanks'))),
       renderRecord(false),
-      h('button', {
-        type: 'button', class: 'btn btn-secondary btn-block no-print', testid: 'join-another', onclick: leave,
-      }, t('phone.join_another')),
+      leaveButton('btn btn-secondary btn-block no-print', 'phone.join_another', 'join-another'),
     ],
     title: d && d.session ? d.session.title : '',
   };
@@ -701,7 +732,7 @@ function renderLobby(v) {
       v.group ? h('p', { class: 'lobby-group', testid: 'lobby-group' }, t('phone.in_group', { group: v.group.name })) : null,
       h('p', { class: 'muted' }, t('phone.wait_start')),
       standing(v),
-      h('button', { type: 'button', class: 'btn btn-link', onclick: leave }, t('phone.leave')),
+      leaveButton('btn btn-link', 'phone.leave', 'leave'),
     ],
   };
 }
@@ -717,9 +748,7 @@ function renderEnded(v) {
         h('p', { class: 'muted' }, t('phone.thanks')),
         standing(v)),
       renderRecord(false),
-      h('button', {
-        type: 'button', class: 'btn btn-secondary btn-block no-print', testid: 'join-another', onclick: leave,
-      }, t('phone.join_another')),
+      leaveButton('btn btn-secondary btn-block no-print', 'phone.join_another', 'join-another'),
     ],
   };
 }

@@ -353,3 +353,27 @@ def test_names_are_text_not_markup(caseroom_url: str, pages: Pages) -> None:
     _shot(host, "host-xss")
     assert not pages.dialogs, pages.dialogs
     assert not pages.errors, pages.errors
+
+
+def test_leaving_on_a_phone_takes_a_second_press_and_no_dialog(caseroom_url: str, pages: Pages) -> None:
+    """"不是你？重新加入" forgets this phone's seat: the first press arms it (its label says so), a
+    second within 5 s leaves; one not followed up lapses; no browser dialog at any point."""
+    from playwright.sync_api import expect
+
+    made = _new_session(caseroom_url)
+    phone = pages.open("phone", made["join_url"], width=390, height=844, mobile=True)
+    _join(phone, "换人")
+    leave = phone.get_by_test_id("leave")
+    expect(leave).to_have_text("不是你？重新加入")
+    leave.click()
+    expect(leave).to_have_text("再点一次离开（需重新输入名字加入）")
+    box = leave.bounding_box()
+    assert box is not None and box["height"] >= 44  # a touch target, armed or not
+    expect(leave).to_have_text("不是你？重新加入", timeout=8000)  # not pressed again: it lapses
+    expect(phone.get_by_test_id("lobby")).to_be_visible()
+    leave.click()
+    leave.click()
+    expect(phone.get_by_test_id("join")).to_be_visible()
+    assert phone.evaluate("Object.keys(localStorage).filter((k) => k.startsWith('caseroom.token.'))") == []
+    assert not pages.dialogs, pages.dialogs
+    assert not pages.errors, pages.errors

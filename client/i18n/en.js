@@ -57,6 +57,7 @@ export default {
   'phone.in_group': 'Your group: {group}',
   'phone.wait_start': 'Watch the big screen; the trainer will start soon.',
   'phone.leave': 'Not you? Join again',
+  'phone.leave_again': 'Tap again to leave (you will join again with your name)',
   'phone.leave_confirm': 'You will have to join again with your name. Leave?',
   'phone.ended': 'The session has ended',
   'phone.thanks': 'Thank you for taking part!',

@@ -57,6 +57,7 @@ export default {
   'phone.in_group': '你在 {group}',
   'phone.wait_start': '请看大屏幕，等待讲师开始。',
   'phone.leave': '不是你？重新加入',
+  'phone.leave_again': '再点一次离开（需重新输入名字加入）',
   'phone.leave_confirm': '离开后需要重新输入名字加入，确定吗？',
   'phone.ended': '本次课程已结束',
   'phone.thanks': '感谢参与！',

@@ -283,8 +283,8 @@ function paginate(el) {
   if (el.scrollHeight <= el.clientHeight + 1) { el._pager = null; return; }
   const items = leaves(el, el.clientHeight * 0.9).filter((x) => x.offsetHeight > 0);
   // Each page takes as many blocks as it holds, measured as laid out (wrappers keep their padding,
-  // gaps their size): the block that spills starts the next page. (Cutting by the blocks' places
-  // in the unpaged column made a page too many whenever hidden neighbours changed the spacing.)
+  // gaps their size): the block that spills starts the next page. One pass, so no page could also
+  // hold the next page's first block (the fit test checks it).
   const top = el.getBoundingClientRect().top;
   const spills = (last) => el.scrollHeight > el.clientHeight + 1
     || last.getBoundingClientRect().bottom - top > el.clientHeight * PAGE_FILL;

@@ -329,22 +329,22 @@ function leaveArmed() {
   return Boolean(S.leaveArmed) && Date.now() - S.leaveArmed < LEAVE_ARMED_MS;
 }
 
+/** A leave button: its label (a catalogue key) until pressed once, then what a second press does. */
 function leaveButton(cls, label, testid) {
+  return dressLeave(h('button', { type: 'button', class: cls, testid, dataset: { leave: label }, onclick: leave }));
+}
+
+function dressLeave(btn) {
   const armed = leaveArmed();
-  return h('button', {
-    type: 'button', class: [cls, armed ? 'is-armed' : null], testid, dataset: { leave: label },
-    title: armed ? t('phone.leave_confirm') : null, onclick: leave,
-  }, armed ? t('phone.leave_again') : t(label));
+  btn.classList.toggle('is-armed', armed);
+  setText(btn, armed ? t('phone.leave_again') : t(btn.dataset.leave));
+  if (armed) btn.title = t('phone.leave_confirm');
+  else btn.removeAttribute('title');
+  return btn;
 }
 
 function showLeaveButtons() {
-  for (const btn of document.querySelectorAll('[data-leave]')) {
-    const armed = leaveArmed();
-    btn.classList.toggle('is-armed', armed);
-    setText(btn, armed ? t('phone.leave_again') : t(btn.dataset.leave));
-    if (armed) btn.title = t('phone.leave_confirm');
-    else btn.removeAttribute('title');
-  }
+  for (const btn of document.querySelectorAll('[data-leave]')) dressLeave(btn);
 }
 
 function leave() {

@@ -477,6 +477,12 @@ function dateValue(ms) {
   return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
 }
 
+/** A date field's value (YYYY-MM-DD) as the epoch ms of that day's local midnight (dateValue's inverse). */
+function dateMs(value) {
+  const [y, m, day] = value.split('-').map(Number);
+  return new Date(y, m - 1, day).getTime();
+}
+
 function followUpRow(s, key) {
   const f = S.following;
   let body;
@@ -489,9 +495,7 @@ function followUpRow(s, key) {
       'aria-label': t('trainer.followup_date'),
     });
     const setDate = () => {
-      if (!dateInput.value) return;
-      const [y, m, day] = dateInput.value.split('-').map(Number);
-      loadFollowUp(s.code, key, 'PUT', { opens_at: new Date(y, m - 1, day).getTime() });
+      if (dateInput.value) loadFollowUp(s.code, key, 'PUT', { opens_at: dateMs(dateInput.value) });
     };
     const total = d.total || {};
     body = [
@@ -790,9 +794,8 @@ function courseFollowUp(c) {
     'aria-label': t('trainer.course_followup_date'),
   });
   const set = () => {
-    if (!input.value) { input.focus(); return; }
-    const [y, m, day] = input.value.split('-').map(Number);
-    setCourseFollowUp(c, { opens_at: new Date(y, m - 1, day).getTime() });
+    if (input.value) setCourseFollowUp(c, { opens_at: dateMs(input.value) });
+    else input.focus();
   };
   return h('div', { class: 'row-actions' },
     h('label', { class: 'row-label' }, t('trainer.course_followup_date'), input),

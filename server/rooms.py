@@ -210,8 +210,8 @@ class Room:
     """The connections of one live session in this process."""
 
     def __init__(self, live: LiveSession, clock: Clock, committer: Committer,
-                 may_tick: Callable[[str], bool] = lambda code: True, presence_global: bool = True,
-                 node: str = "", run: Callable[[LiveSession, Command], Awaitable[Outcome]] | None = None) -> None:
+                 may_tick: Callable[[str], bool] = lambda code: True, node: str = "",
+                 run: Callable[[LiveSession, Command], Awaitable[Outcome]] | None = None) -> None:
         self.live = live
         self.clock = clock
         self.committer = committer
@@ -223,7 +223,7 @@ class Room:
         # Presence for closing when everyone has answered (``sessions/autoclose.py``): when each
         # player's last connection dropped, and when this room began watching (a restart).
         # In a cluster a process sees only its own phones, so it never closes a card for that.
-        self.presence_global = presence_global
+        self.presence_global = not node
         self.since = clock.now_ms()
         self.last_seen: dict[str, int] = {}
         self._check: asyncio.TimerHandle | None = None
@@ -671,8 +671,7 @@ class Rooms:
         self.get_live = get_live
         self.committer = committer
         self.may_tick: Callable[[str], bool] = lambda code: True  # the cluster says who runs timers
-        self.presence_global = True  # False in a cluster: each process sees only its own phones
-        self.node = ""  # this process's id in a cluster
+        self.node = ""  # this process's id in a cluster, where each process sees only its own phones
         self.run: Callable[[LiveSession, Command], Awaitable[Outcome]] | None = None  # (relays in a cluster)
         self.rooms: dict[str, Room] = {}
 
@@ -680,8 +679,8 @@ class Rooms:
         room = self.rooms.get(code)
         if room is None:
             room = Room(self.get_live(code), self.clock, self.committer, lambda c: self.may_tick(c),
-                        self.presence_global, self.node, self.run)
-            if self.presence_global:
+                        self.node, self.run)
+            if room.presence_global:
                 room._recheck_later(GRACE_MS / 1000 + 0.05)  # the restart's grace for everyone ends
             self.rooms[code] = room
         return room

@@ -127,8 +127,9 @@ class Services:
             assert isinstance(hub, RedisHub)
             svc.cluster = Cluster(hub, sessions, committer, lambda code: svc.rooms.room(code).arm_timer())
             svc.rooms.may_tick = svc.cluster.is_owner
-            svc.rooms.presence_global = False  # no closing when everyone has answered (see rooms.py)
-            svc.rooms.node, svc.rooms.run = svc.cluster.node, svc.cluster.run  # attendance per process
+            # Each process sees only its own phones: attendance per process, relayed to the owner, and
+            # no closing when everyone has answered (see rooms.py).
+            svc.rooms.node, svc.rooms.run = svc.cluster.node, svc.cluster.run
         svc.refresh_decks()
         return svc
 

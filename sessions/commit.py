@@ -140,14 +140,14 @@ class Committer:
                 return
 
     async def _commit(self, batch: list[tuple[LiveSession, Command, asyncio.Future[Outcome]]]) -> None:
-        done: dict[str, list[tuple[Outcome, asyncio.Future[Outcome]]]] = {}
+        done: dict[str, list[asyncio.Future[Outcome]]] = {}  # per session: its commands decided so far
         writes: dict[str, list[Event]] = {}
         ended: dict[str, int] = {}
         touched: dict[str, LiveSession] = {}
         broken: set[str] = set()  # sessions whose apply raised in this batch: rebuilt, their commands fail
-        # Refusals are answered with the batch's acks, in arrival order: a client that sends several
-        # commands without waiting hears about each in the order it sent them.
-        refused: dict[int, Refused] = {}
+        # Every answer, in arrival order (refusals too, given with the acks once the batch is stored):
+        # a client that sends several commands without waiting hears about each in the order it sent them.
+        answers: dict[asyncio.Future[Outcome], Outcome | Refused] = {}
         for live, cmd, fut in batch:
             if live.code in broken:
                 fut.set_exception(Refused(INTERNAL, INTERNAL_MESSAGE))
@@ -155,7 +155,7 @@ class Committer:
             try:
                 out = live.decide_events(cmd, self.now())
             except Refused as exc:
-                refused[id(fut)] = exc
+                answers[fut] = exc
                 continue
             except Exception as exc:  # a bug of ours: this command fails, the batch goes on
                 log.exception("session %s: deciding %s at seq %d failed", live.code, cmd.name, live.state.seq)
@@ -171,7 +171,7 @@ class Committer:
                                   live.code, out.events[0].type, out.events[0].seq)
                     broken.add(live.code)
                     fut.set_exception(_internal(exc))
-                    for _out, other in done.pop(live.code, []):
+                    for other in done.pop(live.code, []):
                         other.set_exception(_internal(exc))
                     writes.pop(live.code, None)
                     ended.pop(live.code, None)
@@ -182,7 +182,8 @@ class Committer:
                 touched[live.code] = live
                 if (at := live.ended_at(out.events)) is not None:
                     ended[live.code] = at
-            done.setdefault(live.code, []).append((out, fut))
+            done.setdefault(live.code, []).append(fut)
+            answers[fut] = out
         if writes:
             try:
                 await self._store(writes, ended)
@@ -196,15 +197,14 @@ class Committer:
                 live.announce(writes[code])
             except Exception:  # the events are stored: their commands are acked all the same
                 log.exception("session %s: announcing seq %d failed", code, live.state.seq)
-        results = {id(fut): out for outcomes in done.values() for out, fut in outcomes}
-        for _live, _cmd, fut in batch:
+        for fut, answer in answers.items():
             if fut.done():  # (failed above: its session broke or could not be stored)
                 continue
-            if (exc := refused.get(id(fut))) is not None:
-                fut.set_exception(exc)
-            elif (result := results.get(id(fut))) is not None:
+            if isinstance(answer, Refused):
+                fut.set_exception(answer)
+            else:
                 self.commands += 1
-                fut.set_result(result)
+                fut.set_result(answer)
 
     async def _store(self, writes: dict[str, list[Event]], ended: dict[str, int]) -> None:
         """Write a batch: a small one on the loop where the store allows it (a thread's hop
@@ -249,7 +249,7 @@ class Committer:
 
     async def _store_apart(self, writes: dict[str, list[Event]], ended: dict[str, int],
                            touched: dict[str, LiveSession],
-                           done: dict[str, list[tuple[Outcome, asyncio.Future[Outcome]]]]) -> None:
+                           done: dict[str, list[asyncio.Future[Outcome]]]) -> None:
         """After a failed batch: each session in its own transaction, so one session's fault (or a
         poisoned event) fails only that session's commands; a session that fails again is rebuilt
         from the store (the truth) and its commands get the error, never an ack."""
@@ -263,7 +263,7 @@ class Committer:
                 live = touched.pop(code)
                 del writes[code]
                 _reload(live)
-                for _out, fut in done.pop(code, []):
+                for fut in done.pop(code, []):
                     if not fut.done():
                         fut.set_exception(exc)
 

@@ -367,6 +367,7 @@ def test_leaving_on_a_phone_takes_a_second_press_and_no_dialog(caseroom_url: str
     expect(leave).to_have_text("不是你？重新加入")
     leave.click()
     expect(leave).to_have_text("再点一次离开（需重新输入名字加入）")
+    _shot(phone, "phone-leave-armed-390x844")
     box = leave.bounding_box()
     assert box is not None and box["height"] >= 44  # a touch target, armed or not
     expect(leave).to_have_text("不是你？重新加入", timeout=8000)  # not pressed again: it lapses

@@ -44,6 +44,7 @@ LEASE_MS = 4000
 RENEW_EVERY = 1.0
 RELAY_TIMEOUT = 5.0  # longer than a lease, so a dead owner has been replaced when we look again
 RELAY_ATTEMPTS = 8
+CATCH_UP_TIMEOUT = 2.0  # a relayed command's earlier events are late on the hub: then read the log
 
 # Renew only a lease we still hold; take a free one. Both atomic in Redis.
 RENEW = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) end return 0"
@@ -70,6 +71,7 @@ class Cluster:
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._answering: set[asyncio.Task[None]] = set()
         self._owners: dict[str, str] = {}  # code -> the owner last read from its lease
+        self._waiters: dict[str, list[tuple[int, asyncio.Future[None]]]] = {}  # code -> (seq, relayed command)
         self._requests: dict[str, list[dict[str, Any]]] = {}  # owner -> relayed commands to send
         self._replies: dict[str, list[dict[str, Any]]] = {}  # relaying node -> answers to send
         self._outbox_ready = asyncio.Event()
@@ -133,6 +135,7 @@ class Cluster:
         live = self.sessions.live.get(code)
         if live is not None:
             live.reload()
+            self._wake(code, live.state.seq)
         self.owned.add(code)
         self.takeovers += 1
         log.info("node %s owns session %s", self.node, code)
@@ -163,7 +166,9 @@ class Cluster:
                     continue
                 raise Refused(reply["error"]["code"], reply["error"]["message"])
             self.relayed += 1
-            return Outcome([Event(**e) for e in reply["events"]], duplicate=reply.get("duplicate", False))
+            events = [Event(**e) for e in reply["events"]]
+            await self._caught_up(live, events)
+            return Outcome(events, duplicate=reply.get("duplicate", False))
         raise Refused("unavailable", "the session is moving to another server; send it again")
 
     async def _owner(self, code: str) -> str | None:
@@ -255,25 +260,60 @@ class Cluster:
             reply["error"] = {"code": "not_owner", "message": str(exc)}
         self._post(reply_to, reply, reply=True)
 
+    async def _caught_up(self, live: LiveSession, events: list[Event]) -> None:
+        """Return once this replica holds the events a relayed command made.
+
+        The owner's reply and its hub message travel on two channels, so the reply may come
+        first, and the caller reads the state those events made (the player a join created, the
+        view after an answer). Events that follow on from the replica's state are applied here
+        (the hub's copy is then already had); after a gap, the earlier events are on their way
+        over the hub, so wait for them, and only if they never come rebuild from the shared log."""
+        if not events or live.state.seq >= events[-1].seq:
+            return
+        if events[0].seq <= live.state.seq + 1:
+            self._on_remote(live.code, events)
+            return
+        fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        waiter = (events[-1].seq, fut)
+        self._waiters.setdefault(live.code, []).append(waiter)
+        try:
+            await asyncio.wait_for(fut, CATCH_UP_TIMEOUT)
+        except TimeoutError:
+            log.info("session %s: events before %d never came over the hub; rebuilding the replica from the log",
+                     live.code, events[0].seq)
+            self._on_remote(live.code, events)
+        finally:
+            waiting = self._waiters.get(live.code, [])
+            if waiter in waiting:
+                waiting.remove(waiter)
+
     # -- replicas and leases ----------------------------------------------------------------------
     def _on_remote(self, code: str, events: list[Event]) -> None:
         live = self.sessions.live.get(code)
         if live is None or code in self.owned or not events:
             return
-        if events[-1].seq <= live.state.seq:
+        events = [e for e in events if e.seq > live.state.seq]  # (a relayed reply may have brought some)
+        if not events:
             return  # already have them
         if events[0].seq != live.state.seq + 1:
             log.info("session %s: gap before event %d; rebuilding the replica from the log", code, events[0].seq)
             live.reload()
             live.announce(events, remote=True)
-            return
-        try:
-            live.apply_events(events)
-        except Exception:  # a replica half-applied: rebuild it from the shared log (the truth)
-            log.exception("session %s: applying remote events %d-%d failed; rebuilding the replica",
-                          code, events[0].seq, events[-1].seq)
-            live.reload()
-        live.announce(events, remote=True)
+        else:
+            try:
+                live.apply_events(events)
+            except Exception:  # a replica half-applied: rebuild it from the shared log (the truth)
+                log.exception("session %s: applying remote events %d-%d failed; rebuilding the replica",
+                              code, events[0].seq, events[-1].seq)
+                live.reload()
+            live.announce(events, remote=True)
+        self._wake(code, live.state.seq)
+
+    def _wake(self, code: str, seq: int) -> None:
+        """Wake the relayed commands waiting for this replica to reach their events."""
+        for upto, fut in self._waiters.get(code, ()):
+            if upto <= seq and not fut.done():
+                fut.set_result(None)
 
     async def _keep_leases(self) -> None:
         while True:
@@ -285,6 +325,7 @@ class Cluster:
                             log.warning("node %s lost the lease of %s", self.node, code)
                             self.owned.discard(code)
                             self.sessions.live[code].reload()
+                            self._wake(code, self.sessions.live[code].state.seq)
                     elif await self.redis.get(lease_key(code)) is None:
                         await self.try_own(code)  # the owner is gone: take over
                 except Exception:

@@ -7,7 +7,9 @@ fault is a wrapper around real code, armed by a marker the test sends over the r
 - a vote answer ``{"choice": "boom"}``: the vote kind's ``apply_answer`` changes its tally, then raises;
 - a player named ``boom-store``: storing a batch with that join raises (a disk or database fault);
 - a player named ``boom-die``: the committer task itself dies (a BaseException no guard catches);
-  with ``CASEROOM_TEST_DIE_ALWAYS=1`` it then dies again each time it is restarted.
+  with ``CASEROOM_TEST_DIE_ALWAYS=1`` it then dies again each time it is restarted;
+- ``CASEROOM_TEST_HUB_LAG_MS=N`` (with Redis): the owner's events reach this process over the hub
+  N ms late, later than the owner's replies to the commands it relays.
 """
 
 from __future__ import annotations
@@ -75,6 +77,25 @@ def plant(setattr: Any = setattr) -> None:
         await run(self)
 
     setattr(Committer, "_run", bad_run)
+
+    lag_ms = int(os.environ.get("CASEROOM_TEST_HUB_LAG_MS", "0"))
+    if lag_ms:
+        import asyncio
+
+        from server.cluster import Cluster
+
+        start = Cluster.start
+
+        async def lagging_start(self: Any, keep: Any = None) -> None:
+            await start(self, keep)
+            on_remote = self.hub.on_remote
+
+            def late(code: str, events: Any) -> None:
+                asyncio.get_running_loop().call_later(lag_ms / 1000, on_remote, code, events)
+
+            self.hub.on_remote = late
+
+        setattr(Cluster, "start", lagging_start)
 
 
 if __name__ == "__main__":

@@ -20,7 +20,7 @@ from bench.phones import Phone
 from tests.conftest import ADMIN, FIXTURES, RunningServer, start_server
 from tests.pg import fresh_schema
 from tests.test_hub import REDIS_URL, need_redis
-from tests.wsclient import host
+from tests.wsclient import Client, host
 
 
 def lease_owner(code: str) -> str | None:
@@ -56,9 +56,20 @@ def run_scenario(servers: list[RunningServer]) -> None:
     owner_port = s1.port
 
     async def scenario() -> None:
+        phones: list[Phone] = []
+        hosts: list[Client] = []
+        try:
+            await body(phones, hosts)
+        finally:  # (a failed run leaves no open socket for a later test to trip over)
+            for p in phones:
+                p.cut()
+            for c in hosts:
+                await c.close()
+
+    async def body(phones: list[Phone], hosts: list[Client]) -> None:
         screen = await host(s3.ws, code, key, "screen")  # a replica's screen
         console = await host(s2.ws, code, key, "console")  # commands relayed to the owner
-        phones: list[Phone] = []
+        hosts += [screen, console]
         for i in range(30):
             srv = servers[i % 3]
             phones.append(Phone(srv.ws, code, f"学员{i:02d}", group=("g1", "g2", "g3")[i % 3]))
@@ -142,6 +153,59 @@ def run_scenario(servers: list[RunningServer]) -> None:
     asyncio.run(scenario())
 
 
+def test_a_replica_answers_from_the_state_its_relayed_commands_made(tmp_path: Path) -> None:
+    """The owner's reply to a relayed command can come before its events do over the hub: a
+    phone joining on that replica still gets its welcome (it used to be closed with 1011: the
+    player was not in the replica's state yet), and answers there are acked and counted (the
+    replica's hub here runs 400 ms late)."""
+    need_redis()
+    with fresh_schema() as url:
+        env = {"CASEROOM_DATABASE_URL": url, "CASEROOM_REDIS_URL": REDIS_URL,
+               "CASEROOM_JOIN_BURST": "10000", "CASEROOM_JOIN_RATE": "1000"}
+        owner = start_server(tmp_path / "data1", env=env)
+        replica = start_server(tmp_path / "data2", env={**env, "CASEROOM_TEST_HUB_LAG_MS": "400"},
+                               module="tests.faultserve")
+        try:
+            with owner.admin() as api:
+                assert api.post("/api/decks", content=(FIXTURES / "kinds.yaml").read_bytes()).status_code == 201
+                session = api.post("/api/sessions", json={"deck": "kinds"}).json()
+            code, key = session["code"], session["host_key"]
+
+            async def scenario() -> None:
+                console = await host(owner.ws, code, key, "console")
+                screen = await host(replica.ws, code, key, "screen")  # the replica has taken the session up
+                phones = [Phone(replica.ws, code, f"学员{i}") for i in range(6)]
+                try:
+                    local = Phone(owner.ws, code, "本地")
+                    phones.append(local)
+                    await local.connect()  # its event reaches the replica 400 ms from now ...
+                    await asyncio.gather(*(p.connect() for p in phones[:-1]))  # ... and these come after it
+                    assert len({p.player_id for p in phones}) == 7
+                    reply = await console.request({"type": "command", "name": "start", "args": {"activity": "v-ind"}})
+                    assert reply["type"] == "ack", reply
+                    for p in phones:
+                        await p.wait_view(lambda v: v["activity"] is not None and v["activity"]["id"] == "v-ind")
+                    await asyncio.gather(*(p.submit("v-ind", {"choice": "a"}) for p in phones[:-1]))
+                    await asyncio.gather(*(p.wait_acked(10) for p in phones))
+                    for p in phones[:-1]:  # (an answer's own view may wait for the next change: the ack said it)
+                        await p.wait_view(lambda v: v["activity"]["my_answer"] == {"choice": "a"}, timeout=5)
+                    view = await console.view_until(lambda v: bool(v["activity"]) and v["activity"]["submitted"] == 6)
+                    assert view["activity"]["tally"] == {"a": 6, "b": 0, "c": 0}  # (本地 did not answer)
+                finally:
+                    for p in phones:
+                        await p.close()
+                    await console.close()
+                    await screen.close()
+
+            asyncio.run(scenario())
+            log = replica.log.read_text(errors="replace")
+            assert "Traceback" not in log, log[-3000:]
+            assert "rebuilding the replica" not in log, log[-3000:]  # it waited for the hub instead
+        finally:
+            owner.stop(kill=True)
+            replica.stop(kill=True)
+
+
 def test_redis_is_required_only_when_configured() -> None:
     """The default mode imports no Redis client at all."""
     import subprocess
@@ -156,7 +220,7 @@ def test_redis_is_required_only_when_configured() -> None:
 def test_attendance_in_a_cluster_counts_a_phone_wherever_it_is_connected(tmp_path: Path) -> None:
     """A course session on two processes: a trainee whose phone moves from one process to the
     other stays present (one span), and leaves when the last process lets go of them."""
-    from tests.wsclient import Client, player
+    from tests.wsclient import player
 
     need_redis()
     with fresh_schema() as url:

@@ -13,21 +13,32 @@ import unicodedata
 MAX_COMBINING_RUN = 2
 
 
+def char_width(ch: str) -> int:
+    """Columns of one character: 0 for a combining mark, 2 for a wide or full-width one, else 1."""
+    if unicodedata.category(ch)[0] == "M":
+        return 0
+    return 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
+
+
 def display_width(text: str) -> int:
     """Columns on a screen: wide and full-width characters (CJK, fullwidth forms) take two."""
-    return sum(0 if unicodedata.category(ch).startswith("M") else
-               2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
+    if text.isascii():  # (no ASCII character is a mark or wide)
+        return len(text)
+    return sum(map(char_width, text))
 
 
 def cut_to_width(text: str, width: int) -> str:
-    out, used = [], 0
-    for ch in text:
-        w = display_width(ch)
-        if used + w > width:
-            break
-        out.append(ch)
-        used += w
-    return "".join(out)
+    """The longest start of ``text`` that fits in ``width`` columns (every join cuts its name)."""
+    if text.isascii():
+        return text[:width]
+    if 2 * len(text) <= width:  # (no character is wider than two columns)
+        return text
+    used = 0
+    for i, ch in enumerate(text):
+        used += char_width(ch)
+        if used > width:
+            return text[:i]
+    return text
 
 
 def clean_text(raw: str, *, max_chars: int = 2000) -> str:

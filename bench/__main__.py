@@ -31,8 +31,8 @@ def main(argv: list[str] | None = None) -> int:
                                           "(.svg flame graph, .txt collapsed stacks, .json speedscope)")
     parser.add_argument("--profile-rate", type=int, default=100, help="py-spy samples per second")
     parser.add_argument("--profile-gil", action="store_true", help="py-spy --gil: only the thread holding the GIL")
-    parser.add_argument("--profile-phase", choices=("burst", "all"), default="burst",
-                        help="profile only the answer burst (default) or the whole run")
+    parser.add_argument("--profile-phase", choices=("burst", "joins", "all"), default="burst",
+                        help="profile only the answer burst (default), only the joins, or the whole run")
     parser.add_argument("--json", help="write the report here (default bench/results/<stamp>-<N>.json)")
     parser.add_argument("--quiet", action="store_true", help="no progress lines")
     args = parser.parse_args(argv)

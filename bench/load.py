@@ -574,7 +574,7 @@ class BenchConfig:
     profile: str | None = None  # py-spy output file for the caseroom server (svg, txt=raw, json=speedscope)
     profile_rate: int = 100
     profile_gil: bool = False  # only the thread holding the GIL (the event loop, mostly)
-    profile_phase: str = "burst"  # "burst": from just before the answers to the complete screen; or "all"
+    profile_phase: str = "burst"  # "burst": from just before the answers to the complete screen; "joins"; or "all"
     ceiling_loop: str = "uvloop"
     ack_timeout: float = 60.0
     wait_quiet: float = 0.0  # seconds to wait for a quiet machine before each target
@@ -734,7 +734,7 @@ async def run_target(cfg: BenchConfig, kind: str) -> dict[str, Any]:
         await hosts.connect()
         await asyncio.sleep(0.3)
         idle = proc_stats(target.pid)
-        if kind == "caseroom" and cfg.profile_phase == "all":
+        if kind == "caseroom" and cfg.profile_phase in ("all", "joins"):
             profiler = _start_profiler(cfg, target.pid if isinstance(target.pid, int) else target.pid[0])
 
         # 1. join
@@ -761,6 +761,10 @@ async def run_target(cfg: BenchConfig, kind: str) -> dict[str, Any]:
         res["rss_idle_mb"] = idle["rss_kb"] / 1024
         res["rss_joined_mb"] = after_join["rss_kb"] / 1024
         res["kb_per_phone"] = (after_join["rss_kb"] - idle["rss_kb"]) / max(1, joined)
+        if profiler is not None and cfg.profile_phase == "joins":
+            res["profile"] = cfg.profile
+            res["profiler_log"] = _stop_profiler(profiler)
+            profiler = None
 
         # 2. start the vote; every phone sees it
         _say(cfg, f"[{kind}] console starts the vote")

@@ -7,7 +7,7 @@ every frame sent. The endpoint needs six things, so it gets exactly those.
 
 ``send_texts`` hands several frames to the server in one write when the server offers it
 (``server/wsproto.py``, the ``caseroom.send_texts`` extension), and sends them one by one
-otherwise; ``handle_texts`` lets the endpoint take frames as they arrive (``caseroom.on_text``).
+otherwise.
 """
 
 from __future__ import annotations
@@ -19,11 +19,10 @@ from starlette.types import Receive, Scope, Send
 
 EXTENSION = "caseroom.send_texts"  # offered by server/wsproto.py
 WRITE_EXTENSION = "caseroom.write_texts"  # (the same, synchronous: False when it cannot write now)
-TEXT_EXTENSION = "caseroom.on_text"  # (server/wsproto.py: frames handed to a callback as they arrive)
 
 
 class Socket:
-    __slots__ = ("_batch", "_on_text", "_receive", "_send", "_write", "closed", "scope")
+    __slots__ = ("_batch", "_receive", "_send", "_write", "closed", "scope")
 
     def __init__(self, scope: Scope, receive: Receive, send: Send) -> None:
         self.scope = scope
@@ -32,7 +31,6 @@ class Socket:
         extensions = scope.get("extensions") or {}
         self._batch: Callable[[list[str]], Awaitable[None]] | None = extensions.get(EXTENSION)
         self._write: Callable[[list[str]], bool] | None = extensions.get(WRITE_EXTENSION)
-        self._on_text: Callable[[Callable[[str], bool] | None], None] | None = extensions.get(TEXT_EXTENSION)
         self.closed = False  # a close frame was sent: nothing more goes out
 
     def header(self, name: bytes) -> str | None:
@@ -79,13 +77,6 @@ class Socket:
         """Write text frames at once if the server can (open, not backed up); False: nothing
         was written, use ``send_texts``."""
         return not self.closed and self._write is not None and self._write(texts)
-
-    def handle_texts(self, handler: Callable[[str], bool] | None) -> None:
-        """Where the server allows it, each text frame that arrives while ``receive`` is waiting
-        with nothing queued goes to ``handler`` first, on the spot; True: it was handled, False:
-        ``receive`` returns it as usual (and every frame after it, in order)."""
-        if self._on_text is not None:
-            self._on_text(handler)
 
     async def close(self, code: int = 1000) -> None:
         if self.closed:

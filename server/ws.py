@@ -100,7 +100,6 @@ class Connection:
             with contextlib.suppress(Exception):
                 await self.ws.close(CLOSE_INTERNAL)
             return
-        self.ws.handle_texts(self.on_text)
         try:
             while True:
                 await self._handle(await self._receive())
@@ -111,7 +110,6 @@ class Connection:
             with contextlib.suppress(Exception):
                 await self.ws.close(CLOSE_INTERNAL)
         finally:
-            self.ws.handle_texts(None)
             if self.room is not None and self.conn is not None:
                 self.room.remove(self.conn)
 
@@ -323,42 +321,6 @@ class Connection:
             self.conn.send(_error(exc.msg_id, exc))
         except Refused as exc:
             self.conn.send(_error(msg_id, exc))
-
-    def on_text(self, text: str) -> bool:
-        """A frame as it arrives, while the reader waits with nothing before it: a ping or an
-        answer (every frame of a burst) is handled here, without waking the reader task.
-
-        Anything else, and anything this would refuse, returns False and goes to the reader,
-        which handles it (and the frames after it, in order) exactly as before."""
-        conn, room = self.conn, self.room
-        if conn is None or room is None or conn.closed or self.in_flight >= MAX_IN_FLIGHT - 1:
-            return False
-        try:
-            msg_id, msg = parse(text)
-            if isinstance(msg, Ping):
-                authz.check_message(conn.role, "ping")
-                if not self.bucket.take(time.monotonic()):
-                    return False
-                self.strikes = 0
-                conn.send(self._pong(msg, msg_id))
-                return True
-            if not isinstance(msg, Submit) or self.svc.cluster is not None:
-                return False
-            authz.check_message(conn.role, "submit")
-            cmd = self._command(msg, msg_id)
-        except Exception:  # (refused, or a bug of ours: the reader answers it as it always did)
-            return False
-        if not self.bucket.take(time.monotonic()):
-            return False
-        self.strikes = 0
-        try:
-            fut = self.svc.committer.submit(room.live, cmd)
-        except Refused as exc:
-            conn.send(_error(msg_id, exc))
-            return True
-        fut.add_done_callback(partial(self._answered, msg_id))
-        self.in_flight += 1
-        return True
 
     def _answered(self, msg_id: str | None, fut: asyncio.Future[Any]) -> None:
         """An answer's outcome, as ``_handle`` would have sent it had it waited: the ack once it is

@@ -24,13 +24,6 @@ without it (another server, a test harness) ``server/socket.py`` sends frame by 
 can take the frames now, so an ack needs no sender task (a task per answer was a share of a
 burst's CPU); when it cannot, it writes nothing and the caller falls back to a task.
 
-And it offers ``handle_texts`` (``caseroom.on_text``): the app may register a callback that
-takes each text frame as it arrives, while the app waits in ``receive`` with nothing queued.
-A phone's answer or ping is then handled in ``data_received`` itself, without waking the
-connection's reader task and its coroutines (a burst is one such frame per phone); a frame the
-callback declines, and every frame after it while the app is busy, is queued as uvicorn does,
-so the app sees them in the order they came.
-
 Used by ``caseroom serve`` (``ws=CaseroomWSProtocol``); uvicorn's own tests of the protocol
 are what it relies on, and ``tests/test_wsproto.py`` checks the parts replaced here.
 """
@@ -38,13 +31,12 @@ are what it relies on, and ``tests/test_wsproto.py`` checks the parts replaced h
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 from typing import Any
 
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 from websockets.exceptions import InvalidState
 
-from server.socket import EXTENSION, TEXT_EXTENSION, WRITE_EXTENSION
+from server.socket import EXTENSION, WRITE_EXTENSION
 
 
 class Inbox:
@@ -64,10 +56,6 @@ class Inbox:
 
     def empty(self) -> bool:
         return not self._items
-
-    def idle(self) -> bool:
-        """Nothing queued and the app waiting in ``get``: it has taken every earlier message."""
-        return not self._items and self._waiter is not None and not self._waiter.done()
 
     def qsize(self) -> int:
         return len(self._items)
@@ -124,7 +112,6 @@ class CaseroomWSProtocol(WebSocketsSansIOProtocol):
         self.queue = Inbox()  # type: ignore[assignment]
         self.writable = Flag()  # type: ignore[assignment]
         self.heard = 0.0  # loop time the peer last sent anything
-        self.on_text: Callable[[str], bool] | None = None  # the app's frame handler (caseroom.on_text)
 
     def data_received(self, data: bytes) -> None:
         self.heard = self.loop.time()
@@ -149,26 +136,6 @@ class CaseroomWSProtocol(WebSocketsSansIOProtocol):
         if scope is not None and self.response.status_code == 101:
             scope["extensions"][EXTENSION] = self.send_texts
             scope["extensions"][WRITE_EXTENSION] = self.write_texts
-            scope["extensions"][TEXT_EXTENSION] = self.handle_texts
-
-    def handle_texts(self, handler: Callable[[str], bool] | None) -> None:
-        self.on_text = handler
-
-    def send_receive_event_to_app(self) -> None:
-        """A whole message: to the app's handler on the spot when the app is waiting with nothing
-        queued (no task wakes for it), else into the inbox as uvicorn does."""
-        handler = self.on_text
-        if (handler is not None and self.curr_msg_data_type == "text" and not self.close_sent
-                and self.queue.idle()):  # type: ignore[attr-defined]
-            data = self.frames[0] if len(self.frames) == 1 else b"".join(self.frames)
-            try:
-                text = data.decode()
-            except UnicodeDecodeError:
-                text = None  # (uvicorn's own path closes with 1007)
-            if text is not None and handler(text):
-                self.frames = []
-                return
-        super().send_receive_event_to_app()
 
     async def send(self, message: Any) -> None:
         await super().send(message)

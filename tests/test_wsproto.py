@@ -161,56 +161,6 @@ async def test_a_closed_connection_refuses_the_batch() -> None:
 
 
 @run
-async def test_a_frame_handler_takes_frames_while_the_app_waits_and_never_jumps_the_queue() -> None:
-    handled: list[str] = []
-    received: list[str] = []
-    busy = asyncio.Event()  # set: the app is doing something else (not waiting in receive)
-    go_on = asyncio.Event()
-
-    def handler(text: str) -> bool:
-        if text.startswith("slow"):
-            return False  # declined: the app's reader gets it
-        handled.append(text)
-        return True
-
-    async def app(scope: Any, receive: Any, send: Any) -> None:
-        ws = Socket(scope, receive, send)
-        await ws.accept()
-        ws.handle_texts(handler)
-        while True:
-            message = await ws.receive()
-            if message["type"] != "websocket.receive":
-                return
-            received.append(message["text"])
-            if message["text"] == "slow 1":
-                busy.set()
-                await go_on.wait()  # while it works on this one, later frames must wait behind it
-                busy.clear()
-
-    proto, transport, client = await _connected(app)
-
-    async def frames(*texts: str) -> None:
-        for text in texts:
-            client.send_text(text.encode())
-        proto.data_received(b"".join(client.data_to_send()))
-        for _ in range(20):
-            await asyncio.sleep(0)
-
-    await frames("a", "b")
-    assert handled == ["a", "b"] and received == []  # on the spot, no task woken
-    await frames("slow 1", "c")  # declined, then one behind it: both to the reader, in order
-    assert busy.is_set() and received == ["slow 1"] and handled == ["a", "b"]
-    go_on.set()
-    for _ in range(20):
-        await asyncio.sleep(0)
-    assert received == ["slow 1", "c"] and handled == ["a", "b"]
-    await frames("d")  # the reader waits again: the handler has it
-    assert handled == ["a", "b", "d"] and received == ["slow 1", "c"]
-    assert transport.reading
-    proto.connection_lost(None)
-
-
-@run
 async def test_inbox_hands_items_over_in_order_and_survives_a_cancelled_get() -> None:
     inbox = Inbox()
     assert inbox.empty()

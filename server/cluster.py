@@ -134,8 +134,7 @@ class Cluster:
         # last events never reached us over the hub.
         live = self.sessions.live.get(code)
         if live is not None:
-            live.reload()
-            self._wake(code, live.state.seq)
+            self._rebuild(live)
         self.owned.add(code)
         self.takeovers += 1
         log.info("node %s owns session %s", self.node, code)
@@ -286,6 +285,8 @@ class Cluster:
             waiting = self._waiters.get(live.code, [])
             if waiter in waiting:
                 waiting.remove(waiter)
+            if not waiting:
+                self._waiters.pop(live.code, None)
 
     # -- replicas and leases ----------------------------------------------------------------------
     def _on_remote(self, code: str, events: list[Event]) -> None:
@@ -309,6 +310,11 @@ class Cluster:
             live.announce(events, remote=True)
         self._wake(code, live.state.seq)
 
+    def _rebuild(self, live: LiveSession) -> None:
+        """The replica from the shared log (the truth); relayed commands waiting for it go on."""
+        live.reload()
+        self._wake(live.code, live.state.seq)
+
     def _wake(self, code: str, seq: int) -> None:
         """Wake the relayed commands waiting for this replica to reach their events."""
         for upto, fut in self._waiters.get(code, ()):
@@ -324,8 +330,7 @@ class Cluster:
                         if not await self.redis.eval(RENEW, 1, lease_key(code), self.node, LEASE_MS):
                             log.warning("node %s lost the lease of %s", self.node, code)
                             self.owned.discard(code)
-                            self.sessions.live[code].reload()
-                            self._wake(code, self.sessions.live[code].state.seq)
+                            self._rebuild(self.sessions.live[code])
                     elif await self.redis.get(lease_key(code)) is None:
                         await self.try_own(code)  # the owner is gone: take over
                 except Exception:

@@ -72,6 +72,12 @@ def serve(args: argparse.Namespace) -> int:
     # timers), which with thousands of phones saves about a fifth of the memory and of the
     # CPU per message against the older `websockets` implementation (see bench/README.md).
     loop, http = fast_paths()
+    http_protocol: Any = http
+    if http == "httptools":
+        # (httptools' protocol, with a websocket upgrade handed over without a second parse)
+        from server.httpproto import CaseroomHttpProtocol
+
+        http_protocol = CaseroomHttpProtocol
 
     from server.app import create_app
     from server.auth import admin_token
@@ -101,7 +107,7 @@ def serve(args: argparse.Namespace) -> int:
         host=cfg.host,
         port=cfg.port,
         loop=loop,
-        http=http,
+        http=http_protocol,
         ws=CaseroomWSProtocol,  # uvicorn's websockets-sansio, leaner per phone (server/wsproto.py)
         ws_max_size=WS_MAX_FRAME,
         ws_per_message_deflate=False,

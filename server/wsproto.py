@@ -35,6 +35,8 @@ from typing import Any
 
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 from websockets.exceptions import InvalidState
+from websockets.http11 import Request
+from websockets.protocol import Protocol
 
 from server.socket import EXTENSION, WRITE_EXTENSION
 
@@ -116,6 +118,24 @@ class CaseroomWSProtocol(WebSocketsSansIOProtocol):
     def data_received(self, data: bytes) -> None:
         self.heard = self.loop.time()
         super().data_received(data)
+
+    def take_over(self, transport: asyncio.Transport, server: tuple[str, int | None] | None,
+                  client: tuple[str, int] | None, tls: bool) -> None:
+        """``connection_made`` for a connection the HTTP protocol hands over (``server/httpproto.py``),
+        with the addresses it already asked the socket for."""
+        self.connections.add(self)
+        self.transport = transport
+        self.server, self.client = server, client
+        self.scheme = "wss" if tls else "ws"
+
+    def handshake(self, request: Request) -> None:
+        """The upgrade request, as the HTTP protocol parsed it: answered as if ``websockets`` had
+        parsed it (its parser goes straight on to frames)."""
+        self.heard = self.loop.time()
+        conn = self.conn
+        conn.parser = Protocol.parse(conn)  # (``ServerProtocol.parse`` less its request part)
+        next(conn.parser)
+        self.handle_connect(request)
 
     def send_keepalive_ping(self) -> None:
         """Ping only a peer that has been quiet for the whole interval: one that just sent a frame

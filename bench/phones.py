@@ -147,6 +147,19 @@ class Phone:
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 2.0)
 
+    @property
+    def connected(self) -> bool:
+        """Identified on a live connection, with every older message resent."""
+        return self.ready and self._reader is not None and not self._reader.done()
+
+    async def wait_connected(self, timeout: float = 10.0) -> None:
+        """Until ``connected`` (a ``keep_connected`` task is bringing it back)."""
+        deadline = time.monotonic() + timeout
+        while not self.connected:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{self.name}: not connected again within {timeout} s")
+            await asyncio.sleep(0.02)
+
     async def wait_view(self, pred: Any, timeout: float = 10.0) -> dict[str, Any]:
         deadline = time.monotonic() + timeout
         while True:

@@ -68,7 +68,10 @@ def test_the_request_is_what_the_websockets_parser_reads() -> None:
     assert ours is not None
     assert (ours.method, ours.path, ours.protocol) == (theirs.method, theirs.path, theirs.protocol)
     assert list(ours.headers.raw_items()) == list(theirs.headers.raw_items())
+    assert ours.headers == theirs.headers and len(ours.headers) == len(theirs.headers)
     assert ours.headers.get_all("cookie") == ["a=1", "b=2"]
+    assert ours.headers["User-Agent"] == theirs.headers["user-agent"]
+    assert str(ours.headers) == str(theirs.headers)
 
 
 @pytest.mark.parametrize("headers, url", [

@@ -89,13 +89,19 @@ def test_a_request_the_websockets_parser_would_refuse_takes_uvicorns_path(
     assert handshake_request("GET", url, headers) is None
 
 
-async def _http_connected(app: Any) -> tuple[CaseroomHttpProtocol, SwitchingTransport, ClientProtocol]:
+def _http_protocol(app: Any) -> tuple[CaseroomHttpProtocol, SwitchingTransport]:
+    """The HTTP protocol as uvicorn makes it for a new connection, over a recording transport."""
     config = Config(app=app, http=CaseroomHttpProtocol, ws=CaseroomWSProtocol, lifespan="off",
                     log_level="warning")
     config.load()
     http = CaseroomHttpProtocol(config, ServerState(), {})
     transport = SwitchingTransport()
     http.connection_made(transport)
+    return http, transport
+
+
+async def _http_connected(app: Any) -> tuple[CaseroomHttpProtocol, SwitchingTransport, ClientProtocol]:
+    http, transport = _http_protocol(app)
     client = ClientProtocol(parse_uri("ws://127.0.0.1:8000/ws?lang=zh"))
     client.send_request(client.connect())
     http.data_received(b"".join(client.data_to_send()))
@@ -170,12 +176,7 @@ async def test_a_bad_handshake_is_refused_as_before() -> None:
     async def app(scope: Any, receive: Any, send: Any) -> None:
         await Socket(scope, receive, send).accept()
 
-    config = Config(app=app, http=CaseroomHttpProtocol, ws=CaseroomWSProtocol, lifespan="off",
-                    log_level="warning")
-    config.load()
-    http = CaseroomHttpProtocol(config, ServerState(), {})
-    transport = SwitchingTransport()
-    http.connection_made(transport)
+    http, transport = _http_protocol(app)
     http.data_received(b"GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
                        b"Sec-WebSocket-Version: 13\r\n\r\n")  # no key
     assert transport.writes and transport.writes[0].startswith(b"HTTP/1.1 400 ")

@@ -245,8 +245,18 @@ class Services:
         code = new_join_code(lambda c: c in self.sessions.live or self.store.code_taken(c))
         live = self.sessions.create(deck, title or deck.title, code, digest(host_key),
                                     self.clock.now_ms(), chosen, picked, of_course)
+        if of_course is not None:
+            self._inherit_followup(of_course[0], code)
         self.rooms.room(code)
         return live, host_key
+
+    def _inherit_followup(self, course_id: str, code: str) -> None:
+        """A day added to a course whose days all share one chosen follow-up date (the course's
+        date, set for every day at once) takes that date too, as the trainer would expect of a
+        course-wide date; where the days differ or keep their defaults, the new day keeps its own."""
+        dates = {self.store.followup_date(r.code) for r in self.store.course_sessions(course_id) if r.code != code}
+        if len(dates) == 1 and (date := dates.pop()) is not None:
+            self.store.set_followup_date(code, date)
 
     def roster(self, course_id: str) -> list[RosterPerson]:
         """A course's roster, cached for a few seconds: every rostered join reads it."""

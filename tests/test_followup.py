@@ -283,10 +283,16 @@ def test_one_date_for_every_day_of_a_course(server: RunningServer) -> None:
             r = c.put(f"/api/courses/{course}/followup", json=bad)
             assert r.status_code == 400 and r.json()["error"]["code"] == "bad_date", bad
         assert c.put("/api/courses/cnosuchcourse/followup", json={"opens_at": later}).status_code == 404
-    for code, key in ((code1, key1), (code2, key2)):
+    # A day added afterwards takes the course's date; a session outside the course does not.
+    code3, key3 = new_day(server, course, 3, ["d1-vote"])
+    for code, key in ((code1, key1), (code2, key2), (code3, key3)):
         got = trainer(server, code, key).json()
         assert got["chosen"] is True and got["chosen_at"] == later, got
     assert trainer(server, other["code"], other["host_key"]).json()["chosen"] is False
+    # Once the days differ (one day set on its own), a new day keeps its own default.
+    assert trainer(server, code3, key3, "PUT", {"opens_at": later + DAY_MS}).status_code == 200
+    code4, key4 = new_day(server, course, 4, ["d1-vote"])
+    assert trainer(server, code4, key4).json()["chosen"] is False
     r = httpx.put(f"{server.http}/api/courses/{course}/followup", json={"opens_at": None}, timeout=30,
                   headers={"Authorization": f"Bearer {key1}"})
     assert r.status_code in (401, 403)  # a session's host key is not the trainer's admin token

@@ -166,7 +166,12 @@ class Cluster:
                 raise Refused(reply["error"]["code"], reply["error"]["message"])
             self.relayed += 1
             events = [Event(**e) for e in reply["events"]]
-            await self._caught_up(live, events)
+            if reply.get("duplicate") and isinstance(reply.get("seq"), int):
+                # Done before (a resend): what it did is in the owner's state up to ``seq``; the
+                # caller reads it here (a join's player), so this replica gets there first.
+                await self._reach(live, reply["seq"], lambda: self._rebuild(live))
+            else:
+                await self._caught_up(live, events)
             return Outcome(events, duplicate=reply.get("duplicate", False))
         raise Refused("unavailable", "the session is moving to another server; send it again")
 
@@ -251,7 +256,7 @@ class Cluster:
             live = await self.session(code)
             c = item["cmd"]
             out = await self.committer.run(live, Command(c["name"], c["actor"], c["args"], c["client_id"]))
-            reply.update(events=[e.as_dict() for e in out.events], duplicate=out.duplicate)
+            reply.update(events=[e.as_dict() for e in out.events], duplicate=out.duplicate, seq=live.committed_seq)
         except Refused as exc:
             reply["error"] = {"code": exc.code, "message": exc.message}
         except Exception as exc:  # ours: the relaying node will retry
@@ -272,15 +277,22 @@ class Cluster:
         if events[0].seq <= live.state.seq + 1:
             self._on_remote(live.code, events)
             return
+        await self._reach(live, events[-1].seq, lambda: self._on_remote(live.code, events))
+
+    async def _reach(self, live: LiveSession, seq: int, otherwise: Callable[[], None]) -> None:
+        """Wait until this replica's state reaches ``seq`` over the hub; ``otherwise`` (a rebuild
+        from the shared log) if it has not within ``CATCH_UP_TIMEOUT``."""
+        if live.state.seq >= seq:
+            return
         fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        waiter = (events[-1].seq, fut)
+        waiter = (seq, fut)
         self._waiters.setdefault(live.code, []).append(waiter)
         try:
             await asyncio.wait_for(fut, CATCH_UP_TIMEOUT)
         except TimeoutError:
-            log.info("session %s: events before %d never came over the hub; rebuilding the replica from the log",
-                     live.code, events[0].seq)
-            self._on_remote(live.code, events)
+            log.info("session %s: events up to %d never came over the hub; rebuilding the replica from the log",
+                     live.code, seq)
+            otherwise()
         finally:
             waiting = self._waiters.get(live.code, [])
             if waiter in waiting:

@@ -221,9 +221,14 @@ class Connection:
                     if exc.code in CODE_REASON:  # locked, full, banned: the trainer may want to know
                         self._refused(CODE_REASON[exc.code], live.code)
                     raise
-                pid = out.events[-1].data["player_id"]
-                if out.events[-1].type == "seat_moved":  # the old phone of this trainee lets go
-                    self.svc.rooms.room(live.code).seat_moved(pid)
+                if out.duplicate:  # this join was committed already (sent twice, or relayed again)
+                    pid = existing_join(live.state, msg_id, args["name"])
+                    if pid is None or pid not in live.state.players:
+                        raise Refused("unavailable", "the session is moving to another server; send it again")
+                else:
+                    pid = out.events[-1].data["player_id"]
+                    if out.events[-1].type == "seat_moved":  # the old phone of this trainee lets go
+                        self.svc.rooms.room(live.code).seat_moved(pid)
         else:
             pid = self.svc.tokens.check(live.code, msg.token, live.state.seats)
             if pid is not None and pid in live.state.removed:

@@ -59,6 +59,11 @@ class LiveSession:
         """Dedupe and decide: the numbered events a command causes (nothing changes yet)."""
         if cmd.client_id is not None and (cmd.actor, cmd.client_id) in self.state.seen:
             return Outcome(duplicate=True)
+        if cmd.name == "join" and existing_join(self.state, cmd.client_id, cmd.args.get("name")) in self.state.players:
+            # The same join again (same client id, same name) that reached the log in the meantime:
+            # sent twice before its first try was committed, or relayed again after its answer was
+            # lost. Checking before the command queues is not enough; here it is decided in order.
+            return Outcome(duplicate=True)
         drafts = decide(self.state, cmd, now)
         seq = self.state.seq
         return Outcome([Event(seq + i, now, d.type,

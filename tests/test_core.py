@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from games.decks import parse_deck
@@ -58,6 +60,41 @@ def test_resent_join_returns_same_player(live: LiveSession, clock: FakeClock) ->
     second, again2 = live.join("李雷", None, "j-1", clock.now_ms())
     assert (first, again, again2) == (second, False, True)
     assert len(live.state.players) == 1
+
+
+def test_a_join_decided_again_after_its_first_try_was_committed_is_a_duplicate(live: LiveSession,
+                                                                               clock: FakeClock) -> None:
+    """Two tries of one join (same client id, same name) queued before either was committed: the
+    second is decided after the first is applied, and makes no second player."""
+    cmd = Command("join", "join", {"name": "李雷"}, "j-1")
+    first = live.decide_events(cmd, clock.now_ms())
+    live.apply_events(first.events)
+    again = live.decide_events(cmd, clock.now_ms())
+    assert again.duplicate and again.events == []
+    other = live.decide_events(Command("join", "join", {"name": "韩梅梅"}, "j-1"), clock.now_ms())
+    assert not other.duplicate and other.events[-1].data["name"] == "韩梅梅"  # (another name: another player)
+    assert len(live.state.players) == 1
+
+
+def test_one_join_twice_in_one_commit_batch_is_one_player(live: LiveSession, clock: FakeClock) -> None:
+    """The same join queued twice before the committer ran (a phone's resend, or a relay's retry
+    after a lost answer): one player; the second try's outcome says it was a duplicate."""
+    import asyncio
+
+    from sessions.commit import Committer
+
+    async def both() -> list[Any]:
+        committer = Committer(live.store, clock.now_ms)
+        tries = [committer.submit(live, Command("join", "join", {"name": "李雷"}, "j-2")) for _ in range(2)]
+        committer.start()
+        out = await asyncio.wait_for(asyncio.gather(*tries), 10)
+        await committer.close()
+        return out
+
+    first, second = asyncio.run(both())
+    assert not first.duplicate and second.duplicate and second.events == []
+    assert [p.name for p in live.state.players.values()] == ["李雷"]
+    assert [e.type for e in live.store.load_events(live.code)].count("player_joined") == 1
 
 
 def test_vote_round_last_answer_counts_and_reveal_scores(live: LiveSession, clock: FakeClock) -> None:

@@ -9,7 +9,9 @@ fault is a wrapper around real code, armed by a marker the test sends over the r
 - a player named ``boom-die``: the committer task itself dies (a BaseException no guard catches);
   with ``CASEROOM_TEST_DIE_ALWAYS=1`` it then dies again each time it is restarted;
 - ``CASEROOM_TEST_HUB_LAG_MS=N`` (with Redis): the owner's events reach this process over the hub
-  N ms late, later than the owner's replies to the commands it relays.
+  N ms late, later than the owner's replies to the commands it relays;
+- a player named ``boom-relay`` joining on another process (with Redis): this process, the owner,
+  commits the relayed join but its answer is lost, once, so the other process sends it again.
 """
 
 from __future__ import annotations
@@ -78,11 +80,28 @@ def plant(setattr: Any = setattr) -> None:
 
     setattr(Committer, "_run", bad_run)
 
+    from server.cluster import Cluster
+
+    answer = Cluster._answer
+    lost: set[str] = set()
+
+    async def losing_answer(self: Any, item: dict[str, Any], reply_to: str) -> None:
+        from sessions.core import Command
+
+        c = item.get("cmd") or {}
+        name = (c.get("args") or {}).get("name")
+        if c.get("name") == "join" and str(name).startswith("boom-relay") and c.get("client_id") not in lost:
+            lost.add(c.get("client_id"))
+            live = await self.session(item["code"])
+            await self.committer.run(live, Command(c["name"], c["actor"], c["args"], c["client_id"]))
+            return  # (committed; the answer never leaves)
+        await answer(self, item, reply_to)
+
+    setattr(Cluster, "_answer", losing_answer)
+
     lag_ms = int(os.environ.get("CASEROOM_TEST_HUB_LAG_MS", "0"))
     if lag_ms:
         import asyncio
-
-        from server.cluster import Cluster
 
         start = Cluster.start
 

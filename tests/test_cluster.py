@@ -206,6 +206,48 @@ def test_a_replica_answers_from_the_state_its_relayed_commands_made(tmp_path: Pa
             replica.stop(kill=True)
 
 
+def test_a_relayed_join_whose_answer_was_lost_is_one_player(tmp_path: Path) -> None:
+    """The owner commits a join relayed from another process, but its answer is lost (planted:
+    ``boom-relay``); the relay sends it again after its timeout. The second try is recognised as
+    the same join: the phone gets the one player it made, and the session has no second one."""
+    need_redis()
+    with fresh_schema() as url:
+        env = {"CASEROOM_DATABASE_URL": url, "CASEROOM_REDIS_URL": REDIS_URL,
+               "CASEROOM_JOIN_BURST": "10000", "CASEROOM_JOIN_RATE": "1000"}
+        owner = start_server(tmp_path / "data1", env=env, module="tests.faultserve")
+        replica = start_server(tmp_path / "data2", env=env)
+        try:
+            with owner.admin() as api:
+                assert api.post("/api/decks", content=(FIXTURES / "kinds.yaml").read_bytes()).status_code == 201
+                session = api.post("/api/sessions", json={"deck": "kinds"}).json()
+            code, key = session["code"], session["host_key"]
+
+            async def scenario() -> None:
+                console = await host(owner.ws, code, key, "console")
+                phone = Phone(replica.ws, code, "boom-relay 李雷")
+                try:
+                    began = time.monotonic()
+                    await phone.connect(timeout=20)
+                    assert time.monotonic() - began > 4  # (it waited for the relay's timeout, then sent again)
+                    view = await console.view_until(lambda v: v["counts"]["joined"] >= 1)
+                    await asyncio.sleep(0.5)  # (a second player, if any, would be committed by now)
+                    view = await console.view_until(lambda v: True)
+                    assert [(p["id"], p["name"]) for p in view["players"]] == [(phone.player_id, "boom-relay 李雷")]
+                    with owner.admin() as api:
+                        record = api.get(f"/api/sessions/{code}/export").json()
+                    assert [e["type"] for e in record["events"]].count("player_joined") == 1
+                finally:
+                    await phone.close()
+                    await console.close()
+
+            asyncio.run(scenario())
+            log = replica.log.read_text(errors="replace")
+            assert "Traceback" not in log, log[-3000:]
+        finally:
+            owner.stop(kill=True)
+            replica.stop(kill=True)
+
+
 def test_redis_is_required_only_when_configured() -> None:
     """The default mode imports no Redis client at all."""
     import subprocess

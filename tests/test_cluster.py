@@ -9,8 +9,10 @@ rebuilds the session from the log and carries on, and no acknowledged answer is 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -153,99 +155,97 @@ def run_scenario(servers: list[RunningServer]) -> None:
     asyncio.run(scenario())
 
 
+@contextlib.contextmanager
+def owner_and_replica(tmp_path: Path, owner_module: str = "server.cli", replica_module: str = "server.cli",
+                      replica_env: dict[str, str] | None = None
+                      ) -> Iterator[tuple[RunningServer, RunningServer, str, str]]:
+    """Two processes sharing a fresh schema and Redis, and a session of the kinds deck created on
+    the first, which owns it: (owner, replica, code, host key). Both are killed at the end."""
+    need_redis()
+    with fresh_schema() as url:
+        env = {"CASEROOM_DATABASE_URL": url, "CASEROOM_REDIS_URL": REDIS_URL,
+               "CASEROOM_JOIN_BURST": "10000", "CASEROOM_JOIN_RATE": "1000"}
+        owner = start_server(tmp_path / "data1", env=env, module=owner_module)
+        replica: RunningServer | None = None
+        try:
+            replica = start_server(tmp_path / "data2", env={**env, **(replica_env or {})}, module=replica_module)
+            with owner.admin() as api:
+                assert api.post("/api/decks", content=(FIXTURES / "kinds.yaml").read_bytes()).status_code == 201
+                session = api.post("/api/sessions", json={"deck": "kinds"}).json()
+            yield owner, replica, session["code"], session["host_key"]
+        finally:
+            owner.stop(kill=True)
+            if replica is not None:
+                replica.stop(kill=True)
+
+
 def test_a_replica_answers_from_the_state_its_relayed_commands_made(tmp_path: Path) -> None:
     """The owner's reply to a relayed command can come before its events do over the hub: a
     phone joining on that replica still gets its welcome (it used to be closed with 1011: the
     player was not in the replica's state yet), and answers there are acked and counted (the
     replica's hub here runs 400 ms late)."""
-    need_redis()
-    with fresh_schema() as url:
-        env = {"CASEROOM_DATABASE_URL": url, "CASEROOM_REDIS_URL": REDIS_URL,
-               "CASEROOM_JOIN_BURST": "10000", "CASEROOM_JOIN_RATE": "1000"}
-        owner = start_server(tmp_path / "data1", env=env)
-        replica = start_server(tmp_path / "data2", env={**env, "CASEROOM_TEST_HUB_LAG_MS": "400"},
-                               module="tests.faultserve")
-        try:
-            with owner.admin() as api:
-                assert api.post("/api/decks", content=(FIXTURES / "kinds.yaml").read_bytes()).status_code == 201
-                session = api.post("/api/sessions", json={"deck": "kinds"}).json()
-            code, key = session["code"], session["host_key"]
+    with owner_and_replica(tmp_path, replica_module="tests.faultserve",
+                           replica_env={"CASEROOM_TEST_HUB_LAG_MS": "400"}) as (owner, replica, code, key):
 
-            async def scenario() -> None:
-                console = await host(owner.ws, code, key, "console")
-                screen = await host(replica.ws, code, key, "screen")  # the replica has taken the session up
-                phones = [Phone(replica.ws, code, f"学员{i}") for i in range(6)]
-                try:
-                    local = Phone(owner.ws, code, "本地")
-                    phones.append(local)
-                    await local.connect()  # its event reaches the replica 400 ms from now ...
-                    await asyncio.gather(*(p.connect() for p in phones[:-1]))  # ... and these come after it
-                    assert len({p.player_id for p in phones}) == 7
-                    reply = await console.request({"type": "command", "name": "start", "args": {"activity": "v-ind"}})
-                    assert reply["type"] == "ack", reply
-                    for p in phones:
-                        await p.wait_view(lambda v: v["activity"] is not None and v["activity"]["id"] == "v-ind")
-                    await asyncio.gather(*(p.submit("v-ind", {"choice": "a"}) for p in phones[:-1]))
-                    await asyncio.gather(*(p.wait_acked(10) for p in phones))
-                    for p in phones[:-1]:  # (an answer's own view may wait for the next change: the ack said it)
-                        await p.wait_view(lambda v: v["activity"]["my_answer"] == {"choice": "a"}, timeout=5)
-                    view = await console.view_until(lambda v: bool(v["activity"]) and v["activity"]["submitted"] == 6)
-                    assert view["activity"]["tally"] == {"a": 6, "b": 0, "c": 0}  # (本地 did not answer)
-                finally:
-                    for p in phones:
-                        await p.close()
-                    await console.close()
-                    await screen.close()
+        async def scenario() -> None:
+            console = await host(owner.ws, code, key, "console")
+            screen = await host(replica.ws, code, key, "screen")  # the replica has taken the session up
+            phones = [Phone(replica.ws, code, f"学员{i}") for i in range(6)]
+            try:
+                local = Phone(owner.ws, code, "本地")
+                phones.append(local)
+                await local.connect()  # its event reaches the replica 400 ms from now ...
+                await asyncio.gather(*(p.connect() for p in phones[:-1]))  # ... and these come after it
+                assert len({p.player_id for p in phones}) == 7
+                reply = await console.request({"type": "command", "name": "start", "args": {"activity": "v-ind"}})
+                assert reply["type"] == "ack", reply
+                for p in phones:
+                    await p.wait_view(lambda v: v["activity"] is not None and v["activity"]["id"] == "v-ind")
+                await asyncio.gather(*(p.submit("v-ind", {"choice": "a"}) for p in phones[:-1]))
+                await asyncio.gather(*(p.wait_acked(10) for p in phones))
+                for p in phones[:-1]:  # (an answer's own view may wait for the next change: the ack said it)
+                    await p.wait_view(lambda v: v["activity"]["my_answer"] == {"choice": "a"}, timeout=5)
+                view = await console.view_until(lambda v: bool(v["activity"]) and v["activity"]["submitted"] == 6)
+                assert view["activity"]["tally"] == {"a": 6, "b": 0, "c": 0}  # (本地 did not answer)
+            finally:
+                for p in phones:
+                    await p.close()
+                await console.close()
+                await screen.close()
 
-            asyncio.run(scenario())
-            log = replica.log.read_text(errors="replace")
-            assert "Traceback" not in log, log[-3000:]
-            assert "rebuilding the replica" not in log, log[-3000:]  # it waited for the hub instead
-        finally:
-            owner.stop(kill=True)
-            replica.stop(kill=True)
+        asyncio.run(scenario())
+        log = replica.log.read_text(errors="replace")
+        assert "Traceback" not in log, log[-3000:]
+        assert "rebuilding the replica" not in log, log[-3000:]  # it waited for the hub instead
 
 
 def test_a_relayed_join_whose_answer_was_lost_is_one_player(tmp_path: Path) -> None:
     """The owner commits a join relayed from another process, but its answer is lost (planted:
     ``boom-relay``); the relay sends it again after its timeout. The second try is recognised as
     the same join: the phone gets the one player it made, and the session has no second one."""
-    need_redis()
-    with fresh_schema() as url:
-        env = {"CASEROOM_DATABASE_URL": url, "CASEROOM_REDIS_URL": REDIS_URL,
-               "CASEROOM_JOIN_BURST": "10000", "CASEROOM_JOIN_RATE": "1000"}
-        owner = start_server(tmp_path / "data1", env=env, module="tests.faultserve")
-        replica = start_server(tmp_path / "data2", env=env)
-        try:
-            with owner.admin() as api:
-                assert api.post("/api/decks", content=(FIXTURES / "kinds.yaml").read_bytes()).status_code == 201
-                session = api.post("/api/sessions", json={"deck": "kinds"}).json()
-            code, key = session["code"], session["host_key"]
+    with owner_and_replica(tmp_path, owner_module="tests.faultserve") as (owner, replica, code, key):
 
-            async def scenario() -> None:
-                console = await host(owner.ws, code, key, "console")
-                phone = Phone(replica.ws, code, "boom-relay 李雷")
-                try:
-                    began = time.monotonic()
-                    await phone.connect(timeout=20)
-                    assert time.monotonic() - began > 4  # (it waited for the relay's timeout, then sent again)
-                    view = await console.view_until(lambda v: v["counts"]["joined"] >= 1)
-                    await asyncio.sleep(0.5)  # (a second player, if any, would be committed by now)
-                    view = await console.view_until(lambda v: True)
-                    assert [(p["id"], p["name"]) for p in view["players"]] == [(phone.player_id, "boom-relay 李雷")]
-                    with owner.admin() as api:
-                        record = api.get(f"/api/sessions/{code}/export").json()
-                    assert [e["type"] for e in record["events"]].count("player_joined") == 1
-                finally:
-                    await phone.close()
-                    await console.close()
+        async def scenario() -> None:
+            console = await host(owner.ws, code, key, "console")
+            phone = Phone(replica.ws, code, "boom-relay 李雷")
+            try:
+                began = time.monotonic()
+                await phone.connect(timeout=20)
+                assert time.monotonic() - began > 4  # (it waited for the relay's timeout, then sent again)
+                await console.view_until(lambda v: v["counts"]["joined"] >= 1)
+                await asyncio.sleep(0.5)  # (a second player, if any, would be committed by now)
+                with owner.admin() as api:
+                    record = api.get(f"/api/sessions/{code}/export").json()
+                joined = [e for e in record["events"] if e["type"] == "player_joined"]
+                assert [(e["data"]["player_id"], e["data"]["name"]) for e in joined] == [
+                    (phone.player_id, "boom-relay 李雷")]
+            finally:
+                await phone.close()
+                await console.close()
 
-            asyncio.run(scenario())
-            log = replica.log.read_text(errors="replace")
-            assert "Traceback" not in log, log[-3000:]
-        finally:
-            owner.stop(kill=True)
-            replica.stop(kill=True)
+        asyncio.run(scenario())
+        log = replica.log.read_text(errors="replace")
+        assert "Traceback" not in log, log[-3000:]
 
 
 def test_redis_is_required_only_when_configured() -> None:

@@ -259,15 +259,17 @@ const PAGE_MS = 9000;
 
 /** The blocks a column can be cut between: its children, and the children of a too-tall block
  * that stacks them vertically (a grid or a row of columns stays whole). */
-function leaves(el, avail) {
+function leaves(el, avail, wrappers) {
   const out = [];
   for (const child of el.children) {
     if (child.classList.contains('h-pager')) continue;
     const cs = getComputedStyle(child);
     const stacked = cs.display === 'block' || (cs.display === 'flex' && cs.flexDirection === 'column')
       || (cs.display === 'grid' && [...child.children].every((c) => c.offsetHeight <= avail)); // rows of cards
-    if (child.offsetHeight > avail && child.children.length > 1 && stacked) out.push(...leaves(child, avail));
-    else out.push(child);
+    if (child.offsetHeight > avail && child.children.length > 1 && stacked) {
+      wrappers.push(child);
+      out.push(...leaves(child, avail, wrappers));
+    } else out.push(child);
   }
   return out;
 }
@@ -281,28 +283,36 @@ function paginate(el) {
   const marker = el.querySelector(':scope > .h-pager');
   if (marker) marker.remove();
   if (el.scrollHeight <= el.clientHeight + 1) { el._pager = null; return; }
-  const items = leaves(el, el.clientHeight * 0.9).filter((x) => x.offsetHeight > 0);
+  const wrappers = []; // blocks split along their children: shown only on the pages that hold some
+  const items = leaves(el, el.clientHeight * 0.9, wrappers).filter((x) => x.offsetHeight > 0);
   // Each page takes as many blocks as it holds, measured as laid out (wrappers keep their padding,
-  // gaps their size): the block that spills starts the next page. One pass, so no page could also
-  // hold the next page's first block (the fit test checks it).
+  // gaps their size; a split block shows only with some of its parts): the block that spills
+  // starts the next page. One pass, so no page could also hold the next page's first block (the
+  // fit test checks it).
   const top = el.getBoundingClientRect().top;
   const spills = (last) => el.scrollHeight > el.clientHeight + 1
     || last.getBoundingClientRect().bottom - top > el.clientHeight * PAGE_FILL;
+  const frame = (shown) => {
+    for (const w of wrappers) w.classList.toggle('is-off-page', !shown.some((x) => w.contains(x)));
+  };
   for (const item of items) item.classList.add('is-off-page');
   const pages = [[]];
   for (const item of items) {
     item.classList.remove('is-off-page');
     const page = pages[pages.length - 1];
+    frame([...page, item]);
     if (page.length && spills(item)) {
       for (const x of page) x.classList.add('is-off-page');
       pages.push([item]);
+      frame([item]);
     } else {
       page.push(item);
     }
   }
   const page = old && old.count === pages.length ? old.page % pages.length : 0;
   el._pager = {
-    pages, count: pages.length, page, fill: PAGE_FILL, at: old && old.count === pages.length ? old.at : Date.now(),
+    pages, wrappers, count: pages.length, page, fill: PAGE_FILL,
+    at: old && old.count === pages.length ? old.at : Date.now(),
   };
   showPage(el);
 }
@@ -311,6 +321,8 @@ function showPage(el) {
   const p = el._pager;
   if (!p) return;
   p.pages.forEach((items, i) => items.forEach((item) => item.classList.toggle('is-off-page', i !== p.page)));
+  // (A split block's own padding and frame would show as an empty strip on a page without its parts.)
+  for (const w of p.wrappers) w.classList.toggle('is-off-page', !p.pages[p.page].some((item) => w.contains(item)));
   let marker = el.querySelector(':scope > .h-pager');
   if (!marker) {
     marker = h('div', { class: 'h-pager', testid: 'host-pager' });

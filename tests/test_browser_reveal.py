@@ -179,8 +179,12 @@ PAGES_JS = """() => {
   for (const el of document.querySelectorAll('.h-fit')) {
     const p = el._pager;
     if (!p || p.count < 2) continue;
-    const show = (i, extra) => p.pages.forEach((items, j) => items.forEach(
-      (x) => x.classList.toggle('is-off-page', j !== i && x !== extra)));
+    const show = (i, extra) => {
+      p.pages.forEach((items, j) => items.forEach((x) => x.classList.toggle('is-off-page', j !== i && x !== extra)));
+      for (const w of p.wrappers || []) {
+        w.classList.toggle('is-off-page', !p.pages[i].some((x) => w.contains(x)) && !(extra && w.contains(extra)));
+      }
+    };
     for (let i = 0; i + 1 < p.count; i += 1) {
       const next = p.pages[i + 1][0];
       show(i, next);
@@ -195,6 +199,22 @@ PAGES_JS = """() => {
   return bad;
 }"""
 
+# A block split along its children shows only on the pages that hold some of them: no empty frame.
+EMPTY_JS = """() => {
+  const bad = [];
+  for (const el of document.querySelectorAll('.h-fit')) {
+    const p = el._pager;
+    if (!p || p.count < 2) continue;
+    for (const w of el.querySelectorAll('*')) {
+      if (!w.children.length || w.closest('.is-off-page') || !w.getClientRects().length) continue;
+      if ([...w.children].every((c) => c.classList.contains('is-off-page')))
+        bad.push(`${el.className}: an empty ${w.className || w.tagName} on page ${p.page + 1} of ${p.count}`);
+    }
+  }
+  return bad;
+}"""
+
+
 def _check_screens(hosts: dict[int, Any], name: str, settle: int = 1800) -> list[str]:
     problems = []
     for height, page in hosts.items():
@@ -204,6 +224,7 @@ def _check_screens(hosts: dict[int, Any], name: str, settle: int = 1800) -> list
         problems += [f"{name} @{height}: {p}" for p in page.evaluate(PAGES_JS)]
         for turn in range(turns):
             problems += [f"{name} @{height} p{turn + 1}: {p}" for p in page.evaluate(CHECK_JS)]
+            problems += [f"{name} @{height} p{turn + 1}: {p}" for p in page.evaluate(EMPTY_JS)]
             page.screenshot(path=str(SHOTS_14 / f"after_{name}_p{turn + 1}__host{height}.png"))
             if turn + 1 < turns:
                 page.keyboard.press("ArrowRight")

@@ -266,6 +266,12 @@ def test_every_kind_in_every_status_fits_the_projector_at_1080p_and_720p(caseroo
             problems += _check_screens(hosts, f"{tag}-open")
             d.cmd("close")
             problems += _check_screens(hosts, f"{tag}-closed")
+            if a["kind"] == "deal":  # closed before the reveal: a group that never answered is not "answering"
+                for height, page in hosts.items():
+                    states = page.eval_on_selector_all("[data-testid^='host-deal-']",
+                                                       "els => els.map(e => e.dataset.state)")
+                    if not states or "open" in states:
+                        problems.append(f"{tag}-closed @{height}: deal cards {states}")
         d.cmd("reveal")
         problems += _check_screens(hosts, f"{tag}-revealed")
     d.cmd("break", minutes=10, message="茶歇十分钟，回来继续角色扮演")

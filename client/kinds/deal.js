@@ -27,7 +27,7 @@ function updateDeal(ctx, v, a, refs) {
   const cards = Array.isArray(a.cards) ? a.cards : [];
   fill(refs.deal, cards.map((c) => {
     const out = outcome(ctx, c);
-    let state = 'open';
+    let state = a.status === 'open' ? 'open' : 'none'; // (a closed card nobody answered is not "answering")
     if (out) state = out.ok === null ? 'none' : out.ok ? 'right' : 'wrong';
     else if (c.confirmed) state = 'confirmed';
     else if (c.submitted) state = 'answered';
@@ -48,7 +48,7 @@ function dealPanel(ctx, v, a) {
   const cards = Array.isArray(a.cards) ? a.cards : [];
   return h('div', { class: 'deal-cards', testid: 'deal-cards' }, cards.map((c) => {
     const out = outcome(ctx, c);
-    const state = c.confirmed ? 'confirmed' : c.submitted ? 'answered' : 'open';
+    const state = c.confirmed ? 'confirmed' : c.submitted ? 'answered' : a.status === 'open' ? 'open' : 'none';
     const prefix = `${c.group}-`;
     const kind = kindOf(c.kind); // a dealt card shows its own kind's panel, its test ids kept apart
     const key = kind && kind.console ? () => kind.console.panel(ctx, v, c, { prefix, card: c.id }) : null;

@@ -13,7 +13,9 @@ protocol (``WebSocketsSansIOProtocol``) keeps, per connection and for its whole 
 The ceiling server of ``bench/`` (plain ``websockets``) has none of that; those objects were
 most of caseroom's memory per phone above it. This subclass swaps the queue and the event for
 two small slotted objects with the same methods, and lets go of the handshake objects once the
-connection is accepted. Everything else (parsing, pings, closing, back-pressure) is uvicorn's.
+connection is accepted. It stops reading a socket only once the app is ``READ_AHEAD``
+messages behind (uvicorn stopped after every message), and pings only a peer that has been
+quiet. Everything else (parsing, closing, write back-pressure) is uvicorn's.
 
 It also offers ``send_texts``: several text frames handed to the transport in one write. A
 join answers with a ``welcome``, an ``ack`` and the first view; an answer with an ``ack`` and
@@ -106,8 +108,12 @@ class Flag:
             await waiter
 
 
+READ_AHEAD = 4  # messages the inbox may hold before the socket stops being read
+
+
 class CaseroomWSProtocol(WebSocketsSansIOProtocol):
-    """``WebSocketsSansIOProtocol`` with a lean inbox and flag, and frames sent in one write."""
+    """``WebSocketsSansIOProtocol`` with a lean inbox and flag, frames sent in one write, and
+    reading paused only once the app falls ``READ_AHEAD`` messages behind."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -136,6 +142,25 @@ class CaseroomWSProtocol(WebSocketsSansIOProtocol):
         conn.parser = Protocol.parse(conn)  # (``ServerProtocol.parse`` less its request part)
         next(conn.parser)
         self.handle_connect(request)
+
+    def send_receive_event_to_app(self) -> None:
+        """Queue a message for the app; stop reading the socket only once ``READ_AHEAD`` wait.
+
+        uvicorn pauses reading after every message and resumes once the app has taken it. With
+        uvloop each pause and resume changes the socket's epoll registration (libuv hands those
+        changes to the kernel in batches, through io_uring), and a phone, which sends one message
+        and waits for its answer, never needed the pause. A client that sends faster than the app
+        reads is still held back, a few messages later (``websockets``' own server holds up to
+        16 before it stops reading)."""
+        paused = self.read_paused
+        self.read_paused = True  # (so uvicorn's method does not pause; it reads no other use of it)
+        try:
+            super().send_receive_event_to_app()
+        finally:
+            self.read_paused = paused
+        if not paused and self.queue.qsize() >= READ_AHEAD and not self.transport.is_closing():
+            self.read_paused = True
+            self.transport.pause_reading()
 
     def send_keepalive_ping(self) -> None:
         """Ping only a peer that has been quiet for the whole interval: one that just sent a frame

@@ -218,3 +218,52 @@ async def test_a_peer_that_just_spoke_is_not_pinged_and_a_quiet_one_is() -> None
     assert [getattr(f, "opcode", None) for f in client.events_received()] == [Opcode.PING]
     done.set()
     proto.connection_lost(None)
+
+
+@run
+async def test_reading_pauses_only_once_the_app_falls_behind() -> None:
+    """A phone's one message at a time never pauses the socket (uvicorn paused and resumed it for
+    every message: an epoll change each time); a client READ_AHEAD messages ahead of the app is
+    held back, and read again once the app has taken them, every message in order."""
+    from server.wsproto import READ_AHEAD
+
+    taken: list[str] = []
+    take = asyncio.Event()
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        ws = Socket(scope, receive, send)
+        await ws.accept()
+        while True:
+            await take.wait()
+            message = await ws.receive()
+            taken.append(message["text"])
+
+    proto, transport, client = await _connected(app)
+    pauses: list[bool] = []
+    pause, resume = transport.pause_reading, transport.resume_reading
+    transport.pause_reading = lambda: (pauses.append(False), pause())[1]  # type: ignore[method-assign]
+    transport.resume_reading = lambda: (pauses.append(True), resume())[1]  # type: ignore[method-assign]
+
+    take.set()
+    for i in range(3):  # one at a time, each taken before the next comes
+        client.send_text(f"m{i}".encode())
+        proto.data_received(b"".join(client.data_to_send()))
+        for _ in range(10):
+            await asyncio.sleep(0)
+    assert taken == ["m0", "m1", "m2"] and pauses == [] and transport.reading
+
+    take.clear()
+    for i in range(READ_AHEAD - 1):  # the app is busy: these wait, and reading goes on
+        client.send_text(f"n{i}".encode())
+        proto.data_received(b"".join(client.data_to_send()))
+        assert transport.reading
+    client.send_text(b"last")
+    proto.data_received(b"".join(client.data_to_send()))
+    assert not transport.reading and pauses == [False]  # READ_AHEAD behind: held back
+
+    take.set()
+    for _ in range(40):
+        await asyncio.sleep(0)
+    assert taken[3:] == [f"n{i}" for i in range(READ_AHEAD - 1)] + ["last"]
+    assert transport.reading and pauses == [False, True]  # read again once the app caught up
+    proto.connection_lost(None)

@@ -97,6 +97,45 @@ def test_one_join_twice_in_one_commit_batch_is_one_player(live: LiveSession, clo
     assert [e.type for e in live.store.load_events(live.code)].count("player_joined") == 1
 
 
+def test_a_small_batch_under_load_waits_only_until_enough_have_queued(live: LiveSession, clock: FakeClock,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """Under load a small batch waits for company, but only until LINGER_ENOUGH commands have
+    queued (then it goes at once, as one commit) or the server closes; a quiet room's command
+    never waits. The wait is made 30 s here, so any of them waiting it out fails the test."""
+    import asyncio
+    import time
+
+    from sessions import commit
+
+    monkeypatch.setattr(commit, "LINGER_S", 30.0)
+    monkeypatch.setattr(commit, "LINGER_BUSY", 30.0)  # (every command after the first is "under load")
+
+    def join(name: str) -> Command:
+        return Command("join", "join", {"name": name}, f"j-{name}")
+
+    async def play() -> tuple[float, bool, int, bool]:
+        committer = commit.Committer(live.store, clock.now_ms)
+        committer.start()
+        began = time.monotonic()
+        await asyncio.wait_for(committer.submit(live, join("quiet")), 5)  # nothing before it: no wait
+        quiet = time.monotonic() - began
+        batches = committer.batches
+        first = committer.submit(live, join("first"))
+        await asyncio.sleep(0.2)
+        lingered = not first.done()
+        rest = [committer.submit(live, join(f"n{i}")) for i in range(commit.LINGER_ENOUGH - 1)]
+        await asyncio.wait_for(asyncio.gather(first, *rest), 5)
+        together = committer.batches - batches
+        last = committer.submit(live, join("last"))  # lingers, until the server closes
+        await asyncio.sleep(0.05)
+        await asyncio.wait_for(committer.close(), 5)
+        return quiet, lingered, together, last.done() and not last.exception()
+
+    quiet, lingered, together, closed = asyncio.run(play())
+    assert quiet < 1 and lingered and together == 1 and closed
+    assert len(live.state.players) == commit.LINGER_ENOUGH + 2
+
+
 def test_vote_round_last_answer_counts_and_reveal_scores(live: LiveSession, clock: FakeClock) -> None:
     a, _ = live.join("甲", None, None, clock.now_ms())
     b, _ = live.join("乙", None, None, clock.now_ms())

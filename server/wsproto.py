@@ -46,11 +46,14 @@ from server.socket import EXTENSION, WRITE_EXTENSION
 class Inbox:
     """What uvicorn uses of an ``asyncio.Queue``: ``put_nowait``, ``get``, ``empty``; one waiter."""
 
-    __slots__ = ("_items", "_waiter")
+    __slots__ = ("_items", "_loop", "_waiter")
 
-    def __init__(self) -> None:
+    def __init__(self, loop: asyncio.AbstractEventLoop | None = None) -> None:
         self._items: list[Any] = []
         self._waiter: asyncio.Future[None] | None = None
+        # (The connection's loop, given: ``asyncio.get_running_loop`` checks the process id with
+        # a system call each time, once for every message a phone sends.)
+        self._loop = loop
 
     def put_nowait(self, item: Any) -> None:
         self._items.append(item)
@@ -66,7 +69,7 @@ class Inbox:
 
     async def get(self) -> Any:
         while not self._items:
-            waiter = asyncio.get_running_loop().create_future()
+            waiter = (self._loop or asyncio.get_running_loop()).create_future()
             self._waiter = waiter
             try:
                 await waiter
@@ -117,7 +120,7 @@ class CaseroomWSProtocol(WebSocketsSansIOProtocol):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.queue = Inbox()  # type: ignore[assignment]
+        self.queue = Inbox(self.loop)  # type: ignore[assignment]
         self.writable = Flag()  # type: ignore[assignment]
         self.heard = 0.0  # loop time the peer last sent anything
 

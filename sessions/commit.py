@@ -68,11 +68,15 @@ class Committer:
         self._last_write = 0.0  # loop time of the last write on the loop
         self._quiet_timer: asyncio.TimerHandle | None = None
         self._lingering: asyncio.Future[None] | None = None  # set while a small batch waits for company
+        # The writer's loop, once started (``asyncio.get_running_loop`` makes a system call each
+        # time, and ``submit`` runs for every answer).
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     def start(self) -> asyncio.Task[None]:
         """Start (or, after it died, restart) the writer task; the supervisor keeps it running."""
         self._fail_inflight()
-        self._task = asyncio.create_task(self._run(), name="caseroom-committer")
+        self._loop = asyncio.get_running_loop()
+        self._task = self._loop.create_task(self._run(), name="caseroom-committer")
         return self._task
 
     def _fail_inflight(self) -> None:
@@ -100,7 +104,7 @@ class Committer:
         wake-up through its coroutines costs several times a callback's)."""
         if self._closing:
             raise Refused("shutting_down", "the server is restarting; send it again in a moment")
-        fut: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
+        fut: asyncio.Future[Outcome] = (self._loop or asyncio.get_running_loop()).create_future()
         self._queue.append((live, cmd, fut))
         self._wake.set()
         if self._lingering is not None and len(self._queue) >= LINGER_ENOUGH:

@@ -292,19 +292,16 @@ function paginate(el) {
   const top = el.getBoundingClientRect().top;
   const spills = (last) => el.scrollHeight > el.clientHeight + 1
     || last.getBoundingClientRect().bottom - top > el.clientHeight * PAGE_FILL;
-  const frame = (shown) => {
-    for (const w of wrappers) w.classList.toggle('is-off-page', !shown.some((x) => w.contains(x)));
-  };
   for (const item of items) item.classList.add('is-off-page');
   const pages = [[]];
   for (const item of items) {
     item.classList.remove('is-off-page');
     const page = pages[pages.length - 1];
-    frame([...page, item]);
+    showWrappers(wrappers, [...page, item]);
     if (page.length && spills(item)) {
       for (const x of page) x.classList.add('is-off-page');
       pages.push([item]);
-      frame([item]);
+      showWrappers(wrappers, [item]);
     } else {
       page.push(item);
     }
@@ -317,12 +314,17 @@ function paginate(el) {
   showPage(el);
 }
 
+/** A split block shows only beside some of its parts: on a page without them its own padding
+ * and frame would be an empty strip. */
+function showWrappers(wrappers, shown) {
+  for (const w of wrappers) w.classList.toggle('is-off-page', !shown.some((x) => w.contains(x)));
+}
+
 function showPage(el) {
   const p = el._pager;
   if (!p) return;
   p.pages.forEach((items, i) => items.forEach((item) => item.classList.toggle('is-off-page', i !== p.page)));
-  // (A split block's own padding and frame would show as an empty strip on a page without its parts.)
-  for (const w of p.wrappers) w.classList.toggle('is-off-page', !p.pages[p.page].some((item) => w.contains(item)));
+  showWrappers(p.wrappers, p.pages[p.page]);
   let marker = el.querySelector(':scope > .h-pager');
   if (!marker) {
     marker = h('div', { class: 'h-pager', testid: 'host-pager' });

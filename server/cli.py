@@ -44,7 +44,7 @@ def raise_open_files() -> str:
 # generation is collected every 4 young collections, not 20: each object a phone keeps
 # passes through it once whatever the threshold, so its total cost is the same, but one
 # collection holds at most 80,000 objects instead of 400,000: with 10,000 phones its
-# longest pause fell from 260-310 ms (in the middle of an answer burst) to 90-160 ms
+# longest pause fell from 290-309 ms (in the middle of an answer burst) to 107-161 ms
 # (bench/README.md, fifth pass).
 GC_THRESHOLDS = (20_000, 4, 100)
 

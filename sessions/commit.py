@@ -37,7 +37,7 @@ log = logging.getLogger("caseroom.commit")
 MAX_BATCH = 2000
 # Under load (the last commit LINGER_BUSY ago or less), a batch of fewer than LINGER_ENOUGH
 # commands waits up to LINGER_S for company, and goes as soon as it has that many. Each commit
-# costs about 0.2 ms whatever it holds (a transaction, a round of views; bench/README.md): at
+# costs about 0.25 ms whatever it holds (a transaction, a round of views; bench/README.md): at
 # 2,000 answers a second this makes 430 commits of a burst where a plain 1 ms wait made 600, for
 # about 0.4 ms more median latency and the same p99 (a 3 ms wait made 290, but added 1-2 ms to p99).
 LINGER_S = 0.002

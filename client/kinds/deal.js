@@ -22,15 +22,20 @@ function buildDeal(ctx, v, a, refs) {
     revealed ? (refs.board = h('div', { class: 'h-board-slot h-board-side' })) : null);
 }
 
+/** Where a dealt card's group stands before the reveal (a closed card nobody answered is not
+ * "answering"): the projector and the console say the same. */
+function answerState(a, c) {
+  if (c.confirmed) return 'confirmed';
+  if (c.submitted) return 'answered';
+  return a.status === 'open' ? 'open' : 'none';
+}
+
 function updateDeal(ctx, v, a, refs) {
   const { groupName } = ctx;
   const cards = Array.isArray(a.cards) ? a.cards : [];
   fill(refs.deal, cards.map((c) => {
     const out = outcome(ctx, c);
-    let state = a.status === 'open' ? 'open' : 'none'; // (a closed card nobody answered is not "answering")
-    if (out) state = out.ok === null ? 'none' : out.ok ? 'right' : 'wrong';
-    else if (c.confirmed) state = 'confirmed';
-    else if (c.submitted) state = 'answered';
+    const state = out ? (out.ok === null ? 'none' : out.ok ? 'right' : 'wrong') : answerState(a, c);
     return h('div', { class: ['h-deal-card', `is-${state}`], testid: `host-deal-${c.group}`, dataset: { state } },
       h('div', { class: 'h-deal-group' }, c.group_name || groupName(v, c.group)),
       h('div', { class: 'h-deal-title' }, c.title),
@@ -48,7 +53,7 @@ function dealPanel(ctx, v, a) {
   const cards = Array.isArray(a.cards) ? a.cards : [];
   return h('div', { class: 'deal-cards', testid: 'deal-cards' }, cards.map((c) => {
     const out = outcome(ctx, c);
-    const state = c.confirmed ? 'confirmed' : c.submitted ? 'answered' : a.status === 'open' ? 'open' : 'none';
+    const state = answerState(a, c);
     const prefix = `${c.group}-`;
     const kind = kindOf(c.kind); // a dealt card shows its own kind's panel, its test ids kept apart
     const key = kind && kind.console ? () => kind.console.panel(ctx, v, c, { prefix, card: c.id }) : null;

@@ -28,3 +28,33 @@ def test_a_small_bench_run_gets_every_count_right() -> None:
     assert set(report["ratio"]) >= {"ack_p99_ms", "join_rate", "kb_per_phone", "bytes_per_phone"}
     text = table(report)
     assert "submit->ack p99 (ms)" in text and "ratio" in text
+
+
+def test_rounds_report_the_median_of_each_ratio_and_alternate_which_server_goes_first(monkeypatch) -> None:
+    """``--rounds``: each figure's median, the ratios' range, the targets on the medians, and the
+    ceiling first in every other round (a slow phase of the machine cannot favour one side)."""
+    from bench import load
+
+    order: list[bool] = []
+    burst = iter([(0.30, 0.20), (0.40, 0.20), (0.27, 0.18)])  # ratios 1.5, 2.0, 1.5
+
+    def fake_run(cfg: BenchConfig, ceiling_first: bool = False) -> dict[str, object]:
+        order.append(ceiling_first)
+        ours, theirs = next(burst)
+        case = {"phones": 10, "acked": 10, "errors": 0, "cpu_vote_s": ours, "ack_p99_ms": 4.0,
+                "screen_complete_after_last_ack_ms": 5.0, "load_average_1m": 0.5, "window_s": 1.0, "workers": 1}
+        ceil = {"phones": 10, "acked": 10, "errors": 0, "cpu_vote_s": theirs, "ack_p99_ms": 1.0}
+        report = {"config": {}, "env": {"cpus": 2}, "caseroom": case, "ceiling": ceil,
+                  "ratio": load.ratios(case, ceil)}
+        report["targets"] = load.targets(report)
+        return report
+
+    monkeypatch.setattr(load, "run_bench", fake_run)
+    report = load.run_rounds(BenchConfig(phones=10, ceiling=True, quiet=True), 3)
+    assert order == [False, True, False]
+    assert report["caseroom"]["cpu_vote_s"] == 0.30 and report["ceiling"]["cpu_vote_s"] == 0.20
+    assert report["ratio"]["cpu_vote_s"] == 1.5 and report["spread"]["cpu_vote_s"] == [1.5, 2.0]
+    assert report["targets"]["burst_cpu_within_1.5x"] is True  # the median meets it
+    assert report["targets"]["p99_within_2x"] is False  # 4x in every round
+    assert report["targets_met_in_rounds"]["burst_cpu_within_1.5x"] == 2
+    assert "medians of 3 rounds" in table(report)

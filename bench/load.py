@@ -1029,7 +1029,8 @@ def _medians(parts: list[dict[str, Any]]) -> dict[str, Any]:
         if isinstance(first, (int, float)) and not isinstance(first, bool) and values:
             values.sort()
             mid = len(values) // 2
-            out[key] = values[mid] if len(values) % 2 else round((values[mid - 1] + values[mid]) / 2, 3)
+            low, high = values[mid - 1 if len(values) % 2 == 0 else mid], values[mid]
+            out[key] = high if low == high else round((low + high) / 2, 3)  # (a count stays a count)
     return out
 
 

@@ -58,3 +58,6 @@ def test_rounds_report_the_median_of_each_ratio_and_alternate_which_server_goes_
     assert report["targets"]["p99_within_2x"] is False  # 4x in every round
     assert report["targets_met_in_rounds"]["burst_cpu_within_1.5x"] == 2
     assert "medians of 3 rounds" in table(report)
+    # (An even number of rounds: a count the rounds agree on stays a count, a time is averaged.)
+    assert load._medians([{"phones": 10_000, "cpu_vote_s": 1.0}, {"phones": 10_000, "cpu_vote_s": 2.0}]) == {
+        "phones": 10_000, "cpu_vote_s": 1.5}

@@ -70,9 +70,7 @@ def proc_stats(pid: int | list[int]) -> dict[str, float]:
     or the sums over several (``--servers``)."""
     out = {"cpu_s": 0.0, "rss_kb": 0.0, "hwm_kb": 0.0}
     for one in pid if isinstance(pid, list) else [pid]:
-        with open(f"/proc/{one}/stat") as f:
-            fields = f.read().rsplit(")", 1)[1].split()
-        out["cpu_s"] += (int(fields[11]) + int(fields[12])) / CLK_TCK  # utime, stime: fields 14 and 15
+        out["cpu_s"] += cpu_seconds(one)
         with open(f"/proc/{one}/status") as f:
             for line in f:
                 if line.startswith("VmRSS:"):
@@ -80,6 +78,28 @@ def proc_stats(pid: int | list[int]) -> dict[str, float]:
                 elif line.startswith("VmHWM:"):
                     out["hwm_kb"] += float(line.split()[1])
     return out
+
+
+def cpu_seconds(pid: int) -> float:
+    """A process's CPU time to the nanosecond: the sum of its threads' time on a CPU
+    (``/proc/<pid>/task/*/schedstat``), else user+system from ``/proc/<pid>/stat``.
+
+    ``stat`` counts in clock ticks (10 ms): on a 0.2-0.4 s burst that is up to a twentieth of
+    each figure, and a ratio of two such differences moves by more than the changes it is meant
+    to show. The sum covers the threads alive at each reading; the servers' threads (the loop,
+    the store's workers) live as long as the process."""
+    try:
+        total = 0
+        for tid in os.listdir(f"/proc/{pid}/task"):
+            with contextlib.suppress(FileNotFoundError), open(f"/proc/{pid}/task/{tid}/schedstat") as f:
+                total += int(f.read().split()[0])
+        if total:
+            return total / 1e9
+    except (OSError, ValueError, IndexError):
+        pass
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLK_TCK  # utime, stime: fields 14 and 15
 
 
 def machine_busy_s() -> float:

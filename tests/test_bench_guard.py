@@ -61,3 +61,57 @@ def test_rounds_report_the_median_of_each_ratio_and_alternate_which_server_goes_
     # (An even number of rounds: a count the rounds agree on stays a count, a time is averaged.)
     assert load._medians([{"phones": 10_000, "cpu_vote_s": 1.0}, {"phones": 10_000, "cpu_vote_s": 2.0}]) == {
         "phones": 10_000, "cpu_vote_s": 1.5}
+
+
+CHILD = """
+import sys, threading, time
+def spin(seconds):
+    start = time.thread_time()
+    while time.thread_time() - start < seconds:
+        pass
+hold = threading.Event()
+print("ready", flush=True)
+sys.stdin.readline()
+spin(0.004)
+print("spun", flush=True)
+sys.stdin.readline()
+worker = threading.Thread(target=lambda: (spin(0.05), hold.wait()))
+worker.start()
+time.sleep(0.3)  # (the worker spins meanwhile, and then waits, alive)
+print("worked", flush=True)
+sys.stdin.readline()
+hold.set()
+"""
+
+
+def test_server_cpu_is_read_to_the_millisecond_and_counts_every_thread() -> None:
+    """The bench reads a server's CPU from its threads' own clocks, not in 10 ms ticks: a 4 ms
+    spin reads as 4 ms (ticks said 0 or 10), and a worker thread's time counts as well."""
+    import subprocess
+    import sys
+
+    from bench.load import cpu_seconds
+
+    with subprocess.Popen([sys.executable, "-c", CHILD], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                          text=True) as child:
+        assert child.stdin is not None and child.stdout is not None
+
+        def step(expect: str) -> float:
+            before = cpu_seconds(child.pid)
+            child.stdin.write("go\n")
+            child.stdin.flush()
+            assert child.stdout.readline().strip() == expect
+            return cpu_seconds(child.pid) - before
+
+        try:
+            assert child.stdout.readline().strip() == "ready"
+            spun = step("spun")
+            assert 0.004 <= spun < 0.008, spun
+            worked = step("worked")
+            assert 0.05 <= worked < 0.07, worked
+            child.stdin.write("end\n")
+            child.stdin.flush()
+            child.wait(timeout=10)
+        finally:
+            if child.poll() is None:
+                child.kill()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from functools import partial
 
 from bench.load import BenchConfig, run_bench, run_rounds, table, write_report
 
@@ -49,8 +50,7 @@ def main(argv: list[str] | None = None) -> int:
                       profile_phase=args.profile_phase, profile_gil=args.profile_gil,
                       ceiling_loop=args.ceiling_loop, quiet=args.quiet, wait_quiet=args.wait_quiet,
                       servers=max(1, args.servers))
-    say = lambda line: print(line, flush=True)  # noqa: E731
-    report = run_rounds(cfg, args.rounds, say) if args.rounds > 1 else run_bench(cfg)
+    report = run_rounds(cfg, args.rounds, partial(print, flush=True)) if args.rounds > 1 else run_bench(cfg)
     print(table(report))
     print("targets: " + ", ".join(f"{k}={'yes' if v else 'NO'}" for k, v in report["targets"].items()))
     path = write_report(report, args.json)

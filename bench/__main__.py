@@ -22,6 +22,10 @@ def main(argv: list[str] | None = None) -> int:
                         help="also run the same load against bench/ceiling.py and show ratios")
     parser.add_argument("--ceiling-loop", choices=("uvloop", "asyncio"), default="uvloop",
                         help="event loop of the ceiling server (default uvloop, as caseroom serve uses)")
+    parser.add_argument("--ceiling-store", action="store_true",
+                        help="with --ceiling: the durable ceiling, which acks each answer only once caseroom's "
+                             "committer has stored it in SQLite (no rules, no views); the ratio targets are "
+                             "not checked against it")
     parser.add_argument("--servers", type=int, default=1,
                         help="caseroom processes sharing the session through PostgreSQL and Redis (default 1: "
                              "the laptop mode); phones are spread over them")
@@ -45,7 +49,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.rounds < 1 or (args.rounds > 1 and args.profile):
         parser.error("--rounds must be at least 1, and 1 with --profile")
     workers = args.workers or max(1, min(4, args.phones // 1000 or 1, os.cpu_count() or 1))
-    cfg = BenchConfig(phones=args.phones, window=args.window, workers=workers, ceiling=args.ceiling,
+    cfg = BenchConfig(phones=args.phones, window=args.window, workers=workers,
+                      ceiling=args.ceiling or args.ceiling_store, ceiling_store=args.ceiling_store,
                       seed=args.seed, profile=args.profile, profile_rate=args.profile_rate,
                       profile_phase=args.profile_phase, profile_gil=args.profile_gil,
                       ceiling_loop=args.ceiling_loop, quiet=args.quiet, wait_quiet=args.wait_quiet,

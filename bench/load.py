@@ -15,11 +15,13 @@ open-files limit) so the generator is not what saturates. Then:
    seconds and times it until its ``ack``;
 4. the screen is watched until ``view.activity.submitted`` reaches N.
 
-Server CPU seconds come from ``/proc/<pid>/stat``, resident memory and its
+Server CPU seconds come from ``/proc/<pid>/task/*/schedstat``, resident memory and its
 peak from ``/proc/<pid>/status``. With ``--ceiling`` the same script then runs
 against ``bench/ceiling.py`` (a bare websockets server that only acks, in its
-own process) and every figure is shown next to it with the ratio. The table
-is printed and the figures go to ``bench/results/<stamp>-<N>.json``.
+own process) and every figure is shown next to it with the ratio; with
+``--ceiling-store`` that server acks each answer only once caseroom's committer
+has stored it in SQLite (the durable ceiling: the price of storing, without the
+rules and the views). The table is printed and the figures go to ``bench/results/<stamp>-<N>.json``.
 
 Loopback only; every wait is bounded.
 """
@@ -40,6 +42,7 @@ import resource
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -596,6 +599,7 @@ class BenchConfig:
     profile_gil: bool = False  # only the thread holding the GIL (the event loop, mostly)
     profile_phase: str = "burst"  # "burst": from just before the answers to the complete screen; "joins"; or "all"
     ceiling_loop: str = "uvloop"
+    ceiling_store: bool = False  # the durable ceiling: each answer stored through caseroom's committer first
     ack_timeout: float = 60.0
     wait_quiet: float = 0.0  # seconds to wait for a quiet machine before each target
     quiet: bool = False
@@ -678,8 +682,13 @@ class CeilingTarget(Target):
         from bench import serverproc
 
         port = serverproc.free_port()
+        self.data: tempfile.TemporaryDirectory[str] | None = None
+        store: list[str] = []
+        if cfg.ceiling_store:
+            self.data = tempfile.TemporaryDirectory(prefix="caseroom-ceiling-")
+            store = ["--store", str(Path(self.data.name) / "ceiling.db")]
         self.proc = subprocess.Popen([sys.executable, "-m", "bench.ceiling", "--port", str(port), "--loop",
-                                      cfg.ceiling_loop], cwd=ROOT, stdout=subprocess.PIPE)
+                                      cfg.ceiling_loop, *store], cwd=ROOT, stdout=subprocess.PIPE)
         assert self.proc.stdout is not None
         line = self.proc.stdout.readline().decode()
         if not line.startswith("ready"):
@@ -688,6 +697,7 @@ class CeilingTarget(Target):
         self.pid = self.proc.pid
         self.url = f"ws://127.0.0.1:{port}/ws"
         self.urls = [self.url]
+        self.said = ""
 
     def stop(self) -> None:
         if self.proc.poll() is None:
@@ -698,7 +708,17 @@ class CeilingTarget(Target):
                 self.proc.kill()
                 self.proc.wait(timeout=10)
         if self.proc.stdout is not None:
+            self.said = self.proc.stdout.read().decode(errors="replace")
             self.proc.stdout.close()
+        if self.data is not None:
+            self.data.cleanup()
+
+    def facts(self) -> dict[str, Any]:
+        """The durable ceiling's commands per commit (caseroom's is in its own log)."""
+        found = re.search(r"stored: (\d+) command\(s\) in (\d+) commit", self.said)
+        if not found or not int(found[2]):
+            return {}
+        return {"commands_per_commit": round(int(found[1]) / int(found[2]), 1)}
 
 
 def _say(cfg: BenchConfig, text: str) -> None:
@@ -937,7 +957,8 @@ def _fmt(v: Any) -> str:
 def table(report: dict[str, Any]) -> str:
     case, ceil = report["caseroom"], report.get("ceiling")
     rat = report.get("ratio") or {}
-    head = f"{'':42} {'caseroom':>14}" + (f" {'ceiling':>14} {'ratio':>8}" if ceil else "")
+    name = "durable" if report["config"].get("ceiling_store") else "ceiling"
+    head = f"{'':42} {'caseroom':>14}" + (f" {name:>14} {'ratio':>8}" if ceil else "")
     lines = [f"caseroom bench: {case['phones']} phones, {case['window_s']:g} s window, {case['workers']} worker(s), "
              f"{report['env']['cpus']} cores", head, "-" * len(head)]
     for key, label, _how in ROWS:
@@ -987,6 +1008,8 @@ def targets(report: dict[str, Any]) -> dict[str, Any]:
               ("join_cpu_within", "cpu_join_s", CPU_JOIN_AT_MOST, False),
               ("join_rate_at_least", "join_rate", JOIN_RATE_AT_LEAST, True),
               ("memory_within", "kb_per_phone", MEMORY_AT_MOST, False))
+    if report["config"].get("ceiling_store"):
+        return out  # (the ratio targets are to the bare ceiling, not to the durable one)
     for name, key, limit, at_least in checks:
         if rat.get(key) is not None:
             out[f"{name}_{limit:g}x"] = rat[key] >= limit if at_least else rat[key] <= limit

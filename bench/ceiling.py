@@ -25,7 +25,7 @@ import argparse
 import asyncio
 import itertools
 import signal
-import time
+from functools import partial
 from typing import Any
 
 import orjson
@@ -34,6 +34,7 @@ from websockets.exceptions import ConnectionClosed
 
 from bench.load import raise_open_files
 from server.cli import tune_gc
+from sessions.clock import SystemClock
 from sessions.commit import Committer
 from sessions.core import Command
 from sessions.events import Event
@@ -74,10 +75,11 @@ class Durable:
     """The committer and the stand-in session of ``--store``."""
 
     def __init__(self, path: str) -> None:
+        now = SystemClock().now_ms
         self.store = SqlStore(f"sqlite:///{path}")
-        self.store.create_session(SessionRecord(CODE, "ceiling", "ceiling", "", "", _now()), [])
+        self.store.create_session(SessionRecord(CODE, "ceiling", "ceiling", "", "", now()), [])
         self.live = StoreOnly()
-        self.committer = Committer(self.store, _now)
+        self.committer = Committer(self.store, now)
 
     async def store_answer(self, actor: str, msg: dict[str, Any]) -> None:
         activity = msg.get("activity")
@@ -87,14 +89,7 @@ class Durable:
         await self.committer.submit(self.live, cmd)  # type: ignore[arg-type]  # (a stand-in)
 
 
-def _now() -> int:
-    return time.time_ns() // 1_000_000
-
-
-_durable: Durable | None = None
-
-
-async def handler(ws: ServerConnection) -> None:
+async def handler(ws: ServerConnection, durable: Durable | None = None) -> None:
     player = "host"
     try:
         async for raw in ws:
@@ -111,8 +106,8 @@ async def handler(ws: ServerConnection) -> None:
                                             "token": pid, "group": None}).decode())
             elif kind == "host":
                 await ws.send(orjson.dumps({"type": "welcome", "role": msg.get("view")}).decode())
-            elif kind == "submit" and _durable is not None:
-                await _durable.store_answer(player, msg)
+            elif kind == "submit" and durable is not None:
+                await durable.store_answer(player, msg)
             if "id" in msg:
                 await ws.send(orjson.dumps({"type": "ack", "id": msg["id"]}).decode())
     except ConnectionClosed:
@@ -120,22 +115,21 @@ async def handler(ws: ServerConnection) -> None:
 
 
 async def main_async(port: int, store: str | None = None) -> None:
-    global _durable
-    if store is not None:
-        _durable = Durable(store)
-        _durable.committer.start()
+    durable = None if store is None else Durable(store)
+    if durable is not None:
+        durable.committer.start()
         tune_gc()  # (as ``caseroom serve`` does: the store's modules are as many objects as caseroom's)
     stop = asyncio.get_running_loop().create_future()
     for sig in (signal.SIGTERM, signal.SIGINT):
         asyncio.get_running_loop().add_signal_handler(sig, stop.set_result, None)
-    async with serve(handler, "127.0.0.1", port, compression=None, max_size=65_536, ping_interval=5,
-                     ping_timeout=5, backlog=2048):
+    async with serve(partial(handler, durable=durable), "127.0.0.1", port, compression=None, max_size=65_536,
+                     ping_interval=5, ping_timeout=5, backlog=2048):
         print(f"ready {port}", flush=True)
         await stop
-    if _durable is not None:
-        await _durable.committer.close()
-        _durable.store.close()
-        print(f"stored: {_durable.committer.commands} command(s) in {_durable.committer.batches} commit(s)",
+    if durable is not None:
+        await durable.committer.close()
+        durable.store.close()
+        print(f"stored: {durable.committer.commands} command(s) in {durable.committer.batches} commit(s)",
               flush=True)
 
 

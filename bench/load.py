@@ -666,13 +666,8 @@ class CaseroomTarget(Target):
 
 
     def facts(self) -> dict[str, Any]:
-        commands = commits = 0
-        for server in self.servers:
-            log = server.log.read_text(errors="replace")
-            found = re.search(r"caseroom stopped: (\d+) command\(s\) in (\d+) commit", log)
-            if found:
-                commands, commits = commands + int(found[1]), commits + int(found[2])
-        return {"commands_per_commit": round(commands / commits, 1) if commits else None}
+        return {"commands_per_commit": commands_per_commit(
+            [server.log.read_text(errors="replace") for server in self.servers])}
 
 
 class CeilingTarget(Target):
@@ -714,11 +709,20 @@ class CeilingTarget(Target):
             self.data.cleanup()
 
     def facts(self) -> dict[str, Any]:
-        """The durable ceiling's commands per commit (caseroom's is in its own log)."""
-        found = re.search(r"stored: (\d+) command\(s\) in (\d+) commit", self.said)
-        if not found or not int(found[2]):
-            return {}
-        return {"commands_per_commit": round(int(found[1]) / int(found[2]), 1)}
+        """The durable ceiling's commands per commit (the bare one makes none)."""
+        per_commit = commands_per_commit([self.said])
+        return {} if per_commit is None else {"commands_per_commit": per_commit}
+
+
+def commands_per_commit(logs: list[str]) -> float | None:
+    """Commands per commit over the servers, from what each said when it stopped (caseroom's
+    ``caseroom stopped: N command(s) in M commit(s)``, the durable ceiling's ``stored: ...``)."""
+    commands = commits = 0
+    for text in logs:
+        found = re.search(r"(\d+) command\(s\) in (\d+) commit", text)
+        if found:
+            commands, commits = commands + int(found[1]), commits + int(found[2])
+    return round(commands / commits, 1) if commits else None
 
 
 def _say(cfg: BenchConfig, text: str) -> None:
@@ -1008,9 +1012,8 @@ def targets(report: dict[str, Any]) -> dict[str, Any]:
               ("join_cpu_within", "cpu_join_s", CPU_JOIN_AT_MOST, False),
               ("join_rate_at_least", "join_rate", JOIN_RATE_AT_LEAST, True),
               ("memory_within", "kb_per_phone", MEMORY_AT_MOST, False))
-    if report["config"].get("ceiling_store"):
-        return out  # (the ratio targets are to the bare ceiling, not to the durable one)
-    for name, key, limit, at_least in checks:
+    durable = report["config"].get("ceiling_store")  # (the ratios are to the bare ceiling, not the durable one)
+    for name, key, limit, at_least in () if durable else checks:
         if rat.get(key) is not None:
             out[f"{name}_{limit:g}x"] = rat[key] >= limit if at_least else rat[key] <= limit
     return out

@@ -61,3 +61,17 @@ def test_names_fit_the_board_and_stay_unique() -> None:
     taken = {"张伟"}
     assert unique_name("张伟", taken) == "张伟 (2)"
     assert display_width(unique_name(long, {long.casefold()})) <= MAX_NAME_WIDTH
+
+
+def test_short_names_are_cleaned_once_and_long_ones_are_not_remembered() -> None:
+    from sessions import names
+
+    memo = names._clean_name_memo
+    memo.cache_clear()
+    raw = "  Li\u0301 \u200bNa  "
+    first = clean_name(raw)
+    assert clean_name(raw) == first == names._clean_name(raw)
+    assert memo.cache_info().hits == 1 and memo.cache_info().currsize == 1
+    long = "张" * (names.MEMO_CHARS + 1)
+    assert clean_name(long) == names._clean_name(long) == "张" * 12
+    assert memo.cache_info().currsize == 1  # a long (bad client's) name is never kept

@@ -75,4 +75,4 @@ class CaseroomHttpProtocol(HttpToolsProtocol):
         protocol.take_over(self.transport, self.server, self.client, self.scheme == "https")
         self.transport.set_protocol(protocol)
         self.parser = None  # type: ignore[assignment]  # (the cycle with its callbacks; nothing reads it now)
-        protocol.handshake(request)
+        protocol.handshake(request, self.scope["headers"])

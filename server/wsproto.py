@@ -33,14 +33,17 @@ are what it relies on, and ``tests/test_wsproto.py`` checks the parts replaced h
 from __future__ import annotations
 
 import asyncio
+import logging
 from typing import Any
 
+from uvicorn.protocols.utils import ClientDisconnected, get_client_addr, get_path_with_query_string
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 from websockets.exceptions import InvalidState
 from websockets.http11 import Request
 from websockets.protocol import Protocol
 
 from server.socket import EXTENSION, WRITE_EXTENSION
+from server.wsaccept import accepted_headers, fill, switching, websocket_scope
 
 
 class Inbox:
@@ -137,14 +140,35 @@ class CaseroomWSProtocol(WebSocketsSansIOProtocol):
         self.server, self.client = server, client
         self.scheme = "wss" if tls else "ws"
 
-    def handshake(self, request: Request) -> None:
+    def handshake(self, request: Request, raw_headers: list[tuple[bytes, bytes]] | None = None) -> None:
         """The upgrade request, as the HTTP protocol parsed it: answered as if ``websockets`` had
-        parsed it (its parser goes straight on to frames)."""
+        parsed it (its parser goes straight on to frames). With ``raw_headers``, the header list
+        httptools read, the answer and the scope are built from it (``server/wsaccept.py``)."""
         self.heard = self.loop.time()
         conn = self.conn
         conn.parser = Protocol.parse(conn)  # (``ServerProtocol.parse`` less its request part)
         next(conn.parser)
-        self.handle_connect(request)
+        if raw_headers is None or not self._connect(request, raw_headers):
+            self.handle_connect(request)
+        else:
+            self._extend_scope()
+
+    def _connect(self, request: Request, raw_headers: list[tuple[bytes, bytes]]) -> bool:
+        """uvicorn's ``handle_connect`` for a request ``accept`` takes: False (nothing done) for
+        one it refuses, which ``handle_connect`` then answers as before."""
+        response = switching(self.conn, request)
+        if response is None:
+            return False
+        self.response = response
+        self.handshake_initiated = True
+        self.scope = websocket_scope(  # type: ignore[assignment]
+            request, raw_headers, asgi_version=self.asgi_version, scheme=self.scheme, server=self.server,
+            client=self.client, root_path=self.root_path, state=self.app_state.copy())
+        self.queue.put_nowait({"type": "websocket.connect"})
+        task = self.loop.create_task(self.run_asgi())
+        task.add_done_callback(self.on_task_complete)
+        self.tasks.add(task)
+        return True
 
     def send_receive_event_to_app(self) -> None:
         """Queue a message for the app; stop reading the socket only once ``READ_AHEAD`` wait.
@@ -180,14 +204,42 @@ class CaseroomWSProtocol(WebSocketsSansIOProtocol):
     def handle_connect(self, event: Any) -> None:
         super().handle_connect(event)
         self.request = None  # (only read in the call above)
+        self._extend_scope()
+
+    def _extend_scope(self) -> None:
         scope = getattr(self, "scope", None)
         if scope is not None and self.response.status_code == 101:
             scope["extensions"][EXTENSION] = self.send_texts
             scope["extensions"][WRITE_EXTENSION] = self.write_texts
 
     async def send(self, message: Any) -> None:
+        if message["type"] == "websocket.accept":
+            await self._accept(message)
+            return
         await super().send(message)
-        if self.handshake_complete and message["type"] == "websocket.accept":
+
+    async def _accept(self, message: Any) -> None:
+        """uvicorn's ``send`` of ``websocket.accept``, with the 101's fields added as they are
+        (``server/wsaccept.py``); any other moment for it takes uvicorn's own path."""
+        await self.writable.wait()
+        if self.disconnected:
+            raise ClientDisconnected()
+        if self.handshake_complete or self.initial_response is not None or self.response is None:
+            await super().send(message)
+        else:
+            if self.logger.isEnabledFor(logging.INFO):
+                self.logger.info('%s - "WebSocket %s" [accepted]', get_client_addr(self.scope),
+                                 get_path_with_query_string(self.scope))
+            headers = self.response.headers
+            if "Date" in headers:  # (a request uvicorn parsed itself: the library put its own date in)
+                del headers["Date"]
+            fill(headers, accepted_headers(self.default_headers, message))
+            if not self.transport.is_closing():
+                self.handshake_complete = True
+                self.conn.send_response(self.response)
+                self.transport.write(b"".join(self.conn.data_to_send()))
+                self.start_keepalive()
+        if self.handshake_complete:
             self.response = None  # (only read while accepting)
 
     def write_texts(self, texts: list[str]) -> bool:

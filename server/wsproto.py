@@ -26,6 +26,10 @@ without it (another server, a test harness) ``server/socket.py`` sends frame by 
 can take the frames now, so an ack needs no sender task (a task per answer was a share of a
 burst's CPU); when it cannot, it writes nothing and the caller falls back to a task.
 
+An upgrade that ``server/httpproto.py`` hands over is answered and scoped by
+``server/wsaccept.py`` (``handshake``, ``send`` of ``websocket.accept``): the same 101 and the
+same scope as uvicorn's, built once from the header list httptools read.
+
 Used by ``caseroom serve`` (``ws=CaseroomWSProtocol``); uvicorn's own tests of the protocol
 are what it relies on, and ``tests/test_wsproto.py`` checks the parts replaced here.
 """

@@ -29,6 +29,7 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from websockets.datastructures import Headers
 from websockets.http11 import MAX_LINE_LENGTH, MAX_NUM_HEADERS, Request
 
+from server.wsaccept import fill
 from server.wsproto import CaseroomWSProtocol
 
 # The rules of ``websockets.http11.parse_headers`` (RFC 9110 tokens; field values without controls).
@@ -41,22 +42,13 @@ def handshake_request(method: str, url: bytes, headers: list[tuple[bytes, bytes]
     would refuse it or read it differently (then uvicorn's own path runs and refuses it as before)."""
     if len(headers) > MAX_NUM_HEADERS or len(method) + len(url) + 12 > MAX_LINE_LENGTH or not url.isascii():
         return None
-    # (``Headers``' two fields filled here: its ``__setitem__`` per header, a Python call that
-    # validates again what was just validated, was a twentieth of a join. The tests compare the
-    # result with the parser's, so a ``websockets`` that stores headers otherwise fails there.)
-    fields = Headers()
-    pairs, by_name = fields._list, fields._dict
+    pairs: list[tuple[str, str]] = []
     for name, value in headers:
         if (len(name) + len(value) + 4 > MAX_LINE_LENGTH or not _TOKEN.fullmatch(name) or not _VALUE.fullmatch(value)
                 or name == b"transfer-encoding" or (name == b"content-length" and value != b"0")):
             return None
-        key, text = name.decode("ascii"), value.decode("iso-8859-1")  # (httptools gives names in lower case)
-        pairs.append((key, text))
-        if (values := by_name.get(key)) is None:
-            by_name[key] = [text]
-        else:
-            values.append(text)
-    return Request(url.decode("ascii"), fields, method, "HTTP/1.1")
+        pairs.append((name.decode("ascii"), value.decode("iso-8859-1")))  # (httptools gives names in lower case)
+    return Request(url.decode("ascii"), fill(Headers(), pairs), method, "HTTP/1.1")
 
 
 class CaseroomHttpProtocol(HttpToolsProtocol):

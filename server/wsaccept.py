@@ -29,10 +29,12 @@ from websockets.server import ServerProtocol
 
 
 def fill(headers: Headers, pairs: Iterable[tuple[str, str]]) -> Headers:
-    """Append header fields to ``headers`` as its ``__setitem__`` would, without re-checking each
-    one (its two fields are filled directly, as ``server/httpproto.py`` does; the tests compare
-    the result with what the library builds, so a ``websockets`` that stores them otherwise fails
-    there). Names are stored as given: ``Headers`` looks them up in lower case."""
+    """Append header fields to ``headers`` as its ``__setitem__`` would, without checking each one
+    again: its two fields are filled directly (``__setitem__``, a Python call per header that
+    validates what was just validated, was a twentieth of a join). The request's headers
+    (``server/httpproto.py``) and the 101's are filled here; the tests compare both with what
+    the library builds, so a ``websockets`` that stores them otherwise fails there. Names are
+    stored as given: ``Headers`` looks them up in lower case."""
     items, by_name = headers._list, headers._dict
     for name, value in pairs:
         items.append((name, value))

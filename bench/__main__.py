@@ -33,8 +33,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--wait-quiet", type=float, default=0.0, metavar="S",
                         help="before each run, wait up to S seconds for other processes to go quiet")
     parser.add_argument("--profile", help="record the caseroom server with py-spy into this file "
-                                          "(.svg flame graph, .txt collapsed stacks, .json speedscope)")
-    parser.add_argument("--profile-rate", type=int, default=100, help="py-spy samples per second")
+                                          "(.svg flame graph, .txt collapsed stacks, .json speedscope), or "
+                                          "with Linux perf (.perf: native frames, the kernel's included)")
+    parser.add_argument("--profile-ceiling", action="store_true",
+                        help="with --ceiling: record the ceiling server too, into <stem>-ceiling<suffix>")
+    parser.add_argument("--profile-rate", type=int, default=100, help="samples per second")
     parser.add_argument("--profile-gil", action="store_true", help="py-spy --gil: only the thread holding the GIL")
     parser.add_argument("--profile-phase", choices=("burst", "joins", "all"), default="burst",
                         help="profile only the answer burst (default), only the joins, or the whole run")
@@ -53,6 +56,7 @@ def main(argv: list[str] | None = None) -> int:
                       ceiling=args.ceiling or args.ceiling_store, ceiling_store=args.ceiling_store,
                       seed=args.seed, profile=args.profile, profile_rate=args.profile_rate,
                       profile_phase=args.profile_phase, profile_gil=args.profile_gil,
+                      profile_ceiling=args.profile_ceiling,
                       ceiling_loop=args.ceiling_loop, quiet=args.quiet, wait_quiet=args.wait_quiet,
                       servers=max(1, args.servers))
     report = run_rounds(cfg, args.rounds, partial(print, flush=True)) if args.rounds > 1 else run_bench(cfg)

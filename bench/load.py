@@ -39,6 +39,7 @@ import platform
 import random
 import re
 import resource
+import shutil
 import signal
 import subprocess
 import sys
@@ -594,7 +595,8 @@ class BenchConfig:
     servers: int = 1
     ceiling: bool = False
     seed: int = 1
-    profile: str | None = None  # py-spy output file for the caseroom server (svg, txt=raw, json=speedscope)
+    profile: str | None = None  # the caseroom server's profile: py-spy (svg, txt=raw, json=speedscope) or perf (.perf)
+    profile_ceiling: bool = False  # profile the ceiling server too, into <stem>-ceiling<suffix>
     profile_rate: int = 100
     profile_gil: bool = False  # only the thread holding the GIL (the event loop, mostly)
     profile_phase: str = "burst"  # "burst": from just before the answers to the complete screen; "joins"; or "all"
@@ -730,18 +732,33 @@ def _say(cfg: BenchConfig, text: str) -> None:
         print(text, file=sys.stderr, flush=True)
 
 
-def _start_profiler(cfg: BenchConfig, pid: int) -> subprocess.Popen[bytes] | None:
-    if not cfg.profile:
+def profile_path(cfg: BenchConfig, kind: str) -> str:
+    """Where ``--profile`` writes one target's profile: the file given for caseroom's, and beside it
+    ``<stem>-ceiling<suffix>`` for the ceiling's (``--profile-ceiling``)."""
+    out = Path(cfg.profile or "")
+    return str(out if kind == "caseroom" else out.with_name(f"{out.stem}-{kind}{out.suffix}"))
+
+
+def _start_profiler(cfg: BenchConfig, pid: int, kind: str = "caseroom") -> subprocess.Popen[bytes] | None:
+    """py-spy (Python frames), or with a ``.perf`` file Linux ``perf record`` (native frames: the
+    kernel's, the interpreter's, libuv's, SQLite's; no Python names), attached to the server."""
+    if not cfg.profile or (kind != "caseroom" and not cfg.profile_ceiling):
         return None
-    exe = Path(sys.executable).parent / "py-spy"
-    if not exe.exists():
-        raise SystemExit("--profile needs py-spy: pip install py-spy")
-    out = Path(cfg.profile)
-    fmt = {".svg": "flamegraph", ".json": "speedscope", ".txt": "raw"}.get(out.suffix, "flamegraph")
+    out = Path(profile_path(cfg, kind))
     out.parent.mkdir(parents=True, exist_ok=True)
-    proc = subprocess.Popen([str(exe), "record", "--pid", str(pid), "--rate", str(cfg.profile_rate), "--format",
-                             fmt, "--output", str(out), "--nonblocking", *(["--gil"] if cfg.profile_gil else [])],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    if out.suffix == ".perf":
+        exe = shutil.which("perf")
+        if exe is None:
+            raise SystemExit("a .perf profile needs Linux perf (apt-get install linux-perf)")
+        cmd = [exe, "record", "-e", "cpu-clock", "-F", str(cfg.profile_rate), "-g", "-p", str(pid), "-o", str(out)]
+    else:
+        exe = str(Path(sys.executable).parent / "py-spy")
+        if not Path(exe).exists():
+            raise SystemExit("--profile needs py-spy: pip install py-spy")
+        fmt = {".svg": "flamegraph", ".json": "speedscope", ".txt": "raw"}.get(out.suffix, "flamegraph")
+        cmd = [exe, "record", "--pid", str(pid), "--rate", str(cfg.profile_rate), "--format", fmt, "--output",
+               str(out), "--nonblocking", *(["--gil"] if cfg.profile_gil else [])]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     time.sleep(1.0)  # let it attach
     return proc
 
@@ -778,8 +795,8 @@ async def run_target(cfg: BenchConfig, kind: str) -> dict[str, Any]:
         await hosts.connect()
         await asyncio.sleep(0.3)
         idle = proc_stats(target.pid)
-        if kind == "caseroom" and cfg.profile_phase in ("all", "joins"):
-            profiler = _start_profiler(cfg, target.pid if isinstance(target.pid, int) else target.pid[0])
+        if cfg.profile_phase in ("all", "joins"):
+            profiler = _start_profiler(cfg, target.pid if isinstance(target.pid, int) else target.pid[0], kind)
 
         # 1. join
         _say(cfg, f"[{kind}] {n} phones joining over {w} worker process(es)")
@@ -806,7 +823,7 @@ async def run_target(cfg: BenchConfig, kind: str) -> dict[str, Any]:
         res["rss_joined_mb"] = after_join["rss_kb"] / 1024
         res["kb_per_phone"] = (after_join["rss_kb"] - idle["rss_kb"]) / max(1, joined)
         if profiler is not None and cfg.profile_phase == "joins":
-            res["profile"] = cfg.profile
+            res["profile"] = profile_path(cfg, kind)
             res["profiler_log"] = _stop_profiler(profiler)
             profiler = None
 
@@ -827,8 +844,8 @@ async def run_target(cfg: BenchConfig, kind: str) -> dict[str, Any]:
 
         # 3. the burst
         await asyncio.sleep(0.3)
-        if kind == "caseroom" and cfg.profile_phase == "burst":
-            profiler = _start_profiler(cfg, target.pid if isinstance(target.pid, int) else target.pid[0])
+        if cfg.profile_phase == "burst":
+            profiler = _start_profiler(cfg, target.pid if isinstance(target.pid, int) else target.pid[0], kind)
         _say(cfg, f"[{kind}] burst: {joined} answers within {cfg.window:g} s")
         before_vote = proc_stats(target.pid)
         busy0, own0 = machine_busy_s(), _own_cpu()
@@ -868,7 +885,7 @@ async def run_target(cfg: BenchConfig, kind: str) -> dict[str, Any]:
         # 5. done: bytes and errors
         _say(cfg, f"[{kind}] closing")
         if profiler is not None:
-            res["profile"] = cfg.profile
+            res["profile"] = profile_path(cfg, kind)
             res["profiler_log"] = _stop_profiler(profiler)
             profiler = None
         final = proc_stats(target.pid)

@@ -46,6 +46,10 @@ class Bucket:
         self.tokens = rate.burst
         self.last = now
 
+    def has(self, now: float, cost: float = 1.0) -> bool:
+        """``take`` would give ``cost`` tokens now (nothing is taken)."""
+        return self.tokens + (now - self.last) * self.rate.per_second >= cost
+
     def take(self, now: float, cost: float = 1.0) -> bool:
         rate = self.rate
         tokens = min(rate.burst, self.tokens + (now - self.last) * rate.per_second)

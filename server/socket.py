@@ -7,7 +7,8 @@ every frame sent. The endpoint needs six things, so it gets exactly those.
 
 ``send_texts`` hands several frames to the server in one write when the server offers it
 (``server/wsproto.py``, the ``caseroom.send_texts`` extension), and sends them one by one
-otherwise.
+otherwise. ``on_text`` asks the server to hand text frames over as they arrive
+(``caseroom.on_text``), where it can.
 """
 
 from __future__ import annotations
@@ -19,10 +20,11 @@ from starlette.types import Receive, Scope, Send
 
 EXTENSION = "caseroom.send_texts"  # offered by server/wsproto.py
 WRITE_EXTENSION = "caseroom.write_texts"  # (the same, synchronous: False when it cannot write now)
+TEXT_EXTENSION = "caseroom.on_text"  # (a handler of text frames as they arrive, server/wsproto.py)
 
 
 class Socket:
-    __slots__ = ("_batch", "_receive", "_send", "_write", "closed", "scope")
+    __slots__ = ("_batch", "_on_text", "_receive", "_send", "_write", "closed", "scope")
 
     def __init__(self, scope: Scope, receive: Receive, send: Send) -> None:
         self.scope = scope
@@ -31,6 +33,7 @@ class Socket:
         extensions = scope.get("extensions") or {}
         self._batch: Callable[[list[str]], Awaitable[None]] | None = extensions.get(EXTENSION)
         self._write: Callable[[list[str]], bool] | None = extensions.get(WRITE_EXTENSION)
+        self._on_text: Callable[[Callable[[str], bool] | None], None] | None = extensions.get(TEXT_EXTENSION)
         self.closed = False  # a close frame was sent: nothing more goes out
 
     def header(self, name: bytes) -> str | None:
@@ -77,6 +80,15 @@ class Socket:
         """Write text frames at once if the server can (open, not backed up); False: nothing
         was written, use ``send_texts``."""
         return not self.closed and self._write is not None and self._write(texts)
+
+    def on_text(self, handler: Callable[[str], bool] | None) -> bool:
+        """Have the server hand each text frame to ``handler`` as it arrives, while none waits for
+        ``receive`` (True means handled; False, which changes nothing, sends it to ``receive``);
+        None stops it. False: this server cannot (every frame comes through ``receive``)."""
+        if self._on_text is None:
+            return False
+        self._on_text(handler)
+        return True
 
     async def close(self, code: int = 1000) -> None:
         if self.closed:

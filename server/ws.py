@@ -63,7 +63,7 @@ def origin_allowed(ws: Socket, allowed: tuple[str, ...]) -> bool:
 class Connection:
     """The receive side of one websocket; ``conn`` is set once it has identified itself."""
 
-    __slots__ = ("address", "bucket", "conn", "in_flight", "room", "strikes", "svc", "ws")
+    __slots__ = ("address", "bucket", "conn", "idle", "in_flight", "room", "strikes", "svc", "ws")
 
     def __init__(self, svc: Services, ws: Socket) -> None:
         self.svc = svc
@@ -74,6 +74,7 @@ class Connection:
         self.bucket = limits.Bucket(svc.limits.messages, time.monotonic())
         self.strikes = 0
         self.in_flight = 0  # answers of this connection the committer has not answered yet
+        self.idle = False  # the reader waits for the next frame (``_handle_now`` may take it)
 
     @property
     def role(self) -> str:
@@ -100,9 +101,13 @@ class Connection:
             with contextlib.suppress(Exception):
                 await self.ws.close(CLOSE_INTERNAL)
             return
+        fast = self.svc.cluster is None and self.ws.on_text(self._handle_now)
         try:
             while True:
-                await self._handle(await self._receive())
+                self.idle = fast
+                text = await self._receive()
+                self.idle = False
+                await self._handle(text)
         except (WebSocketDisconnect, _Closed):
             pass
         except Exception:
@@ -110,6 +115,9 @@ class Connection:
             with contextlib.suppress(Exception):
                 await self.ws.close(CLOSE_INTERNAL)
         finally:
+            self.idle = False
+            if fast:
+                self.ws.on_text(None)
             if self.room is not None and self.conn is not None:
                 self.room.remove(self.conn)
 
@@ -139,6 +147,10 @@ class Connection:
         self.strikes = 0
         if text is None:
             raise Refused("bad_message", "send text frames of JSON")
+        return self._admit(text)
+
+    def _admit(self, text: str) -> tuple[str | None, Message]:
+        """Parse and authorise one frame (the rate limit passed); raises IdRefused/Refused."""
         try:
             msg_id, msg = parse(text)
         except RecursionError:  # (defence in depth: nothing we parse should recurse on the input)
@@ -326,6 +338,43 @@ class Connection:
             self.conn.send(_error(exc.msg_id, exc))
         except Refused as exc:
             self.conn.send(_error(msg_id, exc))
+
+    def _handle_now(self, text: str) -> bool:
+        """An answer or a ping, handled as its frame arrives (``caseroom.on_text``,
+        ``server/wsproto.py``): the reader task is not woken for it. True: done, exactly as
+        ``_handle`` would have done it. False, with nothing changed: ``_handle`` takes the frame
+        in its turn; that is any frame while the reader is busy with an earlier one (their order
+        is kept), one the rate limit would refuse (the strikes and the flood close are the
+        reader's), one that would reach the in-flight cap (the reader then waits), and every
+        message other than a well-formed ``submit`` or ``ping`` this connection may send."""
+        conn = self.conn
+        if not self.idle or conn is None or self.in_flight + 1 >= MAX_IN_FLIGHT:
+            return False
+        now = time.monotonic()
+        if not self.bucket.has(now):
+            return False
+        try:
+            msg_id, msg = self._admit(text)
+        except Refused:
+            return False  # (the reader refuses it again, after the rate limit, as it always has)
+        if isinstance(msg, Ping):
+            self.bucket.take(now)
+            self.strikes = 0
+            conn.send(self._pong(msg, msg_id))
+            return True
+        if not isinstance(msg, Submit):
+            return False
+        self.bucket.take(now)
+        self.strikes = 0
+        assert self.room is not None
+        try:
+            fut = self.svc.committer.submit(self.room.live, self._command(msg, msg_id))
+        except Refused as exc:
+            conn.send(_error(msg_id, exc))
+            return True
+        fut.add_done_callback(partial(self._answered, msg_id))
+        self.in_flight += 1
+        return True
 
     def _answered(self, msg_id: str | None, fut: asyncio.Future[Any]) -> None:
         """An answer's outcome, as ``_handle`` would have sent it had it waited: the ack once it is

@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from uvicorn.protocols.utils import ClientDisconnected, get_client_addr, get_path_with_query_string
@@ -46,7 +47,7 @@ from websockets.exceptions import InvalidState
 from websockets.http11 import Request
 from websockets.protocol import Protocol
 
-from server.socket import EXTENSION, WRITE_EXTENSION
+from server.socket import EXTENSION, TEXT_EXTENSION, WRITE_EXTENSION
 from server.wsaccept import accepted_headers, fill, switching, websocket_scope
 
 
@@ -130,6 +131,7 @@ class CaseroomWSProtocol(WebSocketsSansIOProtocol):
         self.queue = Inbox(self.loop)  # type: ignore[assignment]
         self.writable = Flag()  # type: ignore[assignment]
         self.heard = 0.0  # loop time the peer last sent anything
+        self.on_text: Callable[[str], bool] | None = None  # the app's handler of a frame as it arrives
 
     def data_received(self, data: bytes) -> None:
         self.heard = self.loop.time()
@@ -174,6 +176,20 @@ class CaseroomWSProtocol(WebSocketsSansIOProtocol):
         self.tasks.add(task)
         return True
 
+    def set_on_text(self, handler: Callable[[str], bool] | None) -> None:
+        """``caseroom.on_text``: the app's handler of a text frame as it arrives (None: no more).
+
+        While the inbox is empty, a whole text frame is handed to ``handler`` at once, from this
+        protocol's ``data_received``; True means the app has dealt with it, False (which must
+        leave everything as it was) that it goes to the inbox, for the app's ``receive``, as any
+        frame does. An answer is then parsed, checked and queued for the committer without
+        waking the app's reader task, whose wake-up through its chain of coroutines (uvicorn's
+        ``receive``, the endpoint's loop) and back was a share of each answer of a burst. The
+        handler decides when it may (``server/ws.py``: only while its reader waits for the next
+        frame, so the order of the frames is kept); an exception from it closes the connection
+        (1011), as one from the app's task would."""
+        self.on_text = handler
+
     def send_receive_event_to_app(self) -> None:
         """Queue a message for the app; stop reading the socket only once ``READ_AHEAD`` wait.
 
@@ -182,7 +198,28 @@ class CaseroomWSProtocol(WebSocketsSansIOProtocol):
         changes to the kernel in batches, through io_uring), and a phone, which sends one message
         and waits for its answer, never needed the pause. A client that sends faster than the app
         reads is still held back, a few messages later (``websockets``' own server holds up to
-        16 before it stops reading)."""
+        16 before it stops reading).
+
+        A text frame the app's ``on_text`` handler takes as it arrives is not queued at all."""
+        handler = self.on_text
+        if (handler is not None and self.curr_msg_data_type == "text" and not self.close_sent
+                and self.queue.empty()):
+            frames = self.frames
+            try:
+                text = (frames[0] if len(frames) == 1 else b"".join(frames)).decode()
+            except UnicodeDecodeError:
+                pass  # (uvicorn's own path below closes with 1007)
+            else:
+                try:
+                    taken = handler(text)
+                except Exception:
+                    self.logger.exception("the app's text handler failed; closing the connection")
+                    self.frames = []
+                    self._close_for_fault()
+                    return
+                if taken:
+                    self.frames = []
+                    return
         paused = self.read_paused
         self.read_paused = True  # (so uvicorn's method does not pause; it reads no other use of it)
         try:
@@ -192,6 +229,17 @@ class CaseroomWSProtocol(WebSocketsSansIOProtocol):
         if not paused and self.queue.qsize() >= READ_AHEAD and not self.transport.is_closing():
             self.read_paused = True
             self.transport.pause_reading()
+
+    def _close_for_fault(self) -> None:
+        """Close with 1011 as the app's ``websocket.close`` would, and tell the app's reader."""
+        self.on_text = None
+        if self.close_sent or self.transport.is_closing():
+            return
+        self.queue.put_nowait({"type": "websocket.disconnect", "code": 1011, "reason": ""})
+        self.conn.send_close(1011)
+        self.transport.write(b"".join(self.conn.data_to_send()))
+        self.close_sent = True
+        self.close_timer = self.loop.call_later(self.close_timeout, self.transport.close)
 
     def send_keepalive_ping(self) -> None:
         """Ping only a peer that has been quiet for the whole interval: one that just sent a frame
@@ -215,6 +263,7 @@ class CaseroomWSProtocol(WebSocketsSansIOProtocol):
         if scope is not None and self.response.status_code == 101:
             scope["extensions"][EXTENSION] = self.send_texts
             scope["extensions"][WRITE_EXTENSION] = self.write_texts
+            scope["extensions"][TEXT_EXTENSION] = self.set_on_text
 
     async def send(self, message: Any) -> None:
         if message["type"] == "websocket.accept":

@@ -169,3 +169,26 @@ def test_answers_sent_without_waiting_are_acked_in_order_and_the_last_counts(ser
         await console.close()
 
     asyncio.run(scenario())
+
+
+def test_a_ping_behind_a_command_is_answered_after_it(server: RunningServer, mini_source: str) -> None:
+    """Pings and answers are handled as their frames arrive (``Connection._handle_now``), but
+    never ahead of an earlier message the reader is still busy with: a console's command is
+    acked before the pong of the ping sent right behind it, whatever the moment it comes."""
+    s = setup_session(server, mini_source)
+
+    async def scenario() -> None:
+        console = await host(server.ws, s["code"], s["host_key"], "console")
+        order: list[str] = []
+        for i in range(40):
+            await console.send({"type": "command", "id": f"c{i}", "name": "auto_close", "args": {"on": i % 2 == 0}})
+            await asyncio.sleep((i % 8) * 0.0002)  # (behind it in the same read, or while it is committed)
+            await console.send({"type": "ping", "id": f"p{i}", "t": i})
+            while len(order) < 2 * (i + 1):
+                msg = await console.recv()
+                if msg["type"] in ("ack", "pong", "error"):
+                    order.append(msg["id"])
+        assert order == [x for i in range(40) for x in (f"c{i}", f"p{i}")]
+        await console.close()
+
+    asyncio.run(scenario())

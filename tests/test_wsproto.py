@@ -267,3 +267,64 @@ async def test_reading_pauses_only_once_the_app_falls_behind() -> None:
     assert taken[3:] == [f"n{i}" for i in range(READ_AHEAD - 1)] + ["last"]
     assert transport.reading and pauses == [False, True]  # read again once the app caught up
     proto.connection_lost(None)
+
+
+@run
+async def test_a_text_frame_goes_to_the_on_text_handler_while_the_inbox_is_empty() -> None:
+    """``caseroom.on_text``: a frame the handler takes is never queued; one it declines, and any
+    frame while the inbox holds another, goes to the inbox in order; a handler that raises closes
+    the connection (1011) and the app's ``receive`` hears of it."""
+    handled: list[str] = []
+    received: list[dict[str, Any]] = []
+    ready = asyncio.Event()
+
+    def handler(text: str) -> bool:
+        if text == "boom":
+            raise RuntimeError("a bug of the app")
+        if text.startswith("take"):
+            handled.append(text)
+            return True
+        return False
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        ws = Socket(scope, receive, send)
+        await ws.accept()
+        assert ws.on_text(handler)
+        ready.set()
+        while True:
+            message = await ws.receive()
+            received.append(message)
+            if message["type"] == "websocket.disconnect":
+                return
+
+    proto, transport, client = await _connected(app)
+    await ready.wait()
+
+    def send(*texts: str) -> None:
+        for text in texts:
+            client.send_text(text.encode())
+        proto.data_received(b"".join(client.data_to_send()))
+
+    send("take 1")
+    assert handled == ["take 1"] and proto.queue.empty()
+    send("keep 1", "take 2")  # (one read: the second finds the first still in the inbox)
+    assert handled == ["take 1"] and proto.queue.qsize() == 2
+    for _ in range(10):
+        await asyncio.sleep(0)
+    assert [m.get("text") for m in received] == ["keep 1", "take 2"]
+    send("take 3")
+    assert handled == ["take 1", "take 3"]
+
+    send("boom")
+    for _ in range(10):
+        await asyncio.sleep(0)
+    assert received[-1] == {"type": "websocket.disconnect", "code": 1011, "reason": ""}
+    closes = [frame for frame in _frames(client, b"".join(transport.writes)) if frame.opcode == Opcode.CLOSE]
+    assert [int.from_bytes(bytes(frame.data)[:2], "big") for frame in closes] == [1011]
+    assert proto.on_text is None and proto.close_sent  # (closing: nothing more is handed over)
+    proto.connection_lost(None)
+
+
+def _frames(client: ClientProtocol, data: bytes) -> list[Any]:
+    client.receive_data(data)
+    return [event for event in client.events_received() if hasattr(event, "opcode")]

@@ -63,7 +63,7 @@ def origin_allowed(ws: Socket, allowed: tuple[str, ...]) -> bool:
 class Connection:
     """The receive side of one websocket; ``conn`` is set once it has identified itself."""
 
-    __slots__ = ("address", "bucket", "conn", "idle", "in_flight", "room", "strikes", "svc", "ws")
+    __slots__ = ("address", "bucket", "conn", "idle", "in_flight", "landed", "room", "strikes", "svc", "ws")
 
     def __init__(self, svc: Services, ws: Socket) -> None:
         self.svc = svc
@@ -75,6 +75,7 @@ class Connection:
         self.strikes = 0
         self.in_flight = 0  # answers of this connection the committer has not answered yet
         self.idle = False  # the reader waits for the next frame (``_handle_now`` may take it)
+        self.landed: asyncio.Future[None] | None = None  # the reader waits for one of its answers to land
 
     @property
     def role(self) -> str:
@@ -322,11 +323,14 @@ class Connection:
                 # An answer (the bursts): acked from the commit's callback while this reader goes
                 # on to the next frame. The committer keeps arrival order, so a connection's acks
                 # and errors still go out in the order its messages came.
-                fut = self.svc.committer.submit(self.room.live, cmd)
-                fut.add_done_callback(partial(self._answered, msg_id))
+                self.svc.committer.submit_then(self.room.live, cmd, partial(self._answered, msg_id))
                 self.in_flight += 1
                 if self.in_flight >= MAX_IN_FLIGHT:  # (a client that pipelines: read on once one lands)
-                    await asyncio.wait((fut,))
+                    self.landed = asyncio.get_running_loop().create_future()
+                    try:
+                        await self.landed
+                    finally:
+                        self.landed = None
                 return
             if cmd.name == "cluster":
                 cmd = await self._clustered(cmd)
@@ -368,23 +372,24 @@ class Connection:
         self.strikes = 0
         assert self.room is not None
         try:
-            fut = self.svc.committer.submit(self.room.live, self._command(msg, msg_id))
+            self.svc.committer.submit_then(self.room.live, self._command(msg, msg_id), partial(self._answered, msg_id))
         except Refused as exc:
             conn.send(_error(msg_id, exc))
             return True
-        fut.add_done_callback(partial(self._answered, msg_id))
         self.in_flight += 1
         return True
 
-    def _answered(self, msg_id: str | None, fut: asyncio.Future[Any]) -> None:
+    def _answered(self, msg_id: str | None, _outcome: Any, exc: BaseException | None) -> None:
         """An answer's outcome, as ``_handle`` would have sent it had it waited: the ack once it is
         stored, the error if refused; any other fault (a bug of ours, a store that failed) closes
-        this connection as an exception in ``run`` would (1011), and its client sends it again."""
+        this connection as an exception in ``run`` would (1011), and its client sends it again.
+        Called by the committer the moment the answer's batch is stored (``Reply``)."""
         assert self.conn is not None
         self.in_flight -= 1
+        if self.landed is not None and not self.landed.done():
+            self.landed.set_result(None)
         if self.conn.closed:
             return
-        exc = fut.exception() if not fut.cancelled() else asyncio.CancelledError()
         if exc is None:
             if msg_id is not None:
                 self.conn.send({"type": "ack", "id": msg_id})

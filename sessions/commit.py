@@ -25,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
+from typing import TypeAlias
 
 from sessions.core import Command
 from sessions.errors import Refused
@@ -52,14 +53,50 @@ CHECKPOINT_QUIET_S = 0.5
 CHECKPOINT_MAX = 16_000
 
 
+class Reply:
+    """A command's outcome handed to a function the moment its batch is stored: what the
+    committer uses of a future (``done``, ``set_result``, ``set_exception``), for a caller
+    that does not wait. An answer's ack is written from here: a future would have scheduled
+    its done-callback as one more handle on the loop, with a copy of the context, for each
+    answer of a burst. ``answer(outcome, None)`` once stored, ``answer(None, error)`` if not;
+    a fault of ``answer`` is logged, never raised into the committer."""
+
+    __slots__ = ("_answer", "_done")
+
+    def __init__(self, answer: Callable[[Outcome | None, BaseException | None], None]) -> None:
+        self._answer = answer
+        self._done = False
+
+    def done(self) -> bool:
+        return self._done
+
+    def set_result(self, outcome: Outcome) -> None:
+        self._settle(outcome, None)
+
+    def set_exception(self, exc: BaseException) -> None:
+        self._settle(None, exc)
+
+    def _settle(self, outcome: Outcome | None, exc: BaseException | None) -> None:
+        if self._done:
+            raise asyncio.InvalidStateError("this command was answered already")
+        self._done = True
+        try:
+            self._answer(outcome, exc)
+        except Exception:
+            log.exception("answering a command failed")
+
+
+Pending: TypeAlias = "asyncio.Future[Outcome] | Reply"  # a queued command's answer to come
+
+
 class Committer:
     def __init__(self, store: Store, now: Callable[[], int]) -> None:
         self.store = store
         self.now = now
-        self._queue: list[tuple[LiveSession, Command, asyncio.Future[Outcome]]] = []
+        self._queue: list[tuple[LiveSession, Command, Pending]] = []
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
-        self._inflight: list[tuple[LiveSession, Command, asyncio.Future[Outcome]]] = []
+        self._inflight: list[tuple[LiveSession, Command, Pending]] = []
         self._closing = False
         self.batches = 0
         self.commands = 0
@@ -102,14 +139,23 @@ class Committer:
         For a caller that need not wait: an answer's ack can be written from the future's
         done-callback, so the connection's reader is not woken a second time for it (a task's
         wake-up through its coroutines costs several times a callback's)."""
+        fut: asyncio.Future[Outcome] = (self._loop or asyncio.get_running_loop()).create_future()
+        self._enqueue(live, cmd, fut)
+        return fut
+
+    def submit_then(self, live: LiveSession, cmd: Command,
+                    answer: Callable[[Outcome | None, BaseException | None], None]) -> None:
+        """Queue one command whose outcome goes to ``answer`` the moment it is stored or refused
+        (``Reply``), without a future: an answer's ack is written from there."""
+        self._enqueue(live, cmd, Reply(answer))
+
+    def _enqueue(self, live: LiveSession, cmd: Command, pending: Pending) -> None:
         if self._closing:
             raise Refused("shutting_down", "the server is restarting; send it again in a moment")
-        fut: asyncio.Future[Outcome] = (self._loop or asyncio.get_running_loop()).create_future()
-        self._queue.append((live, cmd, fut))
+        self._queue.append((live, cmd, pending))
         self._wake.set()
         if self._lingering is not None and len(self._queue) >= LINGER_ENOUGH:
             self._stop_lingering()
-        return fut
 
     async def close(self) -> None:
         """Finish every queued command, then stop (graceful shutdown)."""
@@ -166,15 +212,15 @@ class Committer:
         if self._lingering is not None and not self._lingering.done():
             self._lingering.set_result(None)
 
-    async def _commit(self, batch: list[tuple[LiveSession, Command, asyncio.Future[Outcome]]]) -> None:
-        done: dict[str, list[asyncio.Future[Outcome]]] = {}  # per session: its commands decided so far
+    async def _commit(self, batch: list[tuple[LiveSession, Command, Pending]]) -> None:
+        done: dict[str, list[Pending]] = {}  # per session: its commands decided so far
         writes: dict[str, list[Event]] = {}
         ended: dict[str, int] = {}
         touched: dict[str, LiveSession] = {}
         broken: set[str] = set()  # sessions whose apply raised in this batch: rebuilt, their commands fail
         # Every answer, in arrival order (refusals too, given with the acks once the batch is stored):
         # a client that sends several commands without waiting hears about each in the order it sent them.
-        answers: dict[asyncio.Future[Outcome], Outcome | Refused] = {}
+        answers: dict[Pending, Outcome | Refused] = {}
         for live, cmd, fut in batch:
             if live.code in broken:
                 fut.set_exception(Refused(INTERNAL, INTERNAL_MESSAGE))
@@ -276,7 +322,7 @@ class Committer:
 
     async def _store_apart(self, writes: dict[str, list[Event]], ended: dict[str, int],
                            touched: dict[str, LiveSession],
-                           done: dict[str, list[asyncio.Future[Outcome]]]) -> None:
+                           done: dict[str, list[Pending]]) -> None:
         """After a failed batch: each session in its own transaction, so one session's fault (or a
         poisoned event) fails only that session's commands; a session that fails again is rebuilt
         from the store (the truth) and its commands get the error, never an ack."""

@@ -136,6 +136,40 @@ def test_a_small_batch_under_load_waits_only_until_enough_have_queued(live: Live
     assert len(live.state.players) == commit.LINGER_ENOUGH + 2
 
 
+def test_submit_then_answers_each_command_once_stored_in_order_and_survives_a_faulty_answer(
+        live: LiveSession, clock: FakeClock) -> None:
+    """``Committer.submit_then``: no future; each command's outcome goes to its function once its
+    batch is stored (the events are in the store when it is called), refusals as errors, in
+    arrival order, and a function that raises neither stops the committer nor the others."""
+    import asyncio
+
+    from sessions.commit import Committer
+
+    heard: list[tuple[str, str | None, int]] = []
+
+    def answer(name: str) -> Any:
+        def got(outcome: Any, exc: BaseException | None) -> None:
+            stored = sum(e.type == "player_joined" for e in live.store.load_events(live.code))
+            heard.append((name, getattr(exc, "code", None), stored))
+            if name == "faulty":
+                raise RuntimeError("a bug in an answer's function")
+        return got
+
+    async def play() -> None:
+        committer = Committer(live.store, clock.now_ms)
+        for name in ("甲", "faulty", "乙"):
+            committer.submit_then(live, Command("join", "join", {"name": name}, f"j-{name}"), answer(name))
+        committer.submit_then(live, Command("nonsense", "host", {}, "x"), answer("nonsense"))
+        committer.start()
+        after = committer.submit(live, Command("join", "join", {"name": "丙"}, "j-丙"))
+        await asyncio.wait_for(after, 5)
+        await committer.close()
+
+    asyncio.run(play())
+    assert heard == [("甲", None, 4), ("faulty", None, 4), ("乙", None, 4), ("nonsense", "unknown_command", 4)]
+    assert [p.name for p in live.state.players.values()] == ["甲", "faulty", "乙", "丙"]
+
+
 def test_vote_round_last_answer_counts_and_reveal_scores(live: LiveSession, clock: FakeClock) -> None:
     a, _ = live.join("甲", None, None, clock.now_ms())
     b, _ = live.join("乙", None, None, clock.now_ms())

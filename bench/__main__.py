@@ -34,7 +34,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="before each run, wait up to S seconds for other processes to go quiet")
     parser.add_argument("--profile", help="record the caseroom server with py-spy into this file "
                                           "(.svg flame graph, .txt collapsed stacks, .json speedscope), or "
-                                          "with Linux perf (.perf: native frames, the kernel's included)")
+                                          "with Linux perf (.perf: native frames, the kernel's included; .syscalls: "
+                                          "a count of system calls)")
     parser.add_argument("--profile-ceiling", action="store_true",
                         help="with --ceiling: record the ceiling server too, into <stem>-ceiling<suffix>")
     parser.add_argument("--profile-rate", type=int, default=100, help="samples per second")

@@ -741,16 +741,18 @@ def profile_path(cfg: BenchConfig, kind: str) -> str:
 
 def _start_profiler(cfg: BenchConfig, pid: int, kind: str = "caseroom") -> subprocess.Popen[bytes] | None:
     """py-spy (Python frames), or with a ``.perf`` file Linux ``perf record`` (native frames: the
-    kernel's, the interpreter's, libuv's, SQLite's; no Python names), attached to the server."""
+    kernel's, the interpreter's, libuv's, SQLite's; no Python names), or with a ``.syscalls``
+    file ``perf trace -s`` (each system call's count and time), attached to the server."""
     if not cfg.profile or (kind != "caseroom" and not cfg.profile_ceiling):
         return None
     out = Path(profile_path(cfg, kind))
     out.parent.mkdir(parents=True, exist_ok=True)
-    if out.suffix == ".perf":
+    if out.suffix in (".perf", ".syscalls"):
         exe = shutil.which("perf")
         if exe is None:
-            raise SystemExit("a .perf profile needs Linux perf (apt-get install linux-perf)")
-        cmd = [exe, "record", "-e", "cpu-clock", "-F", str(cfg.profile_rate), "-g", "-p", str(pid), "-o", str(out)]
+            raise SystemExit(f"a {out.suffix} profile needs Linux perf (apt-get install linux-perf)")
+        cmd = ([exe, "record", "-e", "cpu-clock", "-F", str(cfg.profile_rate), "-g", "-p", str(pid), "-o", str(out)]
+               if out.suffix == ".perf" else [exe, "trace", "-s", "-p", str(pid), "-o", str(out)])
     else:
         exe = str(Path(sys.executable).parent / "py-spy")
         if not Path(exe).exists():

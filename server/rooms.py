@@ -332,21 +332,24 @@ class Room:
         if self.live.pending or not should_check(st, self._present_count(now)):
             return
         who = present(st, self.by_player, self.last_seen, self.since, now)
-        self._checking = True
-        asyncio.get_running_loop().create_task(self._send_answered(sorted(who)))
-
-    async def _send_answered(self, who: list[str]) -> None:
+        # Queued here and now, not from a task: this runs inside the commit that made it true
+        # (the room's publish), so the check is in the queue before that commit writes its ack
+        # and before the phone can send its next command. From a task it would be queued a loop
+        # turn later, and a quick phone's next answer could land on either side of the close.
         try:
-            await self.committer.run(self.live, Command("all_answered", "system", {"present": who}))
+            self.committer.submit_then(self.live, Command("all_answered", "system", {"present": sorted(who)}),
+                                       self._answered_done)
         except Refused:
-            pass
-        except Exception:
-            log.exception("all-answered check in %s failed", self.live.code)
-        finally:
-            self._checking = False
-            if self._again:
-                self._again = False
-                self.check_answered()
+            return  # shutting down: the card stays open for the next start to look at
+        self._checking = True
+
+    def _answered_done(self, _outcome: object, exc: BaseException | None) -> None:
+        self._checking = False
+        if exc is not None and not isinstance(exc, Refused):
+            log.error("all-answered check in %s failed", self.live.code, exc_info=exc)
+        if self._again:
+            self._again = False
+            self.check_answered()
 
     def _recheck_later(self, delay: float) -> None:
         if self._check is not None:

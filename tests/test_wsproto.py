@@ -328,3 +328,100 @@ async def test_a_text_frame_goes_to_the_on_text_handler_while_the_inbox_is_empty
 def _frames(client: ClientProtocol, data: bytes) -> list[Any]:
     client.receive_data(data)
     return [event for event in client.events_received() if hasattr(event, "opcode")]
+
+
+@run
+async def test_frames_written_directly_are_the_frames_websockets_would_write() -> None:
+    """``write_texts`` builds a text frame's header itself; for every length class of RFC 6455
+    (7-bit, 16-bit and 64-bit lengths, and their edges) the bytes are those of ``send_text``, and
+    a connection that is closing takes nothing."""
+    from websockets.frames import Frame
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        ws = Socket(scope, receive, send)
+        await ws.accept()
+        await asyncio.Event().wait()
+
+    proto, transport, client = await _connected(app)
+    transport.writes.clear()
+    texts = ["", "确", "x" * 125, "y" * 126, "z" * 65535, "w" * 65536, "v" * 70000]
+    assert proto.write_texts(texts)
+    assert transport.writes == [b"".join(Frame(Opcode.TEXT, t.encode()).serialize(mask=False, extensions=[])
+                                         for t in texts)]
+    assert _texts(client, transport.writes[0]) == texts
+    proto.conn.send_close(1000)  # (closing: the library refuses text frames, and so does write_texts)
+    transport.writes.clear()
+    assert not proto.write_texts(["late"]) and transport.writes == []
+    proto.connection_lost(None)
+
+
+@run
+async def test_a_read_of_one_whole_text_frame_is_read_here_and_any_other_by_the_library() -> None:
+    """``_take_frame``: one read that is exactly one masked text frame (7-bit or 16-bit length)
+    goes to the handler without the library's parser; two frames in one read, a frame split over
+    two reads, and a declined one reach the handler (or the inbox) through the library, each
+    once and in order; bad UTF-8 is still closed with 1007 and an unmasked frame with 1002."""
+    calls: list[str] = []
+    received: list[str] = []
+    ready = asyncio.Event()
+
+    def handler(text: str) -> bool:
+        calls.append(text)
+        return not text.startswith("no")
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        ws = Socket(scope, receive, send)
+        await ws.accept()
+        ws.on_text(handler)
+        ready.set()
+        while True:
+            message = await ws.receive()
+            if message["type"] == "websocket.disconnect":
+                return
+            received.append(message["text"])
+
+    proto, transport, client = await _connected(app)
+    await ready.wait()
+    parsed = 0
+    feed = proto.conn.receive_data
+
+    def counting(data: bytes) -> None:
+        nonlocal parsed
+        parsed += 1
+        feed(data)
+
+    proto.conn.receive_data = counting  # type: ignore[method-assign]
+
+    def frame(text: str) -> bytes:
+        client.send_text(text.encode())
+        return b"".join(client.data_to_send())
+
+    proto.data_received(frame("短"))
+    proto.data_received(frame("长" * 100))  # (300 bytes: a 16-bit length)
+    assert calls == ["短", "长" * 100] and parsed == 0
+    proto.data_received(frame("a") + frame("b"))
+    whole = frame("split")
+    proto.data_received(whole[:3])
+    proto.data_received(whole[3:])
+    assert calls[2:] == ["a", "b", "split"] and parsed == 3
+    proto.data_received(frame("no thanks"))  # declined: to the inbox, the handler asked once
+    for _ in range(10):
+        await asyncio.sleep(0)
+    assert calls[5:] == ["no thanks"] and received == ["no thanks"] and parsed == 4
+
+    bad = bytearray(frame("xx"))  # the same frame with invalid UTF-8 in it (masked like the rest)
+    mask = bad[2:6]
+    bad[6:8] = bytes(b ^ m for b, m in zip(b"\xff\xfe", mask, strict=False))
+    proto.data_received(bytes(bad))
+    closes = [f for f in _frames(client, b"".join(transport.writes)) if f.opcode == Opcode.CLOSE]
+    assert [int.from_bytes(bytes(f.data)[:2], "big") for f in closes] == [1007] and calls[6:] == []
+    proto.connection_lost(None)
+
+    unmasked: list[str] = []
+    proto, transport, client = await _connected(app)
+    proto.on_text = lambda text: unmasked.append(text) is None
+    transport.writes.clear()
+    proto.data_received(b"\x81\x02hi")  # (a client's frames must be masked)
+    closes = [f for f in _frames(client, b"".join(transport.writes)) if f.opcode == Opcode.CLOSE]
+    assert [int.from_bytes(bytes(f.data)[:2], "big") for f in closes] == [1002] and unmasked == []
+    proto.connection_lost(None)

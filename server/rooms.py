@@ -94,7 +94,12 @@ class Conn:
             # A client that lets hundreds of acks pile up is stuck; let it reconnect.
             self.close_soon(1008)
             return
-        self.queue(*messages)
+        texts = [dumps(message) for message in messages]
+        if self.outbox is None and self.task is None and not self.dirty and self.ws.write_now(texts):
+            return  # (nothing queued, no view due: an answer's ack, written as it is)
+        if self.outbox is None:
+            self.outbox = deque()
+        self.outbox.extend(texts)
         if not self._flush_now():
             self._kick()
 

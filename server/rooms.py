@@ -82,9 +82,13 @@ class Conn:
 
     def queue(self, *messages: dict[str, Any]) -> None:
         """Frames to go out first when the connection starts (a join's welcome and ack)."""
+        self._hold(dumps(message) for message in messages)
+
+    def _hold(self, texts: Iterable[str]) -> None:
+        """Frames for the outbox, behind what it holds (the one place that creates it)."""
         if self.outbox is None:
             self.outbox = deque()
-        self.outbox.extend(dumps(message) for message in messages)
+        self.outbox.extend(texts)
 
     def send(self, *messages: dict[str, Any]) -> None:
         """Queue these frames (in order) and whatever view is due; at once if the socket takes them."""
@@ -97,9 +101,7 @@ class Conn:
         texts = [dumps(message) for message in messages]
         if self.outbox is None and self.task is None and not self.dirty and self.ws.write_now(texts):
             return  # (nothing queued, no view due: an answer's ack, written as it is)
-        if self.outbox is None:
-            self.outbox = deque()
-        self.outbox.extend(texts)
+        self._hold(texts)
         if not self._flush_now():
             self._kick()
 
@@ -348,7 +350,7 @@ class Room:
             return  # shutting down: the card stays open for the next start to look at
         self._checking = True
 
-    def _answered_done(self, _outcome: object, exc: BaseException | None) -> None:
+    def _answered_done(self, _outcome: Outcome | None, exc: BaseException | None) -> None:
         self._checking = False
         if exc is not None and not isinstance(exc, Refused):
             log.error("all-answered check in %s failed", self.live.code, exc_info=exc)
